@@ -1,0 +1,485 @@
+//! [`AuthClient`] and its builder.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use reqwest::header::HeaderValue;
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+use crate::authorize::AuthorizationParams;
+use crate::client_auth::ClientAuth;
+use crate::discovery::{DiscoveryCache, DiscoveryCacheSettings, ServerMetadata, check_scheme};
+use crate::error::{Error, ErrorCode, ErrorKind, Result};
+use crate::http::Transport;
+use crate::jwt::{JwtSigner, SigningAlgorithm, ensure_crypto_provider};
+
+/// The default clock leeway for token validation.
+pub const DEFAULT_CLOCK_LEEWAY: Duration = Duration::from_secs(60);
+/// The default timeout of one HTTP request, body included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default timeout for opening a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The default cap on a response body.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
+/// The `Auth0-Client` telemetry header sent with every request.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Telemetry {
+    /// This crate's name and version (the default).
+    #[default]
+    Default,
+    /// A wrapper's own name and version.
+    Custom {
+        /// The SDK name.
+        name: String,
+        /// The SDK version.
+        version: String,
+    },
+    /// No telemetry header.
+    Disabled,
+}
+
+impl Telemetry {
+    /// The header value: base64 of `{"name":…,"version":…}`.
+    fn header(&self) -> Option<HeaderValue> {
+        let (name, version) = match self {
+            Self::Default => (env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")),
+            Self::Custom { name, version } => (name.as_str(), version.as_str()),
+            Self::Disabled => return None,
+        };
+        let json = serde_json::json!({ "name": name, "version": version });
+        HeaderValue::from_str(&STANDARD.encode(json.to_string())).ok()
+    }
+}
+
+/// A client of one Auth0 tenant (or any OpenID Provider) for one application.
+///
+/// Cheap to clone (an `Arc` inside), `Send + Sync`, meant to be built once and shared.
+///
+/// ```no_run
+/// # async fn demo() -> auth0_auth::Result<()> {
+/// use auth0_auth::{AuthClient, ClientCredentialsRequest};
+///
+/// let client = AuthClient::builder("tenant.eu.auth0.com", "my-client-id")
+///     .client_secret("my-client-secret")
+///     .build()?;
+/// let tokens = client
+///     .get_token_by_client_credentials(ClientCredentialsRequest::new("https://api.example.com/"))
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct AuthClient {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub base: Url,
+    pub client_id: String,
+    pub auth: ClientAuth,
+    pub transport: Transport,
+    pub discovery: DiscoveryCache,
+    pub use_mtls: bool,
+    pub authorization_params: AuthorizationParams,
+    pub leeway: Duration,
+    pub id_token_algs: Vec<SigningAlgorithm>,
+}
+
+impl fmt::Debug for AuthClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthClient")
+            .field("base_url", &self.inner.base.as_str())
+            .field("client_id", &self.inner.client_id)
+            .field("client_auth", &self.inner.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthClient {
+    /// Starts configuring a client for `domain` (a tenant host such as
+    /// `tenant.eu.auth0.com`, or a full base URL) and the application's `client_id`.
+    pub fn builder(domain: impl Into<String>, client_id: impl Into<String>) -> AuthClientBuilder {
+        AuthClientBuilder::new(domain.into(), client_id.into())
+    }
+
+    /// The base URL every endpoint is derived from (`https://{domain}/`).
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base
+    }
+
+    /// The application's client id.
+    pub fn client_id(&self) -> &str {
+        &self.inner.client_id
+    }
+
+    /// The tenant's OpenID Provider metadata, from the shared discovery cache.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: auth0_auth::AuthClient) -> auth0_auth::Result<()> {
+    /// let metadata = client.server_metadata().await?;
+    /// println!("tokens come from {:?}", metadata.token_endpoint);
+    /// # Ok(()) }
+    /// ```
+    pub async fn server_metadata(&self) -> Result<Arc<ServerMetadata>> {
+        self.metadata(ErrorCode::Discovery).await
+    }
+
+    /// The metadata, with discovery errors labelled as part of the operation `code`.
+    pub(crate) async fn metadata(&self, code: ErrorCode) -> Result<Arc<ServerMetadata>> {
+        let i = &self.inner;
+        i.discovery
+            .get(&i.transport, &i.base, i.use_mtls)
+            .await
+            .map_err(|e| e.in_operation(code))
+    }
+}
+
+/// Configures an [`AuthClient`]; finish with [`build`](Self::build).
+pub struct AuthClientBuilder {
+    domain: String,
+    client_id: String,
+    client_secret: Option<SecretString>,
+    signing_key: Option<SecretString>,
+    signing_alg: SigningAlgorithm,
+    signing_kid: Option<String>,
+    use_mtls: bool,
+    http_client: Option<reqwest::Client>,
+    authorization_params: AuthorizationParams,
+    discovery: DiscoveryCacheSettings,
+    telemetry: Telemetry,
+    leeway: Duration,
+    timeout: Duration,
+    connect_timeout: Duration,
+    max_response_bytes: usize,
+    id_token_algs: Vec<SigningAlgorithm>,
+}
+
+impl fmt::Debug for AuthClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthClientBuilder")
+            .field("domain", &self.domain)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "[redacted]"))
+            .field("signing_key", &self.signing_key.as_ref().map(|_| "[redacted]"))
+            .field("signing_alg", &self.signing_alg)
+            .field("use_mtls", &self.use_mtls)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthClientBuilder {
+    fn new(domain: String, client_id: String) -> Self {
+        Self {
+            domain,
+            client_id,
+            client_secret: None,
+            signing_key: None,
+            signing_alg: SigningAlgorithm::RS256,
+            signing_kid: None,
+            use_mtls: false,
+            http_client: None,
+            authorization_params: AuthorizationParams::default(),
+            discovery: DiscoveryCacheSettings::default(),
+            telemetry: Telemetry::Default,
+            leeway: DEFAULT_CLOCK_LEEWAY,
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            id_token_algs: vec![SigningAlgorithm::RS256],
+        }
+    }
+
+    /// Authenticates with `client_secret_post`.
+    pub fn client_secret(mut self, secret: impl Into<String>) -> Self {
+        self.client_secret = Some(SecretString::from(secret.into()));
+        self
+    }
+
+    /// Authenticates with `private_key_jwt`, signing assertions with this PKCS#8 PEM private
+    /// key (parsed once, at [`build`](Self::build)). Takes precedence over a client secret.
+    pub fn client_assertion_signing_key(mut self, pkcs8_pem: impl Into<String>) -> Self {
+        self.signing_key = Some(SecretString::from(pkcs8_pem.into()));
+        self
+    }
+
+    /// The algorithm of client assertions (default `RS256`; also RS384, RS512, PS256, ES256,
+    /// ES384, …).
+    pub fn client_assertion_signing_alg(mut self, alg: SigningAlgorithm) -> Self {
+        self.signing_alg = alg;
+        self
+    }
+
+    /// A `kid` header for client assertions, for providers that need one to pick the key.
+    pub fn client_assertion_kid(mut self, kid: impl Into<String>) -> Self {
+        self.signing_kid = Some(kid.into());
+        self
+    }
+
+    /// Authenticates with mutual TLS: the [`http_client`](Self::http_client) must carry the
+    /// client certificate; the discovery document's `mtls_endpoint_aliases` are used. Takes
+    /// precedence over every other method.
+    pub fn use_mtls(mut self, on: bool) -> Self {
+        self.use_mtls = on;
+        self
+    }
+
+    /// Sends every request with this HTTP client (proxies, custom roots, client certificates).
+    ///
+    /// The builder's own client never follows redirects; configure yours the same way
+    /// (`reqwest::redirect::Policy::none()`), so a token request is never replayed elsewhere.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Parameters merged into every authorization request.
+    pub fn authorization_params(mut self, params: AuthorizationParams) -> Self {
+        self.authorization_params = params;
+        self
+    }
+
+    /// How long discovery documents are cached (default 600 s).
+    pub fn discovery_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.discovery.ttl = ttl;
+        self
+    }
+
+    /// How many tenants' discovery documents are cached (default 100).
+    pub fn discovery_cache_max_entries(mut self, max: u64) -> Self {
+        self.discovery.max_entries = max;
+        self
+    }
+
+    /// The `Auth0-Client` header (on by default).
+    pub fn telemetry(mut self, telemetry: Telemetry) -> Self {
+        self.telemetry = telemetry;
+        self
+    }
+
+    /// How much clock difference token validation tolerates (default 60 s).
+    pub fn clock_leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// The timeout of one request, body included (default 10 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The timeout for opening a connection with the builder's own HTTP client (default 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The largest response body read (default 1 MiB); larger ones fail.
+    pub fn max_response_bytes(mut self, max: usize) -> Self {
+        self.max_response_bytes = max;
+        self
+    }
+
+    /// The algorithms ID tokens may be signed with (default `[RS256]`). `HS256` verifies with
+    /// the client secret; add it only if the tenant signs ID tokens that way.
+    pub fn id_token_signing_algs(mut self, algs: impl IntoIterator<Item = SigningAlgorithm>) -> Self {
+        self.id_token_algs = algs.into_iter().collect();
+        self
+    }
+
+    /// Checks the configuration and makes the client.
+    ///
+    /// Refused: an empty client id, a domain that is neither a host nor a URL, plain `http://`
+    /// for a host that is not loopback, a signing key that cannot be read for its algorithm,
+    /// an empty client secret, and mTLS without an HTTP client
+    /// (`mtls_without_custom_fetch_not_supported`).
+    pub fn build(self) -> Result<AuthClient> {
+        ensure_crypto_provider();
+        let client_id = self.client_id.trim().to_string();
+        if client_id.is_empty() {
+            return Err(Error::config("the client id must not be empty"));
+        }
+        let base = base_url(&self.domain).map_err(Error::config)?;
+        if self.id_token_algs.is_empty() {
+            return Err(Error::config(
+                "at least one ID-token signing algorithm must be allowed",
+            ));
+        }
+        if self.timeout.is_zero() {
+            return Err(Error::config("the request timeout must be more than zero"));
+        }
+        let auth = if self.use_mtls {
+            if self.http_client.is_none() {
+                return Err(Error::new(
+                    ErrorCode::MtlsWithoutCustomFetch,
+                    ErrorKind::Configuration,
+                    "mTLS needs an HTTP client that carries the client certificate: pass one \
+                     with `http_client`",
+                ));
+            }
+            ClientAuth::Mtls
+        } else if let Some(pem) = &self.signing_key {
+            let signer =
+                JwtSigner::from_pem(pem.expose_secret(), self.signing_alg, self.signing_kid.as_deref())
+                    .map_err(|e| Error::config(format!("client assertion signing key: {e}")))?;
+            ClientAuth::PrivateKeyJwt(signer)
+        } else if let Some(secret) = self.client_secret {
+            if secret.expose_secret().is_empty() {
+                return Err(Error::config("the client secret must not be empty"));
+            }
+            ClientAuth::Secret(secret)
+        } else {
+            ClientAuth::None
+        };
+        if self.id_token_algs.contains(&SigningAlgorithm::HS256) && auth.secret().is_none() {
+            return Err(Error::config(
+                "HS256 ID tokens are verified with the client secret, and none is configured",
+            ));
+        }
+        let client = match self.http_client {
+            Some(c) => c,
+            None => reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(self.connect_timeout)
+                .pool_idle_timeout(Duration::from_secs(90))
+                .build()
+                .map_err(|e| Error::config("could not create the HTTP client").with_source(e))?,
+        };
+        Ok(AuthClient {
+            inner: Arc::new(Inner {
+                base,
+                client_id,
+                auth,
+                transport: Transport {
+                    client,
+                    telemetry: self.telemetry.header(),
+                    timeout: self.timeout,
+                    max_response_bytes: self.max_response_bytes,
+                },
+                discovery: DiscoveryCache::shared(self.discovery),
+                use_mtls: self.use_mtls,
+                authorization_params: self.authorization_params,
+                leeway: self.leeway,
+                id_token_algs: self.id_token_algs,
+            }),
+        })
+    }
+}
+
+/// The base URL of a domain: a bare host (with optional port) becomes `https://{host}/`; a full
+/// URL is kept (with a trailing slash), and `http://` is allowed for loopback hosts only.
+pub(crate) fn base_url(domain: &str) -> std::result::Result<Url, String> {
+    let domain = domain.trim();
+    if domain.is_empty() {
+        return Err("the domain must not be empty".into());
+    }
+    let has_scheme = domain.contains("://");
+    let text = if has_scheme {
+        domain.to_string()
+    } else {
+        format!("https://{domain}")
+    };
+    let bad = || format!("the domain {domain:?} is neither a host name nor an http(s) URL");
+    let mut url = Url::parse(&text).map_err(|_| bad())?;
+    if url.host_str().is_none_or(str::is_empty)
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return Err(bad());
+    }
+    if !has_scheme && url.path() != "/" {
+        return Err(bad());
+    }
+    check_scheme(&url).map_err(|why| format!("the domain {domain:?} {why}"))?;
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains_become_base_urls() {
+        let ok = [
+            ("tenant.eu.auth0.com", "https://tenant.eu.auth0.com/"),
+            ("  Tenant.auth0.com ", "https://tenant.auth0.com/"),
+            ("login.example.com:8443", "https://login.example.com:8443/"),
+            ("https://login.example.com", "https://login.example.com/"),
+            ("https://login.example.com/tenant", "https://login.example.com/tenant/"),
+            ("http://127.0.0.1:3000", "http://127.0.0.1:3000/"),
+            ("http://localhost:3000/", "http://localhost:3000/"),
+            ("http://[::1]:3000", "http://[::1]:3000/"),
+        ];
+        for (domain, base) in ok {
+            assert_eq!(base_url(domain).unwrap().as_str(), base, "{domain}");
+        }
+    }
+
+    #[test]
+    fn bad_domains_are_refused_with_a_reason() {
+        for bad in [
+            "",
+            "not a domain",
+            "http://tenant.auth0.com",
+            "ftp://tenant.auth0.com",
+            "https://",
+            "tenant.auth0.com/path",
+            "https://u:p@tenant.auth0.com",
+            "https://tenant.auth0.com/?x=1",
+        ] {
+            assert!(base_url(bad).is_err(), "{bad:?} should be refused");
+        }
+        assert!(base_url("http://example.com").unwrap_err().contains("plain http"));
+    }
+
+    #[test]
+    fn telemetry_header_is_base64_json_of_name_and_version() {
+        let h = Telemetry::Default.header().unwrap();
+        let json: serde_json::Value =
+            serde_json::from_slice(&STANDARD.decode(h.as_bytes()).unwrap()).unwrap();
+        assert_eq!(json["name"], "auth0-auth");
+        assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
+        assert!(Telemetry::Disabled.header().is_none());
+    }
+
+    #[test]
+    fn build_refuses_invalid_configuration() {
+        let e = AuthClient::builder("t.auth0.com", " ").build().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Configuration);
+        let e = AuthClient::builder("t.auth0.com", "c")
+            .use_mtls(true)
+            .build()
+            .unwrap_err();
+        assert_eq!(e.code().as_str(), "mtls_without_custom_fetch_not_supported");
+        let e = AuthClient::builder("t.auth0.com", "c")
+            .client_assertion_signing_key("garbage")
+            .build()
+            .unwrap_err();
+        assert!(e.message().contains("signing key"), "{}", e.message());
+        let e = AuthClient::builder("t.auth0.com", "c")
+            .client_secret("")
+            .build()
+            .unwrap_err();
+        assert!(e.message().contains("secret"));
+    }
+
+    #[test]
+    fn debug_hides_the_secret() {
+        let b = AuthClient::builder("t.auth0.com", "c").client_secret("hunter2-secret");
+        assert!(!format!("{b:?}").contains("hunter2-secret"));
+        let c = b.build().unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2-secret"), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
+    }
+}

@@ -1,0 +1,143 @@
+//! How the client proves who it is: mTLS, a private-key-JWT assertion, a client secret, or
+//! nothing (a public client).
+
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::jwt::{JwtSigner, random_b64url};
+
+/// The `client_assertion_type` of a JWT-bearer client assertion.
+pub(crate) const JWT_BEARER_ASSERTION: &str =
+    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// How long a client assertion stays valid.
+const ASSERTION_LIFETIME_SECS: u64 = 60;
+
+/// The configured client authentication, in the SPEC's order of preference.
+pub(crate) enum ClientAuth {
+    /// Mutual TLS: the caller's HTTP client carries the certificate; bodies carry `client_id`.
+    Mtls,
+    /// `private_key_jwt`: a fresh signed assertion per request.
+    PrivateKeyJwt(JwtSigner),
+    /// `client_secret_post`.
+    Secret(SecretString),
+    /// A public client: `client_id` alone.
+    None,
+}
+
+impl fmt::Debug for ClientAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Mtls => f.write_str("Mtls"),
+            Self::PrivateKeyJwt(s) => write!(f, "PrivateKeyJwt({})", s.alg()),
+            Self::Secret(_) => f.write_str("ClientSecret([redacted])"),
+            Self::None => f.write_str("None"),
+        }
+    }
+}
+
+/// The fields client authentication adds to a request body, in the order they are sent.
+pub(crate) struct AuthFields(pub Vec<(&'static str, String)>);
+
+impl ClientAuth {
+    /// Whether this is a confidential client (anything but a public one).
+    pub(crate) fn is_confidential(&self) -> bool {
+        !matches!(self, Self::None)
+    }
+
+    /// Fails with `missing_client_auth_error` for public clients.
+    pub(crate) fn require_confidential(&self) -> Result<()> {
+        if self.is_confidential() {
+            Ok(())
+        } else {
+            Err(Error::missing_client_auth())
+        }
+    }
+
+    /// The client secret, when one is configured (for HS256 ID tokens).
+    pub(crate) fn secret(&self) -> Option<&SecretString> {
+        match self {
+            Self::Secret(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// `client_id` and the credentials, to append last to a body. `audience` is the `aud` of a
+    /// private-key-JWT assertion (the issuer for token requests).
+    pub(crate) fn fields(&self, client_id: &str, audience: &str) -> Result<AuthFields> {
+        let mut out = vec![("client_id", client_id.to_string())];
+        match self {
+            Self::Mtls | Self::None => {}
+            Self::Secret(s) => out.push(("client_secret", s.expose_secret().to_string())),
+            Self::PrivateKeyJwt(signer) => {
+                out.push(("client_assertion", assertion(signer, client_id, audience)?));
+                out.push(("client_assertion_type", JWT_BEARER_ASSERTION.to_string()));
+            }
+        }
+        Ok(AuthFields(out))
+    }
+}
+
+impl AuthFields {
+    /// The fields as borrowed pairs, for a form body.
+    pub(crate) fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (*k, v.as_str()))
+    }
+
+    /// Adds the fields to a JSON object body.
+    pub(crate) fn into_json(self, body: &mut Map<String, Value>) {
+        for (k, v) in self.0 {
+            body.insert(k.to_string(), Value::String(v));
+        }
+    }
+}
+
+pub(crate) fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A fresh client assertion: `iss` = `sub` = client id, `aud`, unique `jti`, `iat`, short `exp`.
+fn assertion(signer: &JwtSigner, client_id: &str, audience: &str) -> Result<String> {
+    let now = now_secs();
+    let mut claims = Map::new();
+    claims.insert("iss".into(), client_id.into());
+    claims.insert("sub".into(), client_id.into());
+    claims.insert("aud".into(), audience.into());
+    claims.insert("iat".into(), now.into());
+    claims.insert("exp".into(), (now + ASSERTION_LIFETIME_SECS).into());
+    claims.insert("jti".into(), random_b64url(24).into());
+    signer
+        .sign(&claims)
+        .map_err(|e| Error::config(format!("could not sign the client assertion: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_fields_come_last_in_reference_order_and_debug_hides_them() {
+        let auth = ClientAuth::Secret(SecretString::from("s3cr3t-value"));
+        let f = auth.fields("my-client", "https://t/").unwrap();
+        let names: Vec<_> = f.0.iter().map(|(k, _)| *k).collect();
+        assert_eq!(names, ["client_id", "client_secret"]);
+        assert!(!format!("{auth:?}").contains("s3cr3t-value"));
+    }
+
+    #[test]
+    fn public_and_mtls_clients_send_client_id_only() {
+        for auth in [ClientAuth::None, ClientAuth::Mtls] {
+            let f = auth.fields("c", "https://t/").unwrap();
+            assert_eq!(f.0, vec![("client_id", "c".to_string())]);
+        }
+        assert!(ClientAuth::None.require_confidential().is_err());
+        assert!(ClientAuth::Mtls.require_confidential().is_ok());
+    }
+}

@@ -1,0 +1,294 @@
+//! The tenant's OpenID Provider metadata and the process-wide cache that holds it.
+//!
+//! Every client in a process that uses the same cache settings shares one cache. Its key is the
+//! lower-cased base URL plus whether mTLS is on; concurrent first calls for a key share one
+//! request (single flight), and a failed discovery is not cached.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use url::Url;
+
+use crate::error::{Error, ErrorCode, ErrorKind, Result};
+use crate::http::{Request, Transport};
+
+/// The tenant's OpenID Provider metadata (`/.well-known/openid-configuration`).
+///
+/// The commonly used fields are typed; everything else the document carries is in
+/// [`other`](Self::other).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct ServerMetadata {
+    /// The issuer identifier; ID tokens must carry exactly this `iss`.
+    pub issuer: String,
+    /// Where browsers are sent to log in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_endpoint: Option<String>,
+    /// Where every grant is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint: Option<String>,
+    /// The user-info endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userinfo_endpoint: Option<String>,
+    /// The key set that signs ID and logout tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// RFC 7009 token revocation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<String>,
+    /// RP-initiated logout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_session_endpoint: Option<String>,
+    /// Pushed authorization requests (RFC 9126).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushed_authorization_request_endpoint: Option<String>,
+    /// Client-initiated back-channel authentication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_authentication_endpoint: Option<String>,
+    /// The device authorization endpoint (RFC 8628).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_authorization_endpoint: Option<String>,
+    /// Endpoints to use instead when the client authenticates with mutual TLS (RFC 8705).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtls_endpoint_aliases: Option<Map<String, Value>>,
+    /// The algorithms the tenant may sign ID tokens with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_signing_alg_values_supported: Option<Vec<String>>,
+    /// Everything else in the document.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+impl ServerMetadata {
+    /// Replaces each plain endpoint that has an mTLS alias with the alias.
+    fn apply_mtls_aliases(&mut self) {
+        let Some(aliases) = self.mtls_endpoint_aliases.clone() else {
+            return;
+        };
+        let alias = |name: &str| aliases.get(name).and_then(|v| v.as_str()).map(String::from);
+        let slots: [(&str, &mut Option<String>); 6] = [
+            ("token_endpoint", &mut self.token_endpoint),
+            ("userinfo_endpoint", &mut self.userinfo_endpoint),
+            ("revocation_endpoint", &mut self.revocation_endpoint),
+            (
+                "pushed_authorization_request_endpoint",
+                &mut self.pushed_authorization_request_endpoint,
+            ),
+            (
+                "backchannel_authentication_endpoint",
+                &mut self.backchannel_authentication_endpoint,
+            ),
+            (
+                "device_authorization_endpoint",
+                &mut self.device_authorization_endpoint,
+            ),
+        ];
+        for (name, slot) in slots {
+            if let Some(a) = alias(name) {
+                *slot = Some(a);
+            }
+        }
+    }
+
+    /// A named endpoint as a URL, refusing a missing one, a malformed one, and plain `http://`
+    /// for anything but loopback.
+    pub(crate) fn endpoint(&self, name: &str, value: Option<&String>, code: ErrorCode) -> Result<Url> {
+        let value = value.ok_or_else(|| {
+            Error::new(
+                code,
+                ErrorKind::NotSupported,
+                format!("the tenant's discovery document has no {name}"),
+            )
+        })?;
+        let url = Url::parse(value).map_err(|_| {
+            Error::new(
+                code,
+                ErrorKind::Discovery,
+                format!("the tenant's {name} is not a valid URL"),
+            )
+        })?;
+        check_scheme(&url).map_err(|why| {
+            Error::new(code, ErrorKind::Discovery, format!("the tenant's {name} {why}"))
+        })?;
+        Ok(url)
+    }
+
+    /// The token endpoint.
+    pub(crate) fn token_url(&self, code: ErrorCode) -> Result<Url> {
+        self.endpoint("token_endpoint", self.token_endpoint.as_ref(), code)
+    }
+}
+
+/// `https` always; `http` only for loopback hosts.
+pub(crate) fn check_scheme(url: &Url) -> std::result::Result<(), &'static str> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(url) => Ok(()),
+        "http" => Err("uses plain http:// for a host that is not loopback"),
+        _ => Err("is not an http(s) URL"),
+    }
+}
+
+/// Whether a URL's host is `localhost`, in `127.0.0.0/8`, or `::1`.
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// A cache of discovery documents, shared process-wide per (ttl, max entries).
+#[derive(Clone)]
+pub(crate) struct DiscoveryCache {
+    cache: moka::future::Cache<String, Arc<ServerMetadata>>,
+}
+
+/// Settings of the discovery cache: how long a document is kept and how many are kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DiscoveryCacheSettings {
+    /// How long a discovery document is reused.
+    pub ttl: Duration,
+    /// How many tenants' documents are kept.
+    pub max_entries: u64,
+}
+
+impl Default for DiscoveryCacheSettings {
+    fn default() -> Self {
+        Self {
+            ttl: Duration::from_secs(600),
+            max_entries: 100,
+        }
+    }
+}
+
+impl DiscoveryCache {
+    /// The process-wide cache for these settings.
+    pub(crate) fn shared(settings: DiscoveryCacheSettings) -> Self {
+        static CACHES: OnceLock<Mutex<HashMap<DiscoveryCacheSettings, DiscoveryCache>>> =
+            OnceLock::new();
+        let mut caches = CACHES
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        caches
+            .entry(settings)
+            .or_insert_with(|| Self {
+                cache: moka::future::Cache::builder()
+                    .max_capacity(settings.max_entries)
+                    .time_to_live(settings.ttl)
+                    .build(),
+            })
+            .clone()
+    }
+
+    /// The metadata for `base`, fetched once per key however many callers ask at once.
+    pub(crate) async fn get(
+        &self,
+        transport: &Transport,
+        base: &Url,
+        mtls: bool,
+    ) -> Result<Arc<ServerMetadata>> {
+        let key = format!(
+            "{}|{}",
+            base.as_str().to_ascii_lowercase(),
+            if mtls { "mtls" } else { "plain" }
+        );
+        self.cache
+            .try_get_with(key, async {
+                fetch(transport, base, mtls).await.map(Arc::new)
+            })
+            .await
+            .map_err(|e| (*e).clone())
+    }
+}
+
+/// Fetches and checks the discovery document.
+async fn fetch(transport: &Transport, base: &Url, mtls: bool) -> Result<ServerMetadata> {
+    let url = base
+        .join(".well-known/openid-configuration")
+        .map_err(|_| Error::config("the domain cannot carry a discovery path"))?;
+    let mut metadata: ServerMetadata = transport
+        .send(Request::new(
+            Method::GET,
+            url,
+            ErrorCode::Discovery,
+            "the discovery endpoint",
+        ))
+        .await?
+        .json()?;
+    let expected = base.as_str().trim_end_matches('/');
+    if metadata.issuer.trim_end_matches('/') != expected {
+        return Err(Error::new(
+            ErrorCode::Discovery,
+            ErrorKind::Discovery,
+            format!(
+                "the discovery document's issuer {:?} does not match the configured domain {:?}",
+                metadata.issuer,
+                base.as_str()
+            ),
+        ));
+    }
+    if mtls {
+        metadata.apply_mtls_aliases();
+    }
+    Ok(metadata)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_is_recognised() {
+        for u in [
+            "http://localhost:3000/",
+            "http://127.0.0.1/",
+            "http://127.8.9.1/",
+            "http://[::1]:80/",
+        ] {
+            assert!(is_loopback(&Url::parse(u).unwrap()), "{u}");
+        }
+        for u in ["http://example.com/", "http://10.0.0.1/", "http://localhost.evil.com/"] {
+            assert!(!is_loopback(&Url::parse(u).unwrap()), "{u}");
+            assert!(check_scheme(&Url::parse(u).unwrap()).is_err());
+        }
+        assert!(check_scheme(&Url::parse("ftp://localhost/").unwrap()).is_err());
+    }
+
+    #[test]
+    fn mtls_aliases_replace_plain_endpoints() {
+        let mut m: ServerMetadata = serde_json::from_value(serde_json::json!({
+            "issuer": "https://t/",
+            "token_endpoint": "https://t/oauth/token",
+            "userinfo_endpoint": "https://t/userinfo",
+            "mtls_endpoint_aliases": {"token_endpoint": "https://mtls.t/oauth/token"},
+            "custom": 1
+        }))
+        .unwrap();
+        m.apply_mtls_aliases();
+        assert_eq!(m.token_endpoint.as_deref(), Some("https://mtls.t/oauth/token"));
+        assert_eq!(m.userinfo_endpoint.as_deref(), Some("https://t/userinfo"));
+        assert_eq!(m.other["custom"], 1);
+    }
+
+    #[test]
+    fn endpoints_must_be_https_unless_loopback() {
+        let m = ServerMetadata {
+            issuer: "https://t/".into(),
+            token_endpoint: Some("http://evil.example/token".into()),
+            ..Default::default()
+        };
+        let e = m.token_url(ErrorCode::TokenByPassword).unwrap_err();
+        assert!(e.message().contains("plain http"), "{}", e.message());
+        let m = ServerMetadata::default();
+        assert_eq!(
+            m.token_url(ErrorCode::TokenByPassword).unwrap_err().kind(),
+            ErrorKind::NotSupported
+        );
+    }
+}

@@ -1,0 +1,462 @@
+//! The one transport: every request of this crate goes through [`Transport::send`].
+//!
+//! It adds the `Auth0-Client` telemetry header, applies the timeout, reads the body under a
+//! size cap, and turns error answers into [`Error`]s that carry the server's OAuth error and
+//! the HTTP details (status, filtered headers, body text).
+
+use std::time::{Duration, Instant};
+
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::error::{Error, ErrorCode, ErrorKind, HttpDetails, OAuthError, Result};
+
+/// The content type of every form body, as the reference sends it.
+pub(crate) const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded;charset=UTF-8";
+
+/// How much of an error body is kept on [`HttpDetails`].
+const KEPT_BODY_BYTES: usize = 4096;
+
+/// Response headers never copied onto errors.
+const SENSITIVE_HEADERS: &[&str] = &[
+    "set-cookie",
+    "cookie",
+    "authorization",
+    "proxy-authorization",
+    "dpop-nonce-secret",
+];
+
+/// A request body.
+pub(crate) enum Body {
+    None,
+    /// An `application/x-www-form-urlencoded` body, already encoded.
+    Form(String),
+    /// A JSON body, already serialised.
+    Json(Vec<u8>),
+}
+
+/// One request to send.
+pub(crate) struct Request {
+    pub method: Method,
+    pub url: Url,
+    pub headers: HeaderMap,
+    pub body: Body,
+    /// Which operation this belongs to, for error codes.
+    pub code: ErrorCode,
+    /// What the endpoint is, for messages ("the token endpoint").
+    pub endpoint: &'static str,
+}
+
+impl Request {
+    pub(crate) fn new(
+        method: Method,
+        url: Url,
+        code: ErrorCode,
+        endpoint: &'static str,
+    ) -> Self {
+        Self {
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: Body::None,
+            code,
+            endpoint,
+        }
+    }
+
+    pub(crate) fn form(mut self, pairs: &[(&str, &str)]) -> Self {
+        self.body = Body::Form(encode_form(pairs));
+        self
+    }
+
+    pub(crate) fn json(mut self, value: &serde_json::Value) -> Self {
+        // Serialising a `Value` cannot fail.
+        self.body = Body::Json(serde_json::to_vec(value).unwrap_or_default());
+        self
+    }
+
+    pub(crate) fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+}
+
+/// Encodes pairs as `application/x-www-form-urlencoded` (spaces as `+`), order kept.
+pub(crate) fn encode_form(pairs: &[(&str, &str)]) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
+/// A response whose body has been read.
+pub(crate) struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    pub code: ErrorCode,
+    pub endpoint: &'static str,
+}
+
+impl Response {
+    /// Parses a success body as JSON, or turns an error answer into an [`Error`].
+    pub(crate) fn json<T: DeserializeOwned>(self) -> Result<T> {
+        if !self.status.is_success() {
+            return Err(self.into_error());
+        }
+        serde_json::from_slice(&self.body).map_err(|e| {
+            let what = if self.body.is_empty() {
+                "an empty body".to_string()
+            } else if !looks_like_json(&self.headers) {
+                format!("a non-JSON body ({})", content_type(&self.headers))
+            } else {
+                "JSON that could not be read".to_string()
+            };
+            Error::new(
+                self.code,
+                ErrorKind::InvalidResponse,
+                format!(
+                    "{} answered HTTP {} with {what}: {e}",
+                    self.endpoint,
+                    self.status.as_u16()
+                ),
+            )
+            .with_http(self.details())
+        })
+    }
+
+    /// Succeeds on any 2xx status, ignoring the body.
+    pub(crate) fn success(self) -> Result<Self> {
+        if self.status.is_success() {
+            Ok(self)
+        } else {
+            Err(self.into_error())
+        }
+    }
+
+    pub(crate) fn details(&self) -> HttpDetails {
+        let headers = self
+            .headers
+            .iter()
+            .filter(|(k, _)| !SENSITIVE_HEADERS.contains(&k.as_str()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let kept = &self.body[..self.body.len().min(KEPT_BODY_BYTES)];
+        HttpDetails {
+            status: self.status.as_u16(),
+            headers,
+            body: String::from_utf8_lossy(kept).into_owned(),
+        }
+    }
+
+    /// Turns a non-success answer into an [`Error`]: with the server's OAuth error when the
+    /// body carries one (`{error, error_description}` or `{code, description}`).
+    pub(crate) fn into_error(self) -> Error {
+        let status = self.status.as_u16();
+        match parse_oauth_error(&self.body) {
+            Some(oauth) => {
+                let mut message = format!(
+                    "{} refused the request (HTTP {status}): {}",
+                    self.endpoint, oauth.error
+                );
+                if let Some(d) = oauth.error_description.as_deref().filter(|d| !d.is_empty()) {
+                    message.push_str(": ");
+                    message.push_str(d);
+                }
+                Error::new(self.code, ErrorKind::OAuth, message)
+                    .with_http(self.details())
+                    .with_oauth(oauth)
+            }
+            None => {
+                let body = if self.body.is_empty() {
+                    "an empty body".to_string()
+                } else {
+                    format!("a {} body", content_type(&self.headers))
+                };
+                Error::new(
+                    self.code,
+                    ErrorKind::HttpStatus,
+                    format!("{} answered HTTP {status} with {body}", self.endpoint),
+                )
+                .with_http(self.details())
+            }
+        }
+    }
+}
+
+fn content_type(headers: &HeaderMap) -> String {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or(v).trim().to_string())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "untyped".to_string())
+}
+
+fn looks_like_json(headers: &HeaderMap) -> bool {
+    let ct = content_type(headers);
+    ct == "untyped" || ct.contains("json")
+}
+
+/// Reads an OAuth error from an error body, in either of Auth0's two shapes.
+fn parse_oauth_error(body: &[u8]) -> Option<OAuthError> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let obj = value.as_object()?;
+    if obj.get("error").is_some_and(|e| e.is_string()) {
+        let mut cleaned = obj.clone();
+        // Keep only well-typed fields so an odd server cannot make the whole parse fail.
+        if !cleaned
+            .get("error_description")
+            .is_none_or(|d| d.is_string())
+        {
+            cleaned.remove("error_description");
+        }
+        if !cleaned.get("mfa_token").is_none_or(|d| d.is_string()) {
+            cleaned.remove("mfa_token");
+        }
+        let mut oauth: OAuthError = match serde_json::from_value(
+            serde_json::Value::Object(cleaned.clone()),
+        ) {
+            Ok(o) => o,
+            Err(_) => {
+                cleaned.remove("mfa_requirements");
+                serde_json::from_value(serde_json::Value::Object(cleaned)).ok()?
+            }
+        };
+        oauth.error_description = oauth.error_description.filter(|d| !d.is_empty());
+        return Some(oauth);
+    }
+    // The database-connection endpoints answer `{code, description}` (or `name`/`message`).
+    let code = obj
+        .get("code")
+        .or_else(|| obj.get("name"))
+        .and_then(|c| c.as_str())?;
+    let description = obj
+        .get("description")
+        .or_else(|| obj.get("message"))
+        .and_then(|d| d.as_str().map(str::to_string).or_else(|| Some(d.to_string())));
+    Some(OAuthError {
+        error: code.to_string(),
+        error_description: description,
+        mfa_token: None,
+        mfa_requirements: None,
+    })
+}
+
+/// Strips the query and fragment of a URL for logs and messages.
+pub(crate) fn display_url(url: &Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    u.set_fragment(None);
+    let _ = u.set_password(None);
+    let _ = u.set_username("");
+    u.to_string()
+}
+
+/// The HTTP side of a client: a reqwest client, the telemetry header, limits.
+#[derive(Clone)]
+pub(crate) struct Transport {
+    pub client: reqwest::Client,
+    pub telemetry: Option<HeaderValue>,
+    pub timeout: Duration,
+    pub max_response_bytes: usize,
+}
+
+impl Transport {
+    /// Sends a request and reads its body (under the size cap).
+    pub(crate) async fn send(&self, req: Request) -> Result<Response> {
+        let started = Instant::now();
+        let Request {
+            method,
+            url,
+            mut headers,
+            body,
+            code,
+            endpoint,
+        } = req;
+        let shown_url = display_url(&url);
+        let span = tracing::debug_span!("auth0.http", %method, url = %shown_url);
+        let _guard = span.enter();
+        if let Some(t) = &self.telemetry {
+            headers.insert(HeaderName::from_static("auth0-client"), t.clone());
+        }
+        headers
+            .entry(ACCEPT)
+            .or_insert(HeaderValue::from_static("application/json"));
+        let mut builder = self
+            .client
+            .request(method.clone(), url)
+            .timeout(self.timeout);
+        match body {
+            Body::None => {}
+            Body::Form(s) => {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static(FORM_CONTENT_TYPE));
+                builder = builder.body(s);
+            }
+            Body::Json(b) => {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                builder = builder.body(b);
+            }
+        }
+        builder = builder.headers(headers);
+        drop(_guard);
+
+        let transport_error = |e: reqwest::Error| {
+            let (kind, what) = if e.is_timeout() {
+                (
+                    ErrorKind::Timeout,
+                    format!("timed out after {:?}", self.timeout),
+                )
+            } else if e.is_connect() {
+                (ErrorKind::Transport, "could not connect".to_string())
+            } else if e.is_redirect() {
+                (ErrorKind::Transport, "was redirected".to_string())
+            } else {
+                (ErrorKind::Transport, "failed in transit".to_string())
+            };
+            Error::new(
+                code,
+                kind,
+                format!("{method} {shown_url} ({endpoint}) {what}"),
+            )
+            .with_source(e.without_url())
+        };
+
+        let mut response = builder.send().await.map_err(transport_error)?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let too_large = || {
+            Error::new(
+                code,
+                ErrorKind::ResponseTooLarge,
+                format!(
+                    "{endpoint} answered with a body larger than the {} byte limit",
+                    self.max_response_bytes
+                ),
+            )
+        };
+        let declared = response.content_length().unwrap_or(0);
+        if declared > self.max_response_bytes as u64 {
+            return Err(too_large());
+        }
+        let mut body = Vec::with_capacity(declared as usize);
+        while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+            if body.len() + chunk.len() > self.max_response_bytes {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        tracing::debug!(
+            parent: &span,
+            status = status.as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "auth0 request done"
+        );
+        Ok(Response {
+            status,
+            headers,
+            body,
+            code,
+            endpoint,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, content_type: &str, body: &str) -> Response {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_str(content_type).unwrap());
+        headers.insert("set-cookie", HeaderValue::from_static("session=secret"));
+        Response {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers,
+            body: body.as_bytes().to_vec(),
+            code: ErrorCode::TokenByPassword,
+            endpoint: "the token endpoint",
+        }
+    }
+
+    #[test]
+    fn form_encoding_uses_plus_for_spaces_and_keeps_order() {
+        assert_eq!(
+            encode_form(&[("scope", "openid profile"), ("a", "b&c=d")]),
+            "scope=openid+profile&a=b%26c%3Dd"
+        );
+    }
+
+    #[test]
+    fn oauth_error_bodies_are_read_in_both_shapes() {
+        let e = response(
+            403,
+            "application/json",
+            r#"{"error":"invalid_grant","error_description":"Wrong email or password."}"#,
+        )
+        .into_error();
+        assert_eq!(e.kind(), ErrorKind::OAuth);
+        assert_eq!(e.oauth().unwrap().error, "invalid_grant");
+        assert!(e.message().contains("Wrong email or password."));
+        assert_eq!(e.status(), Some(403));
+        assert!(e.http().unwrap().header("set-cookie").is_none());
+
+        let e = response(
+            400,
+            "application/json",
+            r#"{"code":"invalid_signup","description":"Invalid sign up"}"#,
+        )
+        .into_error();
+        assert_eq!(e.oauth().unwrap().error, "invalid_signup");
+        assert_eq!(
+            e.oauth().unwrap().error_description.as_deref(),
+            Some("Invalid sign up")
+        );
+    }
+
+    #[test]
+    fn html_error_bodies_give_a_clear_status_error() {
+        let e = response(500, "text/html; charset=utf-8", "<html>oops</html>").into_error();
+        assert_eq!(e.kind(), ErrorKind::HttpStatus);
+        assert!(e.message().contains("HTTP 500"), "{}", e.message());
+        assert!(e.message().contains("text/html"), "{}", e.message());
+        assert_eq!(e.http().unwrap().body, "<html>oops</html>");
+    }
+
+    #[test]
+    fn malformed_json_is_an_invalid_response() {
+        let e = response(200, "application/json", r#"{"access_token": "abc","#)
+            .json::<serde_json::Value>()
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidResponse);
+        let e = response(200, "text/html", "<html/>")
+            .json::<serde_json::Value>()
+            .unwrap_err();
+        assert!(e.message().contains("non-JSON"), "{}", e.message());
+    }
+
+    #[test]
+    fn oddly_typed_error_fields_do_not_hide_the_error() {
+        let e = response(
+            400,
+            "application/json",
+            r#"{"error":"x","error_description":5,"mfa_requirements":"nope"}"#,
+        )
+        .into_error();
+        assert_eq!(e.oauth().unwrap().error, "x");
+    }
+
+    #[test]
+    fn urls_are_shown_without_query_or_credentials() {
+        let u = Url::parse("https://user:pw@tenant.example.com/authorize?code=abc#x").unwrap();
+        assert_eq!(display_url(&u), "https://tenant.example.com/authorize");
+    }
+}

@@ -1,0 +1,396 @@
+//! JSON Web Tokens: the algorithms we accept, signing with a key parsed once, and signature
+//! verification with an allow-list. Claim rules live with the token they apply to
+//! (`id_token.rs`, `logout.rs`).
+
+use std::fmt;
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{self as sig, EcdsaKeyPair, KeyPair, RsaKeyPair};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// A JWS signing algorithm.
+///
+/// Used for private-key-JWT client assertions
+/// ([`AuthClientBuilder::client_assertion_signing_alg`](crate::AuthClientBuilder::client_assertion_signing_alg))
+/// and for the ID-token algorithm allow-list
+/// ([`AuthClientBuilder::id_token_signing_algs`](crate::AuthClientBuilder::id_token_signing_algs)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SigningAlgorithm {
+    /// HMAC with SHA-256, keyed with the client secret (ID tokens only).
+    HS256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (the default everywhere).
+    RS256,
+    /// RSASSA-PKCS1-v1_5 with SHA-384.
+    RS384,
+    /// RSASSA-PKCS1-v1_5 with SHA-512.
+    RS512,
+    /// RSASSA-PSS with SHA-256.
+    PS256,
+    /// RSASSA-PSS with SHA-384.
+    PS384,
+    /// RSASSA-PSS with SHA-512.
+    PS512,
+    /// ECDSA on P-256 with SHA-256.
+    ES256,
+    /// ECDSA on P-384 with SHA-384.
+    ES384,
+}
+
+impl SigningAlgorithm {
+    /// The JOSE name (`"RS256"`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::HS256 => "HS256",
+            Self::RS256 => "RS256",
+            Self::RS384 => "RS384",
+            Self::RS512 => "RS512",
+            Self::PS256 => "PS256",
+            Self::PS384 => "PS384",
+            Self::PS512 => "PS512",
+            Self::ES256 => "ES256",
+            Self::ES384 => "ES384",
+        }
+    }
+
+    /// Reads a JOSE name; `None` for anything unsupported (including `none`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "HS256" => Self::HS256,
+            "RS256" => Self::RS256,
+            "RS384" => Self::RS384,
+            "RS512" => Self::RS512,
+            "PS256" => Self::PS256,
+            "PS384" => Self::PS384,
+            "PS512" => Self::PS512,
+            "ES256" => Self::ES256,
+            "ES384" => Self::ES384,
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn jsonwebtoken(self) -> jsonwebtoken::Algorithm {
+        use jsonwebtoken::Algorithm as A;
+        match self {
+            Self::HS256 => A::HS256,
+            Self::RS256 => A::RS256,
+            Self::RS384 => A::RS384,
+            Self::RS512 => A::RS512,
+            Self::PS256 => A::PS256,
+            Self::PS384 => A::PS384,
+            Self::PS512 => A::PS512,
+            Self::ES256 => A::ES256,
+            Self::ES384 => A::ES384,
+        }
+    }
+
+    /// The JWK `kty` of keys for this algorithm.
+    pub(crate) fn key_type(self) -> &'static str {
+        match self {
+            Self::HS256 => "oct",
+            Self::ES256 | Self::ES384 => "EC",
+            _ => "RSA",
+        }
+    }
+}
+
+impl fmt::Display for SigningAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+pub(crate) fn b64url(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Fresh random bytes from the operating system, base64url encoded.
+pub(crate) fn random_b64url(len: usize) -> String {
+    let mut buf = vec![0u8; len];
+    // The system RNG failing leaves no safe way on; aws-lc aborts in that case itself.
+    let _ = aws_lc_rs::rand::fill(&mut buf);
+    b64url(&buf)
+}
+
+/// A private key parsed once and used for every signature.
+pub(crate) struct JwtSigner {
+    alg: SigningAlgorithm,
+    key: SignerKey,
+    /// The encoded protected header, computed once.
+    header: String,
+}
+
+enum SignerKey {
+    Rsa(RsaKeyPair, &'static dyn sig::RsaEncoding),
+    Ec(EcdsaKeyPair),
+}
+
+impl fmt::Debug for JwtSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtSigner")
+            .field("alg", &self.alg)
+            .field("key", &"[redacted]")
+            .finish()
+    }
+}
+
+impl JwtSigner {
+    /// Parses a PKCS#8 PEM private key for `alg`. Errors say what is wrong with the key, never
+    /// what it contains.
+    pub(crate) fn from_pem(
+        pem_text: &str,
+        alg: SigningAlgorithm,
+        kid: Option<&str>,
+    ) -> Result<Self, String> {
+        let parsed = pem::parse(pem_text.trim())
+            .map_err(|_| "the signing key is not a PEM document".to_string())?;
+        match parsed.tag() {
+            "PRIVATE KEY" => {}
+            "EC PRIVATE KEY" => {
+                return Err("the signing key is a SEC1 EC key (BEGIN EC PRIVATE KEY); convert it \
+                     to PKCS#8 (BEGIN PRIVATE KEY), e.g. `openssl pkcs8 -topk8 -nocrypt`"
+                    .into());
+            }
+            "RSA PRIVATE KEY" => {
+                return Err("the signing key is a PKCS#1 RSA key (BEGIN RSA PRIVATE KEY); \
+                     convert it to PKCS#8 (BEGIN PRIVATE KEY), e.g. `openssl pkcs8 -topk8 -nocrypt`"
+                    .into());
+            }
+            "ENCRYPTED PRIVATE KEY" => {
+                return Err("the signing key is encrypted; decrypt it to PKCS#8 first".into());
+            }
+            other => {
+                return Err(format!(
+                    "the signing key PEM is a {other:?}, not a PKCS#8 private key"
+                ));
+            }
+        }
+        let der = parsed.contents();
+        let key = match alg {
+            SigningAlgorithm::HS256 => {
+                return Err("HS256 is not a private-key algorithm".into());
+            }
+            SigningAlgorithm::ES256 | SigningAlgorithm::ES384 => {
+                let curve = if alg == SigningAlgorithm::ES256 {
+                    &sig::ECDSA_P256_SHA256_FIXED_SIGNING
+                } else {
+                    &sig::ECDSA_P384_SHA384_FIXED_SIGNING
+                };
+                let pair = EcdsaKeyPair::from_pkcs8(curve, der).map_err(|_| {
+                    format!("the signing key is not an EC key on the curve {alg} needs")
+                })?;
+                SignerKey::Ec(pair)
+            }
+            _ => {
+                let pair = RsaKeyPair::from_pkcs8(der).map_err(|_| {
+                    format!("the signing key is not an RSA private key usable for {alg}")
+                })?;
+                let encoding: &'static dyn sig::RsaEncoding = match alg {
+                    SigningAlgorithm::RS256 => &sig::RSA_PKCS1_SHA256,
+                    SigningAlgorithm::RS384 => &sig::RSA_PKCS1_SHA384,
+                    SigningAlgorithm::RS512 => &sig::RSA_PKCS1_SHA512,
+                    SigningAlgorithm::PS256 => &sig::RSA_PSS_SHA256,
+                    SigningAlgorithm::PS384 => &sig::RSA_PSS_SHA384,
+                    _ => &sig::RSA_PSS_SHA512,
+                };
+                SignerKey::Rsa(pair, encoding)
+            }
+        };
+        let mut header = serde_json::json!({"alg": alg.as_str(), "typ": "JWT"});
+        if let Some(kid) = kid {
+            header["kid"] = Value::String(kid.to_string());
+        }
+        let signer = Self {
+            alg,
+            key,
+            header: b64url(header.to_string().as_bytes()),
+        };
+        // Prove the key signs now rather than on the first request.
+        signer.sign(&Map::new())?;
+        Ok(signer)
+    }
+
+    /// The algorithm this signer uses.
+    pub(crate) fn alg(&self) -> SigningAlgorithm {
+        self.alg
+    }
+
+    /// Signs `claims` into a compact JWS.
+    pub(crate) fn sign(&self, claims: &Map<String, Value>) -> Result<String, String> {
+        let payload = serde_json::to_vec(claims).map_err(|e| e.to_string())?;
+        let mut out = String::with_capacity(self.header.len() + payload.len() * 2 + 400);
+        out.push_str(&self.header);
+        out.push('.');
+        out.push_str(&b64url(&payload));
+        let signature = match &self.key {
+            SignerKey::Rsa(pair, encoding) => {
+                let mut s = vec![0u8; pair.public_modulus_len()];
+                pair.sign(*encoding, &SystemRandom::new(), out.as_bytes(), &mut s)
+                    .map_err(|_| "signing failed".to_string())?;
+                s
+            }
+            SignerKey::Ec(pair) => pair
+                .sign(&SystemRandom::new(), out.as_bytes())
+                .map_err(|_| "signing failed".to_string())?
+                .as_ref()
+                .to_vec(),
+        };
+        out.push('.');
+        out.push_str(&b64url(&signature));
+        Ok(out)
+    }
+
+    /// The public key, as a JWK (for DPoP headers and tests).
+    #[allow(dead_code)]
+    pub(crate) fn public_key_bytes(&self) -> Vec<u8> {
+        match &self.key {
+            SignerKey::Rsa(pair, _) => pair.public_key().as_ref().to_vec(),
+            SignerKey::Ec(pair) => pair.public_key().as_ref().to_vec(),
+        }
+    }
+}
+
+/// The protected header of a token, read before any key is chosen.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Header {
+    pub alg: String,
+    #[serde(default)]
+    pub kid: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub typ: Option<String>,
+}
+
+/// A compact JWS split into its parts, with header and claims decoded but not yet trusted.
+pub(crate) struct UnverifiedJwt<'a> {
+    pub header: Header,
+    pub claims: Map<String, Value>,
+    signing_input: &'a str,
+    signature: &'a str,
+}
+
+impl<'a> UnverifiedJwt<'a> {
+    /// Splits and decodes a token. Errors name the malformed part.
+    pub(crate) fn parse(token: &'a str) -> Result<Self, String> {
+        let token = token.trim();
+        let mut parts = token.split('.');
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err("the token is not a compact JWS (three dot-separated parts)".into());
+        };
+        let header_bytes = URL_SAFE_NO_PAD
+            .decode(h)
+            .map_err(|_| "the token header is not base64url".to_string())?;
+        let header: Header = serde_json::from_slice(&header_bytes)
+            .map_err(|_| "the token header is not a JSON object with an \"alg\"".to_string())?;
+        let claims_bytes = URL_SAFE_NO_PAD
+            .decode(p)
+            .map_err(|_| "the token payload is not base64url".to_string())?;
+        let claims: Map<String, Value> = serde_json::from_slice(&claims_bytes)
+            .map_err(|_| "the token payload is not a JSON object".to_string())?;
+        Ok(Self {
+            header,
+            claims,
+            signing_input: &token[..h.len() + 1 + p.len()],
+            signature: s,
+        })
+    }
+
+    /// Checks the header's `alg` against the allow-list.
+    pub(crate) fn algorithm(&self, allowed: &[SigningAlgorithm]) -> Result<SigningAlgorithm, String> {
+        match SigningAlgorithm::from_name(&self.header.alg) {
+            Some(a) if allowed.contains(&a) => Ok(a),
+            _ => Err(format!(
+                "the token is signed with {:?}, which is not an allowed algorithm (allowed: {})",
+                self.header.alg,
+                allowed
+                    .iter()
+                    .map(|a| a.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+
+    /// Verifies the signature with `key` under `alg`.
+    pub(crate) fn verify_signature(
+        &self,
+        key: &jsonwebtoken::DecodingKey,
+        alg: SigningAlgorithm,
+    ) -> Result<(), String> {
+        match jsonwebtoken::crypto::verify(
+            self.signature,
+            self.signing_input.as_bytes(),
+            key,
+            alg.jsonwebtoken(),
+        ) {
+            Ok(true) => Ok(()),
+            _ => Err("the token signature is invalid".into()),
+        }
+    }
+}
+
+/// Makes sure jsonwebtoken has a crypto provider even when some other crate in the build also
+/// enabled its pure-Rust backend (it would otherwise panic on first use).
+pub(crate) fn ensure_crypto_provider() {
+    if jsonwebtoken::crypto::CryptoProvider::try_get_default().is_none() {
+        let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn algorithm_names_round_trip_and_none_is_refused() {
+        for a in [
+            SigningAlgorithm::HS256,
+            SigningAlgorithm::RS256,
+            SigningAlgorithm::PS512,
+            SigningAlgorithm::ES384,
+        ] {
+            assert_eq!(SigningAlgorithm::from_name(a.as_str()), Some(a));
+        }
+        assert_eq!(SigningAlgorithm::from_name("none"), None);
+        assert_eq!(SigningAlgorithm::from_name("ES512"), None);
+    }
+
+    #[test]
+    fn malformed_tokens_are_described() {
+        assert!(UnverifiedJwt::parse("abc").err().unwrap().contains("three"));
+        assert!(UnverifiedJwt::parse("a.b.c.d").is_err());
+        assert!(UnverifiedJwt::parse("!!!.e30.x").err().unwrap().contains("header"));
+        let h = b64url(br#"{"alg":"RS256"}"#);
+        assert!(
+            UnverifiedJwt::parse(&format!("{h}.!!!.x"))
+                .err()
+                .unwrap()
+                .contains("payload")
+        );
+        let t = format!("{h}.{}.sig", b64url(br#"{"sub":"x"}"#));
+        let jwt = UnverifiedJwt::parse(&t).unwrap();
+        assert_eq!(jwt.claims["sub"], "x");
+        assert!(jwt.algorithm(&[SigningAlgorithm::ES256]).is_err());
+        assert_eq!(
+            jwt.algorithm(&[SigningAlgorithm::RS256]).unwrap(),
+            SigningAlgorithm::RS256
+        );
+    }
+
+    #[test]
+    fn sec1_and_pkcs1_keys_get_a_conversion_hint() {
+        let sec1 = "-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n";
+        let e = JwtSigner::from_pem(sec1, SigningAlgorithm::ES256, None).unwrap_err();
+        assert!(e.contains("PKCS#8"), "{e}");
+        let pkcs1 = "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n";
+        let e = JwtSigner::from_pem(pkcs1, SigningAlgorithm::RS256, None).unwrap_err();
+        assert!(e.contains("PKCS#8"), "{e}");
+        let e = JwtSigner::from_pem("not a key", SigningAlgorithm::RS256, None).unwrap_err();
+        assert!(e.contains("PEM"), "{e}");
+    }
+}

@@ -1,0 +1,133 @@
+//! # auth0-auth: Auth0's Authentication API for Rust
+//!
+//! An async client for Auth0 tenants (and any standards-following OpenID Provider): build login
+//! URLs, get tokens with every grant Auth0 offers, validate ID tokens, and more. It speaks the
+//! same wire protocol as Auth0's JavaScript SDK `@auth0/auth0-auth-js`, with method names that
+//! mirror it in `snake_case`.
+//!
+//! ## Create a client
+//!
+//! One [`AuthClient`] per application, built once and shared (it is cheap to clone):
+//!
+//! ```no_run
+//! use auth0_auth::AuthClient;
+//!
+//! # fn demo() -> auth0_auth::Result<()> {
+//! let client = AuthClient::builder("tenant.eu.auth0.com", "my-client-id")
+//!     .client_secret("my-client-secret")
+//!     .build()?;
+//! # Ok(()) }
+//! ```
+//!
+//! The domain is a tenant host (then every URL is `https://{domain}/…`) or a full base URL.
+//! Plain `http://` is refused unless the host is loopback, which is how the local tenant
+//! emulator (`auth0-emulator`) is reached in tests.
+//!
+//! The client authenticates, in this order of preference, with mutual TLS
+//! ([`use_mtls`](AuthClientBuilder::use_mtls) plus your own
+//! [`http_client`](AuthClientBuilder::http_client)), a private-key JWT
+//! ([`client_assertion_signing_key`](AuthClientBuilder::client_assertion_signing_key)), or a
+//! client secret. With none of them it is a public client (a CLI or native app), which may use
+//! the flows Auth0 allows public clients; the others fail before any request with
+//! `missing_client_auth_error`.
+//!
+//! ## Get tokens
+//!
+//! Required inputs are constructor arguments of a request value; optional ones are chained
+//! setters. Every grant goes through one token-endpoint path that adds client authentication,
+//! parses the answer, and validates any ID token (signature, issuer, audience, expiry, …)
+//! before you see it.
+//!
+//! ```no_run
+//! # async fn demo(client: auth0_auth::AuthClient) -> auth0_auth::Result<()> {
+//! use auth0_auth::{ClientCredentialsRequest, ExposeSecret, PasswordRequest, RefreshTokenRequest};
+//!
+//! // A machine-to-machine token:
+//! let m2m = client
+//!     .get_token_by_client_credentials(ClientCredentialsRequest::new("https://api.example.com/"))
+//!     .await?;
+//! println!("Bearer {}", m2m.access_token.expose_secret());
+//!
+//! // A user's tokens (trusted first-party apps only):
+//! let tokens = client
+//!     .get_token_by_password(
+//!         PasswordRequest::new("jane@example.com", "password").scope("openid profile offline_access"),
+//!     )
+//!     .await?;
+//! println!("hello {:?}", tokens.claims.as_ref().and_then(|c| c.name()));
+//!
+//! // Later, without the password:
+//! if let Some(refresh) = &tokens.refresh_token {
+//!     let fresh = client
+//!         .get_token_by_refresh_token(RefreshTokenRequest::new(refresh.expose_secret()))
+//!         .await?;
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! ## Errors
+//!
+//! Every failure is an [`Error`]. [`Error::code`] names the failed operation with the reference
+//! SDK's code strings, [`Error::kind`] says what went wrong underneath, and [`Error::oauth`]
+//! carries the server's OAuth error. An `mfa_required` answer carries the `mfa_token` to
+//! continue with:
+//!
+//! ```no_run
+//! # async fn demo(client: auth0_auth::AuthClient) {
+//! # use auth0_auth::PasswordRequest;
+//! match client.get_token_by_password(PasswordRequest::new("jane@example.com", "pw")).await {
+//!     Err(e) if e.is_mfa_required() => {
+//!         let mfa_token = e.mfa_token().unwrap_or_default();
+//!         // continue with the MFA API
+//!     }
+//!     Err(e) => eprintln!("{e}"),
+//!     Ok(tokens) => {}
+//! }
+//! # }
+//! ```
+//!
+//! No message, log line or `Debug` output contains a client secret, a token, a password or a
+//! private key.
+//!
+//! ## Discovery
+//!
+//! The tenant's metadata (`/.well-known/openid-configuration`) is fetched once and cached
+//! process-wide (default: 10 minutes, 100 tenants; see
+//! [`discovery_cache_ttl`](AuthClientBuilder::discovery_cache_ttl)). Many clients created at
+//! once for one tenant cause one request. [`AuthClient::server_metadata`] returns it.
+//!
+//! ## Testing without a tenant
+//!
+//! The `auth0-emulator` crate is a local Auth0-compatible tenant: start it in your tests and
+//! point the client at its loopback URL. See the repository's `examples/quickstart.rs`.
+#![deny(missing_docs, missing_debug_implementations, unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+mod authorize;
+mod client;
+mod client_auth;
+mod discovery;
+mod error;
+mod grants;
+mod http;
+mod id_token;
+mod jwks;
+mod jwt;
+mod token;
+
+pub use authorize::AuthorizationParams;
+pub use client::{
+    AuthClient, AuthClientBuilder, DEFAULT_CLOCK_LEEWAY, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Telemetry,
+};
+pub use discovery::{DiscoveryCacheSettings, ServerMetadata};
+pub use error::{
+    Error, ErrorCode, ErrorKind, HttpDetails, MfaFactor, MfaRequirements, OAuthError, Result,
+};
+pub use grants::client_credentials::ClientCredentialsRequest;
+pub use grants::password::PasswordRequest;
+pub use grants::refresh::RefreshTokenRequest;
+pub use id_token::Claims;
+pub use jwt::SigningAlgorithm;
+pub use secrecy::{ExposeSecret, SecretString};
+pub use token::TokenResponse;

@@ -1,0 +1,279 @@
+//! [`TokenResponse`] and the single function every grant sends its request through.
+//!
+//! A grant describes itself as a [`TokenRequest`] (grant type, parameters, extra headers, what
+//! to expect of the ID token); [`AuthClient::request_token`] adds client authentication, sends
+//! it through the transport, parses the answer and validates any ID token.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use reqwest::Method;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use secrecy::SecretString;
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+
+use crate::client::AuthClient;
+use crate::client_auth::now_secs;
+use crate::error::{Error, ErrorCode, ErrorKind, Result};
+use crate::http::Request;
+use crate::id_token::{Claims, IdTokenExpectations};
+use crate::jwt::UnverifiedJwt;
+
+/// The tokens a grant returns.
+///
+/// Tokens are [`SecretString`]s: read them with
+/// [`ExposeSecret::expose_secret`](crate::ExposeSecret::expose_secret); `Debug` never shows them.
+///
+/// ```
+/// # fn demo(tokens: auth0_auth::TokenResponse) {
+/// use auth0_auth::ExposeSecret;
+/// let bearer = format!("Bearer {}", tokens.access_token.expose_secret());
+/// if let Some(claims) = &tokens.claims {
+///     println!("signed in as {:?}", claims.sub());
+/// }
+/// # }
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct TokenResponse {
+    /// The access token.
+    pub access_token: SecretString,
+    /// The ID token, when one was returned (already validated).
+    pub id_token: Option<SecretString>,
+    /// The refresh token, when one was returned.
+    pub refresh_token: Option<SecretString>,
+    /// When the access token expires, in seconds since the Unix epoch (now + `expires_in`).
+    pub expires_at: u64,
+    /// The granted scope.
+    pub scope: Option<String>,
+    /// The token type, lower-cased (`bearer`, `dpop`, `n_a`).
+    pub token_type: Option<String>,
+    /// The issued token type of a token exchange.
+    pub issued_token_type: Option<String>,
+    /// Granted rich authorization details.
+    pub authorization_details: Option<Value>,
+    /// The validated ID token's claims.
+    pub claims: Option<Claims>,
+    /// A new recovery code, after an MFA recovery-code verification.
+    pub recovery_code: Option<SecretString>,
+    /// The `act` (actor) claim of a token exchange with an actor token.
+    pub act: Option<Value>,
+}
+
+impl fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hidden = |o: &Option<SecretString>| o.as_ref().map(|_| "[redacted]");
+        f.debug_struct("TokenResponse")
+            .field("access_token", &"[redacted]")
+            .field("id_token", &hidden(&self.id_token))
+            .field("refresh_token", &hidden(&self.refresh_token))
+            .field("expires_at", &self.expires_at)
+            .field("scope", &self.scope)
+            .field("token_type", &self.token_type)
+            .field("issued_token_type", &self.issued_token_type)
+            .field("authorization_details", &self.authorization_details)
+            .field("claims", &self.claims)
+            .field("recovery_code", &hidden(&self.recovery_code))
+            .field("act", &self.act)
+            .finish()
+    }
+}
+
+/// The token endpoint's success body, as sent.
+#[derive(Deserialize)]
+struct RawTokenResponse {
+    access_token: String,
+    #[serde(default)]
+    id_token: Option<String>,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default, deserialize_with = "lenient_seconds")]
+    expires_in: Option<u64>,
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default)]
+    token_type: Option<String>,
+    #[serde(default)]
+    issued_token_type: Option<String>,
+    #[serde(default)]
+    authorization_details: Option<Value>,
+    #[serde(default)]
+    recovery_code: Option<String>,
+}
+
+/// `expires_in` as a number or a numeric string.
+fn lenient_seconds<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<u64>, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        Some(Value::Number(n)) => n.as_u64().or_else(|| n.as_f64().map(|f| f.max(0.0) as u64)),
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    })
+}
+
+/// How a token request body is encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BodyFormat {
+    /// `application/x-www-form-urlencoded` (every grant but one).
+    Form,
+    /// JSON (the passkey grant).
+    Json,
+}
+
+/// One grant's request, before client authentication.
+pub(crate) struct TokenRequest {
+    pub code: ErrorCode,
+    pub grant_type: Cow<'static, str>,
+    pub params: Vec<(Cow<'static, str>, Value)>,
+    pub headers: HeaderMap,
+    pub format: BodyFormat,
+    pub expect: IdTokenExpectations,
+    pub confidential_only: bool,
+    /// Read `act` from the ID token claims or a JWT access token.
+    pub read_act: bool,
+}
+
+impl TokenRequest {
+    pub(crate) fn new(code: ErrorCode, grant_type: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            code,
+            grant_type: grant_type.into(),
+            params: Vec::new(),
+            headers: HeaderMap::new(),
+            format: BodyFormat::Form,
+            expect: IdTokenExpectations::default(),
+            confidential_only: false,
+            read_act: false,
+        }
+    }
+
+    /// Adds a parameter.
+    pub(crate) fn param(mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Value>) -> Self {
+        self.params.push((key.into(), value.into()));
+        self
+    }
+
+    /// Adds a parameter when it has a value.
+    pub(crate) fn opt(self, key: &'static str, value: Option<impl Into<Value>>) -> Self {
+        match value {
+            Some(v) => self.param(key, v),
+            None => self,
+        }
+    }
+
+    /// Adds a header; values that are not valid header text are refused up front.
+    pub(crate) fn header(mut self, name: &'static str, value: &str) -> Result<Self> {
+        let value = HeaderValue::from_str(value).map_err(|_| {
+            Error::invalid_input(self.code, format!("the {name} header value is not valid header text"))
+        })?;
+        self.headers.insert(HeaderName::from_static(name), value);
+        Ok(self)
+    }
+
+    /// Marks the grant as one only confidential clients may use.
+    pub(crate) fn confidential(mut self) -> Self {
+        self.confidential_only = true;
+        self
+    }
+}
+
+fn form_text(v: &Value) -> Cow<'_, str> {
+    match v {
+        Value::String(s) => Cow::Borrowed(s),
+        other => Cow::Owned(other.to_string()),
+    }
+}
+
+impl AuthClient {
+    /// Sends a grant to the token endpoint: the one path every grant takes.
+    pub(crate) async fn request_token(&self, req: TokenRequest) -> Result<TokenResponse> {
+        let code = req.code;
+        if req.confidential_only {
+            self.inner.auth.require_confidential()?;
+        }
+        let metadata = self.metadata(code).await?;
+        let url = metadata.token_url(code)?;
+        let auth = self
+            .inner
+            .auth
+            .fields(&self.inner.client_id, &metadata.issuer)
+            .map_err(|e| e.in_operation(code))?;
+        let span = tracing::info_span!("auth0.token", grant_type = %req.grant_type);
+        let _entered = span.enter();
+        tracing::debug!(endpoint = %crate::http::display_url(&url), "requesting tokens");
+        drop(_entered);
+
+        let mut http = Request::new(Method::POST, url, code, "the token endpoint");
+        http.headers = req.headers;
+        match req.format {
+            BodyFormat::Form => {
+                let mut s = url::form_urlencoded::Serializer::new(String::new());
+                s.append_pair("grant_type", &req.grant_type);
+                for (k, v) in &req.params {
+                    s.append_pair(k, &form_text(v));
+                }
+                for (k, v) in auth.pairs() {
+                    s.append_pair(k, v);
+                }
+                http.body = crate::http::Body::Form(s.finish());
+            }
+            BodyFormat::Json => {
+                let mut body = Map::new();
+                body.insert("grant_type".into(), Value::String(req.grant_type.to_string()));
+                for (k, v) in req.params {
+                    body.insert(k.into_owned(), v);
+                }
+                auth.into_json(&mut body);
+                http = http.json(&Value::Object(body));
+            }
+        }
+        let raw: RawTokenResponse = self.inner.transport.send(http).await?.json()?;
+        self.finish_token_response(raw, &req.expect, req.read_act, code).await
+    }
+
+    async fn finish_token_response(
+        &self,
+        raw: RawTokenResponse,
+        expect: &IdTokenExpectations,
+        read_act: bool,
+        code: ErrorCode,
+    ) -> Result<TokenResponse> {
+        let claims = match &raw.id_token {
+            Some(id_token) => Some(self.validate_id_token(id_token, expect, code).await?),
+            None if expect.organization.is_some() || expect.nonce.is_some() => {
+                return Err(Error::new(
+                    code,
+                    ErrorKind::InvalidResponse,
+                    "the token endpoint returned no ID token, but one was needed to check the \
+                     nonce or organization",
+                ));
+            }
+            None => None,
+        };
+        let act = if read_act {
+            claims
+                .as_ref()
+                .and_then(|c| c.get("act").cloned())
+                .or_else(|| {
+                    UnverifiedJwt::parse(&raw.access_token)
+                        .ok()
+                        .and_then(|jwt| jwt.claims.get("act").cloned())
+                })
+        } else {
+            None
+        };
+        Ok(TokenResponse {
+            expires_at: now_secs() + raw.expires_in.unwrap_or(0),
+            access_token: SecretString::from(raw.access_token),
+            id_token: raw.id_token.map(SecretString::from),
+            refresh_token: raw.refresh_token.map(SecretString::from),
+            scope: raw.scope,
+            token_type: raw.token_type.map(|t| t.to_ascii_lowercase()),
+            issued_token_type: raw.issued_token_type,
+            authorization_details: raw.authorization_details,
+            claims,
+            recovery_code: raw.recovery_code.map(SecretString::from),
+            act,
+        })
+    }
+}
