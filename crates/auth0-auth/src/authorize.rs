@@ -1,4 +1,18 @@
-//! Authorization parameters: the defaults configured on the client and those given per call.
+//! Authorization URLs (browser login) with PKCE, pushed authorization requests (PAR), rich
+//! authorization requests, and the account link / unlink URLs.
+
+use reqwest::Method;
+use secrecy::SecretString;
+use serde::Deserialize;
+use url::Url;
+
+use crate::client::AuthClient;
+use crate::error::{Error, ErrorCode, ErrorKind, Result};
+use crate::http::Request;
+use crate::pkce;
+
+/// The scope of an authorization request when none is given.
+pub const DEFAULT_SCOPE: &str = "openid profile email offline_access";
 
 /// Parameters of an authorization request (`scope`, `audience`, `redirect_uri`, `state`, …).
 ///
@@ -111,6 +125,242 @@ impl AuthorizationParams {
     /// `authorization_details` (rich authorization requests), sent as a JSON string.
     pub fn authorization_details(self, details: &serde_json::Value) -> Self {
         self.set("authorization_details", details.to_string())
+    }
+}
+
+/// Options of [`AuthClient::build_authorization_url`].
+#[derive(Clone, Debug, Default)]
+pub struct AuthorizationUrlRequest {
+    params: AuthorizationParams,
+    pushed: bool,
+}
+
+impl AuthorizationUrlRequest {
+    /// The configured defaults only.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parameters for this request, laid over the configured ones.
+    pub fn params(mut self, params: AuthorizationParams) -> Self {
+        self.params = params;
+        self
+    }
+
+    /// Sends the parameters with a pushed authorization request (PAR) first; the URL then
+    /// carries only `client_id` and `request_uri`. Needs a confidential client.
+    pub fn pushed(mut self, on: bool) -> Self {
+        self.pushed = on;
+        self
+    }
+}
+
+/// An authorization (or link / unlink) URL and the PKCE verifier to keep for the callback.
+#[derive(Clone, Debug)]
+pub struct AuthorizationUrl {
+    /// Where to send the browser.
+    pub url: Url,
+    /// Keep this (for example in the session) and pass it to
+    /// [`AuthClient::get_token_by_code`].
+    pub code_verifier: SecretString,
+}
+
+/// The account to link: see [`AuthClient::build_link_user_url`].
+#[derive(Clone, Debug)]
+pub struct LinkUserUrlRequest {
+    connection: String,
+    connection_scope: Option<String>,
+    id_token: SecretString,
+    params: AuthorizationParams,
+}
+
+impl LinkUserUrlRequest {
+    /// Links the account of `connection` to the user of `id_token`.
+    pub fn new(connection: impl Into<String>, id_token: impl Into<String>) -> Self {
+        Self {
+            connection: connection.into(),
+            connection_scope: None,
+            id_token: SecretString::from(id_token.into()),
+            params: AuthorizationParams::default(),
+        }
+    }
+
+    /// The scopes to request from the linked connection (`requested_connection_scope`).
+    pub fn connection_scope(mut self, scope: impl Into<String>) -> Self {
+        self.connection_scope = Some(scope.into());
+        self
+    }
+
+    /// More authorization parameters (for example `redirect_uri`).
+    pub fn params(mut self, params: AuthorizationParams) -> Self {
+        self.params = params;
+        self
+    }
+}
+
+/// The account to unlink: see [`AuthClient::build_unlink_user_url`].
+#[derive(Clone, Debug)]
+pub struct UnlinkUserUrlRequest {
+    connection: String,
+    id_token: SecretString,
+    params: AuthorizationParams,
+}
+
+impl UnlinkUserUrlRequest {
+    /// Unlinks the account of `connection` from the user of `id_token`.
+    pub fn new(connection: impl Into<String>, id_token: impl Into<String>) -> Self {
+        Self {
+            connection: connection.into(),
+            id_token: SecretString::from(id_token.into()),
+            params: AuthorizationParams::default(),
+        }
+    }
+
+    /// More authorization parameters (for example `redirect_uri`).
+    pub fn params(mut self, params: AuthorizationParams) -> Self {
+        self.params = params;
+        self
+    }
+}
+
+#[derive(Deserialize)]
+struct ParResponse {
+    request_uri: String,
+}
+
+impl AuthClient {
+    /// Builds the URL that sends a browser to log in, with PKCE (S256, a fresh verifier each
+    /// call).
+    ///
+    /// The parameters are `scope` (default `openid profile email offline_access`), then the
+    /// configured authorization params, then this request's (later wins), then `client_id`,
+    /// `code_challenge`, `code_challenge_method=S256` and `response_type=code`.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: auth0_auth::AuthClient) -> auth0_auth::Result<()> {
+    /// use auth0_auth::{AuthorizationParams, AuthorizationUrlRequest, ExposeSecret};
+    ///
+    /// let login = client
+    ///     .build_authorization_url(AuthorizationUrlRequest::new().params(
+    ///         AuthorizationParams::new()
+    ///             .redirect_uri("http://localhost:3000/callback")
+    ///             .state("af0ifjsldkj"),
+    ///     ))
+    ///     .await?;
+    /// // store login.code_verifier.expose_secret() in the session, then redirect to login.url
+    /// # Ok(()) }
+    /// ```
+    pub async fn build_authorization_url(
+        &self,
+        request: AuthorizationUrlRequest,
+    ) -> Result<AuthorizationUrl> {
+        self.authorization_url(
+            request.params,
+            request.pushed,
+            ErrorCode::BuildAuthorizationUrl,
+        )
+        .await
+    }
+
+    /// Builds the URL that links another connection's account to the user of an ID token
+    /// (`scope=openid link_account offline_access`).
+    pub async fn build_link_user_url(&self, request: LinkUserUrlRequest) -> Result<AuthorizationUrl> {
+        use secrecy::ExposeSecret;
+        let mut params = request
+            .params
+            .set("requested_connection", request.connection);
+        if let Some(scope) = request.connection_scope {
+            params = params.set("requested_connection_scope", scope);
+        }
+        let params = params
+            .scope("openid link_account offline_access")
+            .set("id_token_hint", request.id_token.expose_secret());
+        self.authorization_url(params, false, ErrorCode::BuildLinkUserUrl)
+            .await
+    }
+
+    /// Builds the URL that unlinks a connection's account from the user of an ID token
+    /// (`scope=openid unlink_account`).
+    pub async fn build_unlink_user_url(
+        &self,
+        request: UnlinkUserUrlRequest,
+    ) -> Result<AuthorizationUrl> {
+        use secrecy::ExposeSecret;
+        let params = request
+            .params
+            .set("requested_connection", request.connection)
+            .scope("openid unlink_account")
+            .set("id_token_hint", request.id_token.expose_secret());
+        self.authorization_url(params, false, ErrorCode::BuildUnlinkUserUrl)
+            .await
+    }
+
+    async fn authorization_url(
+        &self,
+        call_params: AuthorizationParams,
+        pushed: bool,
+        code: ErrorCode,
+    ) -> Result<AuthorizationUrl> {
+        if pushed {
+            self.inner.auth.require_confidential()?;
+        }
+        let metadata = self.metadata(code).await?;
+        let endpoint = metadata.endpoint(
+            "authorization_endpoint",
+            metadata.authorization_endpoint.as_ref(),
+            code,
+        )?;
+        let verifier = pkce::new_verifier();
+        let params = call_params
+            .over(&self.inner.authorization_params.over(&AuthorizationParams::new().scope(DEFAULT_SCOPE)))
+            .set("client_id", self.inner.client_id.as_str())
+            .set("code_challenge", pkce::challenge(&verifier))
+            .set("code_challenge_method", "S256")
+            .set("response_type", "code");
+        let mut url = endpoint;
+        if pushed {
+            let par = metadata
+                .pushed_authorization_request_endpoint
+                .as_ref()
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::ParNotSupported,
+                        ErrorKind::NotSupported,
+                        "The Auth0 tenant does not have pushed authorization requests enabled. \
+                         Learn how to enable it here: \
+                         https://auth0.com/docs/get-started/applications/configure-par",
+                    )
+                })?;
+            let par = metadata.endpoint("pushed_authorization_request_endpoint", Some(par), code)?;
+            let auth = self
+                .inner
+                .auth
+                .fields(&self.inner.client_id, &metadata.issuer)
+                .map_err(|e| e.in_operation(code))?;
+            let mut pairs: Vec<(&str, &str)> = params.iter().collect();
+            pairs.extend(auth.pairs().filter(|(k, _)| *k != "client_id"));
+            let pushed: ParResponse = self
+                .inner
+                .transport
+                .send(
+                    Request::new(Method::POST, par, code, "the pushed authorization request endpoint")
+                        .form(&pairs),
+                )
+                .await?
+                .json()?;
+            url.query_pairs_mut()
+                .append_pair("client_id", &self.inner.client_id)
+                .append_pair("request_uri", &pushed.request_uri);
+        } else {
+            let mut query = url.query_pairs_mut();
+            for (k, v) in params.iter() {
+                query.append_pair(k, v);
+            }
+        }
+        Ok(AuthorizationUrl {
+            url,
+            code_verifier: SecretString::from(verifier),
+        })
     }
 }
 

@@ -33,8 +33,6 @@ pub(crate) enum Body {
     None,
     /// An `application/x-www-form-urlencoded` body, already encoded.
     Form(String),
-    /// A JSON body, already serialised.
-    Json(Vec<u8>),
 }
 
 /// One request to send.
@@ -68,17 +66,6 @@ impl Request {
 
     pub(crate) fn form(mut self, pairs: &[(&str, &str)]) -> Self {
         self.body = Body::Form(encode_form(pairs));
-        self
-    }
-
-    pub(crate) fn json(mut self, value: &serde_json::Value) -> Self {
-        // Serialising a `Value` cannot fail.
-        self.body = Body::Json(serde_json::to_vec(value).unwrap_or_default());
-        self
-    }
-
-    pub(crate) fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.insert(name, value);
         self
     }
 }
@@ -300,10 +287,6 @@ impl Transport {
             Body::Form(s) => {
                 headers.insert(CONTENT_TYPE, HeaderValue::from_static(FORM_CONTENT_TYPE));
                 builder = builder.body(s);
-            }
-            Body::Json(b) => {
-                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                builder = builder.body(b);
             }
         }
         builder = builder.headers(headers);

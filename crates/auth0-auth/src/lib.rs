@@ -113,9 +113,14 @@ mod http;
 mod id_token;
 mod jwks;
 mod jwt;
+mod logout;
+mod pkce;
 mod token;
 
-pub use authorize::AuthorizationParams;
+pub use authorize::{
+    AuthorizationParams, AuthorizationUrl, AuthorizationUrlRequest, DEFAULT_SCOPE, LinkUserUrlRequest,
+    UnlinkUserUrlRequest,
+};
 pub use client::{
     AuthClient, AuthClientBuilder, DEFAULT_CLOCK_LEEWAY, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Telemetry,
@@ -125,9 +130,11 @@ pub use error::{
     Error, ErrorCode, ErrorKind, HttpDetails, MfaFactor, MfaRequirements, OAuthError, Result,
 };
 pub use grants::client_credentials::ClientCredentialsRequest;
+pub use grants::code::TokenByCodeRequest;
 pub use grants::password::PasswordRequest;
 pub use grants::refresh::RefreshTokenRequest;
 pub use id_token::Claims;
 pub use jwt::SigningAlgorithm;
+pub use logout::{BACKCHANNEL_LOGOUT_EVENT, LogoutTokenClaims, LogoutUrlRequest};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use token::TokenResponse;

@@ -11,7 +11,7 @@ use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::SecretString;
 use serde::{Deserialize, Deserializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::client::AuthClient;
 use crate::client_auth::now_secs;
@@ -111,22 +111,12 @@ fn lenient_seconds<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Optio
     })
 }
 
-/// How a token request body is encoded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum BodyFormat {
-    /// `application/x-www-form-urlencoded` (every grant but one).
-    Form,
-    /// JSON (the passkey grant).
-    Json,
-}
-
 /// One grant's request, before client authentication.
 pub(crate) struct TokenRequest {
     pub code: ErrorCode,
     pub grant_type: Cow<'static, str>,
     pub params: Vec<(Cow<'static, str>, Value)>,
     pub headers: HeaderMap,
-    pub format: BodyFormat,
     pub expect: IdTokenExpectations,
     pub confidential_only: bool,
     /// Read `act` from the ID token claims or a JWT access token.
@@ -140,7 +130,6 @@ impl TokenRequest {
             grant_type: grant_type.into(),
             params: Vec::new(),
             headers: HeaderMap::new(),
-            format: BodyFormat::Form,
             expect: IdTokenExpectations::default(),
             confidential_only: false,
             read_act: false,
@@ -205,28 +194,15 @@ impl AuthClient {
 
         let mut http = Request::new(Method::POST, url, code, "the token endpoint");
         http.headers = req.headers;
-        match req.format {
-            BodyFormat::Form => {
-                let mut s = url::form_urlencoded::Serializer::new(String::new());
-                s.append_pair("grant_type", &req.grant_type);
-                for (k, v) in &req.params {
-                    s.append_pair(k, &form_text(v));
-                }
-                for (k, v) in auth.pairs() {
-                    s.append_pair(k, v);
-                }
-                http.body = crate::http::Body::Form(s.finish());
-            }
-            BodyFormat::Json => {
-                let mut body = Map::new();
-                body.insert("grant_type".into(), Value::String(req.grant_type.to_string()));
-                for (k, v) in req.params {
-                    body.insert(k.into_owned(), v);
-                }
-                auth.into_json(&mut body);
-                http = http.json(&Value::Object(body));
-            }
+        let mut body = url::form_urlencoded::Serializer::new(String::new());
+        body.append_pair("grant_type", &req.grant_type);
+        for (k, v) in &req.params {
+            body.append_pair(k, &form_text(v));
         }
+        for (k, v) in auth.pairs() {
+            body.append_pair(k, v);
+        }
+        http.body = crate::http::Body::Form(body.finish());
         let raw: RawTokenResponse = self.inner.transport.send(http).await?.json()?;
         self.finish_token_response(raw, &req.expect, req.read_act, code).await
     }

@@ -2,6 +2,7 @@
 //! [`TokenRequest`](crate::token::TokenRequest) and hands it to the one token path.
 
 pub mod client_credentials;
+pub mod code;
 pub mod password;
 pub mod refresh;
 
