@@ -264,7 +264,10 @@ impl AuthClient {
 
     /// Builds the URL that links another connection's account to the user of an ID token
     /// (`scope=openid link_account offline_access`).
-    pub async fn build_link_user_url(&self, request: LinkUserUrlRequest) -> Result<AuthorizationUrl> {
+    pub async fn build_link_user_url(
+        &self,
+        request: LinkUserUrlRequest,
+    ) -> Result<AuthorizationUrl> {
         use secrecy::ExposeSecret;
         let mut params = request
             .params
@@ -312,7 +315,12 @@ impl AuthClient {
         )?;
         let verifier = pkce::new_verifier();
         let params = call_params
-            .over(&self.inner.authorization_params.over(&AuthorizationParams::new().scope(DEFAULT_SCOPE)))
+            .over(
+                &self
+                    .inner
+                    .authorization_params
+                    .over(&AuthorizationParams::new().scope(DEFAULT_SCOPE)),
+            )
             .set("client_id", self.inner.client_id.as_str())
             .set("code_challenge", pkce::challenge(&verifier))
             .set("code_challenge_method", "S256")
@@ -331,7 +339,8 @@ impl AuthClient {
                          https://auth0.com/docs/get-started/applications/configure-par",
                     )
                 })?;
-            let par = metadata.endpoint("pushed_authorization_request_endpoint", Some(par), code)?;
+            let par =
+                metadata.endpoint("pushed_authorization_request_endpoint", Some(par), code)?;
             let auth = self
                 .inner
                 .auth
@@ -343,8 +352,13 @@ impl AuthClient {
                 .inner
                 .transport
                 .send(
-                    Request::new(Method::POST, par, code, "the pushed authorization request endpoint")
-                        .form(&pairs),
+                    Request::new(
+                        Method::POST,
+                        par,
+                        code,
+                        "the pushed authorization request endpoint",
+                    )
+                    .form(&pairs),
                 )
                 .await?
                 .json()?;
@@ -382,7 +396,11 @@ mod tests {
         let pairs: Vec<_> = merged.iter().collect();
         assert_eq!(
             pairs,
-            [("scope", "openid"), ("audience", "https://b/"), ("state", "xyz")]
+            [
+                ("scope", "openid"),
+                ("audience", "https://b/"),
+                ("state", "xyz")
+            ]
         );
     }
 

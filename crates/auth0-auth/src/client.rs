@@ -163,8 +163,14 @@ impl fmt::Debug for AuthClientBuilder {
         f.debug_struct("AuthClientBuilder")
             .field("domain", &self.domain)
             .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "[redacted]"))
-            .field("signing_key", &self.signing_key.as_ref().map(|_| "[redacted]"))
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field(
+                "signing_key",
+                &self.signing_key.as_ref().map(|_| "[redacted]"),
+            )
             .field("signing_alg", &self.signing_alg)
             .field("use_mtls", &self.use_mtls)
             .finish_non_exhaustive()
@@ -286,7 +292,10 @@ impl AuthClientBuilder {
 
     /// The algorithms ID tokens may be signed with (default `[RS256]`). `HS256` verifies with
     /// the client secret; add it only if the tenant signs ID tokens that way.
-    pub fn id_token_signing_algs(mut self, algs: impl IntoIterator<Item = SigningAlgorithm>) -> Self {
+    pub fn id_token_signing_algs(
+        mut self,
+        algs: impl IntoIterator<Item = SigningAlgorithm>,
+    ) -> Self {
         self.id_token_algs = algs.into_iter().collect();
         self
     }
@@ -323,9 +332,12 @@ impl AuthClientBuilder {
             }
             ClientAuth::Mtls
         } else if let Some(pem) = &self.signing_key {
-            let signer =
-                JwtSigner::from_pem(pem.expose_secret(), self.signing_alg, self.signing_kid.as_deref())
-                    .map_err(|e| Error::config(format!("client assertion signing key: {e}")))?;
+            let signer = JwtSigner::from_pem(
+                pem.expose_secret(),
+                self.signing_alg,
+                self.signing_kid.as_deref(),
+            )
+            .map_err(|e| Error::config(format!("client assertion signing key: {e}")))?;
             ClientAuth::PrivateKeyJwt(signer)
         } else if let Some(secret) = self.client_secret {
             if secret.expose_secret().is_empty() {
@@ -415,7 +427,10 @@ mod tests {
             ("  Tenant.auth0.com ", "https://tenant.auth0.com/"),
             ("login.example.com:8443", "https://login.example.com:8443/"),
             ("https://login.example.com", "https://login.example.com/"),
-            ("https://login.example.com/tenant", "https://login.example.com/tenant/"),
+            (
+                "https://login.example.com/tenant",
+                "https://login.example.com/tenant/",
+            ),
             ("http://127.0.0.1:3000", "http://127.0.0.1:3000/"),
             ("http://localhost:3000/", "http://localhost:3000/"),
             ("http://[::1]:3000", "http://[::1]:3000/"),
@@ -439,7 +454,11 @@ mod tests {
         ] {
             assert!(base_url(bad).is_err(), "{bad:?} should be refused");
         }
-        assert!(base_url("http://example.com").unwrap_err().contains("plain http"));
+        assert!(
+            base_url("http://example.com")
+                .unwrap_err()
+                .contains("plain http")
+        );
     }
 
     #[test]

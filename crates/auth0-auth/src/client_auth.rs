@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::Map;
+use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::jwt::{JwtSigner, random_b64url};
@@ -86,6 +86,13 @@ impl AuthFields {
     /// The fields as borrowed pairs, for a form body.
     pub(crate) fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (*k, v.as_str()))
+    }
+
+    /// Adds the fields to a JSON object body.
+    pub(crate) fn into_json(self, body: &mut Map<String, Value>) {
+        for (k, v) in self.0 {
+            body.insert(k.to_string(), Value::String(v));
+        }
     }
 }
 

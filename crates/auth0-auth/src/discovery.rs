@@ -95,7 +95,12 @@ impl ServerMetadata {
 
     /// A named endpoint as a URL, refusing a missing one, a malformed one, and plain `http://`
     /// for anything but loopback.
-    pub(crate) fn endpoint(&self, name: &str, value: Option<&String>, code: ErrorCode) -> Result<Url> {
+    pub(crate) fn endpoint(
+        &self,
+        name: &str,
+        value: Option<&String>,
+        code: ErrorCode,
+    ) -> Result<Url> {
         let value = value.ok_or_else(|| {
             Error::new(
                 code,
@@ -111,7 +116,11 @@ impl ServerMetadata {
             )
         })?;
         check_scheme(&url).map_err(|why| {
-            Error::new(code, ErrorKind::Discovery, format!("the tenant's {name} {why}"))
+            Error::new(
+                code,
+                ErrorKind::Discovery,
+                format!("the tenant's {name} {why}"),
+            )
         })?;
         Ok(url)
     }
@@ -253,7 +262,11 @@ mod tests {
         ] {
             assert!(is_loopback(&Url::parse(u).unwrap()), "{u}");
         }
-        for u in ["http://example.com/", "http://10.0.0.1/", "http://localhost.evil.com/"] {
+        for u in [
+            "http://example.com/",
+            "http://10.0.0.1/",
+            "http://localhost.evil.com/",
+        ] {
             assert!(!is_loopback(&Url::parse(u).unwrap()), "{u}");
             assert!(check_scheme(&Url::parse(u).unwrap()).is_err());
         }
@@ -271,7 +284,10 @@ mod tests {
         }))
         .unwrap();
         m.apply_mtls_aliases();
-        assert_eq!(m.token_endpoint.as_deref(), Some("https://mtls.t/oauth/token"));
+        assert_eq!(
+            m.token_endpoint.as_deref(),
+            Some("https://mtls.t/oauth/token")
+        );
         assert_eq!(m.userinfo_endpoint.as_deref(), Some("https://t/userinfo"));
         assert_eq!(m.other["custom"], 1);
     }

@@ -75,6 +75,10 @@ pub enum ErrorCode {
     MfaChallenge,
     /// Verifying an MFA challenge failed.
     MfaVerify,
+    /// Starting a passwordless flow (`/passwordless/start`) failed.
+    PasswordlessStart,
+    /// Exchanging a passwordless one-time code failed.
+    PasswordlessVerify,
 }
 
 impl ErrorCode {
@@ -105,6 +109,8 @@ impl ErrorCode {
             Self::MfaDeleteAuthenticator => "mfa_delete_authenticator_error",
             Self::MfaChallenge => "mfa_challenge_error",
             Self::MfaVerify => "mfa_verify_error",
+            Self::PasswordlessStart => "passwordless_start_error",
+            Self::PasswordlessVerify => "passwordless_verify_error",
         }
     }
 }
@@ -339,7 +345,9 @@ impl Error {
 
     /// Whether the server answered `mfa_required`; continue with [`Error::mfa_token`].
     pub fn is_mfa_required(&self) -> bool {
-        self.oauth.as_ref().is_some_and(|o| o.error == "mfa_required")
+        self.oauth
+            .as_ref()
+            .is_some_and(|o| o.error == "mfa_required")
     }
 
     /// The `mfa_token` of an `mfa_required` answer.
@@ -352,7 +360,9 @@ impl Error {
 
     /// The `mfa_requirements` of an `mfa_required` answer.
     pub fn mfa_requirements(&self) -> Option<&MfaRequirements> {
-        self.oauth.as_ref().and_then(|o| o.mfa_requirements.as_ref())
+        self.oauth
+            .as_ref()
+            .and_then(|o| o.mfa_requirements.as_ref())
     }
 
     /// Whether the request timed out.
@@ -405,7 +415,10 @@ mod tests {
             ErrorCode::MtlsWithoutCustomFetch.as_str(),
             "mtls_without_custom_fetch_not_supported"
         );
-        assert_eq!(ErrorCode::ParNotSupported.as_str(), "par_not_supported_error");
+        assert_eq!(
+            ErrorCode::ParNotSupported.as_str(),
+            "par_not_supported_error"
+        );
     }
 
     #[test]
@@ -415,7 +428,8 @@ mod tests {
                "mfa_token":"very-secret-mfa-token","mfa_requirements":{"challenge":[{"type":"otp"}]}}"#,
         )
         .unwrap();
-        let err = Error::new(ErrorCode::TokenByPassword, ErrorKind::OAuth, "refused").with_oauth(oauth);
+        let err =
+            Error::new(ErrorCode::TokenByPassword, ErrorKind::OAuth, "refused").with_oauth(oauth);
         assert!(err.is_mfa_required());
         assert_eq!(err.mfa_token(), Some("very-secret-mfa-token"));
         let reqs = err.mfa_requirements().unwrap();

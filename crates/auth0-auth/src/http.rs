@@ -33,6 +33,8 @@ pub(crate) enum Body {
     None,
     /// An `application/x-www-form-urlencoded` body, already encoded.
     Form(String),
+    /// A JSON body, already serialised.
+    Json(Vec<u8>),
 }
 
 /// One request to send.
@@ -48,12 +50,7 @@ pub(crate) struct Request {
 }
 
 impl Request {
-    pub(crate) fn new(
-        method: Method,
-        url: Url,
-        code: ErrorCode,
-        endpoint: &'static str,
-    ) -> Self {
+    pub(crate) fn new(method: Method, url: Url, code: ErrorCode, endpoint: &'static str) -> Self {
         Self {
             method,
             url,
@@ -67,6 +64,24 @@ impl Request {
     pub(crate) fn form(mut self, pairs: &[(&str, &str)]) -> Self {
         self.body = Body::Form(encode_form(pairs));
         self
+    }
+
+    pub(crate) fn json(mut self, value: &serde_json::Value) -> Self {
+        // Serialising a `Value` cannot fail.
+        self.body = Body::Json(serde_json::to_vec(value).unwrap_or_default());
+        self
+    }
+
+    /// Adds a header, refusing values that are not valid header text.
+    pub(crate) fn header(mut self, name: &'static str, value: &str) -> Result<Self> {
+        let value = HeaderValue::from_str(value).map_err(|_| {
+            Error::invalid_input(
+                self.code,
+                format!("the {name} header value is not valid header text"),
+            )
+        })?;
+        self.headers.insert(HeaderName::from_static(name), value);
+        Ok(self)
     }
 }
 
@@ -209,15 +224,14 @@ fn parse_oauth_error(body: &[u8]) -> Option<OAuthError> {
         if !cleaned.get("mfa_token").is_none_or(|d| d.is_string()) {
             cleaned.remove("mfa_token");
         }
-        let mut oauth: OAuthError = match serde_json::from_value(
-            serde_json::Value::Object(cleaned.clone()),
-        ) {
-            Ok(o) => o,
-            Err(_) => {
-                cleaned.remove("mfa_requirements");
-                serde_json::from_value(serde_json::Value::Object(cleaned)).ok()?
-            }
-        };
+        let mut oauth: OAuthError =
+            match serde_json::from_value(serde_json::Value::Object(cleaned.clone())) {
+                Ok(o) => o,
+                Err(_) => {
+                    cleaned.remove("mfa_requirements");
+                    serde_json::from_value(serde_json::Value::Object(cleaned)).ok()?
+                }
+            };
         oauth.error_description = oauth.error_description.filter(|d| !d.is_empty());
         return Some(oauth);
     }
@@ -229,7 +243,11 @@ fn parse_oauth_error(body: &[u8]) -> Option<OAuthError> {
     let description = obj
         .get("description")
         .or_else(|| obj.get("message"))
-        .and_then(|d| d.as_str().map(str::to_string).or_else(|| Some(d.to_string())));
+        .and_then(|d| {
+            d.as_str()
+                .map(str::to_string)
+                .or_else(|| Some(d.to_string()))
+        });
     Some(OAuthError {
         error: code.to_string(),
         error_description: description,
@@ -287,6 +305,10 @@ impl Transport {
             Body::Form(s) => {
                 headers.insert(CONTENT_TYPE, HeaderValue::from_static(FORM_CONTENT_TYPE));
                 builder = builder.body(s);
+            }
+            Body::Json(b) => {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                builder = builder.body(b);
             }
         }
         builder = builder.headers(headers);

@@ -118,7 +118,11 @@ pub(crate) fn check_claims(
         }
         Some(_) => {}
     }
-    if claims.get("sub").and_then(Value::as_str).is_none_or(str::is_empty) {
+    if claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
         return Err("the ID token has no \"sub\" (subject) claim".into());
     }
     let audiences: Vec<&str> = match claims.get("aud") {
@@ -196,7 +200,9 @@ pub(crate) fn check_organization(
 ) -> std::result::Result<(), String> {
     if expected.starts_with("org_") {
         match claims.get("org_id").and_then(Value::as_str) {
-            None => Err("the ID token has no \"org_id\" claim, but an organization was expected".into()),
+            None => {
+                Err("the ID token has no \"org_id\" claim, but an organization was expected".into())
+            }
             Some(id) if id != expected => Err(format!(
                 "the ID token's organization id {id:?} is not the expected {expected:?}"
             )),
@@ -218,7 +224,10 @@ pub(crate) fn check_organization(
 /// Refuses a blank organization before any request.
 pub(crate) fn check_organization_input(organization: Option<&str>, code: ErrorCode) -> Result<()> {
     if organization.is_some_and(|o| o.trim().is_empty()) {
-        return Err(Error::invalid_input(code, "the organization must not be blank"));
+        return Err(Error::invalid_input(
+            code,
+            "the organization must not be blank",
+        ));
     }
     Ok(())
 }
@@ -232,7 +241,11 @@ impl AuthClient {
         code: ErrorCode,
     ) -> Result<Claims> {
         let invalid = |m: String| {
-            Error::new(code, ErrorKind::TokenValidation, format!("ID token rejected: {m}"))
+            Error::new(
+                code,
+                ErrorKind::TokenValidation,
+                format!("ID token rejected: {m}"),
+            )
         };
         let jwt = UnverifiedJwt::parse(token).map_err(invalid)?;
         let alg = jwt.algorithm(&self.inner.id_token_algs).map_err(invalid)?;
@@ -270,7 +283,11 @@ impl AuthClient {
         check_claims(&jwt.claims, &rules).map_err(invalid)?;
         if let Some(org) = &expect.organization {
             check_organization(&jwt.claims, org).map_err(|m| {
-                Error::new(ErrorCode::OrganizationValidation, ErrorKind::TokenValidation, m)
+                Error::new(
+                    ErrorCode::OrganizationValidation,
+                    ErrorKind::TokenValidation,
+                    m,
+                )
             })?;
         }
         Ok(Claims(jwt.claims))
@@ -344,28 +361,115 @@ mod tests {
 
     #[test]
     fn each_rule_fails_on_its_own() {
-        assert!(broken(|c| { c.remove("iss"); }).contains("iss"));
-        assert!(broken(|c| { c.insert("iss".into(), json!("https://t.auth0.com")); }).contains("issuer"));
-        assert!(broken(|c| { c.insert("iss".into(), json!("https://t.auth0.com.evil/")); }).contains("issuer"));
-        assert!(broken(|c| { c.remove("sub"); }).contains("sub"));
-        assert!(broken(|c| { c.remove("aud"); }).contains("aud"));
-        assert!(broken(|c| { c.insert("aud".into(), json!("other")); }).contains("audience"));
-        assert!(broken(|c| { c.insert("aud".into(), json!(["client-1", "other"])); }).contains("azp"));
-        assert!(broken(|c| {
-            c.insert("aud".into(), json!(["client-1", "other"]));
-            c.insert("azp".into(), json!("other"));
-        })
-        .contains("authorized party"));
-        assert!(broken(|c| { c.insert("azp".into(), json!("other")); }).contains("authorized party"));
-        assert!(broken(|c| { c.remove("exp"); }).contains("exp"));
-        assert!(broken(|c| { c.insert("exp".into(), json!(NOW - 61)); }).contains("expired"));
-        assert!(broken(|c| { c.insert("exp".into(), json!("soon")); }).contains("not a number"));
-        assert!(broken(|c| { c.remove("iat"); }).contains("iat"));
-        assert!(broken(|c| { c.insert("iat".into(), json!(NOW + 3600)); }).contains("future"));
-        assert!(broken(|c| { c.remove("nonce"); }).contains("nonce"));
-        assert!(broken(|c| { c.insert("nonce".into(), json!("other")); }).contains("nonce"));
-        assert!(broken(|c| { c.remove("auth_time"); }).contains("auth_time"));
-        assert!(broken(|c| { c.insert("auth_time".into(), json!(NOW - 3600 - 61)); }).contains("max_age"));
+        assert!(
+            broken(|c| {
+                c.remove("iss");
+            })
+            .contains("iss")
+        );
+        assert!(
+            broken(|c| {
+                c.insert("iss".into(), json!("https://t.auth0.com"));
+            })
+            .contains("issuer")
+        );
+        assert!(
+            broken(|c| {
+                c.insert("iss".into(), json!("https://t.auth0.com.evil/"));
+            })
+            .contains("issuer")
+        );
+        assert!(
+            broken(|c| {
+                c.remove("sub");
+            })
+            .contains("sub")
+        );
+        assert!(
+            broken(|c| {
+                c.remove("aud");
+            })
+            .contains("aud")
+        );
+        assert!(
+            broken(|c| {
+                c.insert("aud".into(), json!("other"));
+            })
+            .contains("audience")
+        );
+        assert!(
+            broken(|c| {
+                c.insert("aud".into(), json!(["client-1", "other"]));
+            })
+            .contains("azp")
+        );
+        assert!(
+            broken(|c| {
+                c.insert("aud".into(), json!(["client-1", "other"]));
+                c.insert("azp".into(), json!("other"));
+            })
+            .contains("authorized party")
+        );
+        assert!(
+            broken(|c| {
+                c.insert("azp".into(), json!("other"));
+            })
+            .contains("authorized party")
+        );
+        assert!(
+            broken(|c| {
+                c.remove("exp");
+            })
+            .contains("exp")
+        );
+        assert!(
+            broken(|c| {
+                c.insert("exp".into(), json!(NOW - 61));
+            })
+            .contains("expired")
+        );
+        assert!(
+            broken(|c| {
+                c.insert("exp".into(), json!("soon"));
+            })
+            .contains("not a number")
+        );
+        assert!(
+            broken(|c| {
+                c.remove("iat");
+            })
+            .contains("iat")
+        );
+        assert!(
+            broken(|c| {
+                c.insert("iat".into(), json!(NOW + 3600));
+            })
+            .contains("future")
+        );
+        assert!(
+            broken(|c| {
+                c.remove("nonce");
+            })
+            .contains("nonce")
+        );
+        assert!(
+            broken(|c| {
+                c.insert("nonce".into(), json!("other"));
+            })
+            .contains("nonce")
+        );
+        assert!(
+            broken(|c| {
+                c.remove("auth_time");
+            })
+            .contains("auth_time")
+        );
+        assert!(
+            broken(|c| {
+                c.insert("auth_time".into(), json!(NOW - 3600 - 61));
+            })
+            .contains("max_age")
+        );
     }
 
     #[test]
@@ -390,21 +494,36 @@ mod tests {
         let mut c = good();
         c.remove("nonce");
         c.remove("auth_time");
-        let r = ClaimRules { nonce: None, max_age: None, ..rules() };
+        let r = ClaimRules {
+            nonce: None,
+            max_age: None,
+            ..rules()
+        };
         check_claims(&c, &r).unwrap();
     }
 
     #[test]
     fn organizations_by_id_exactly_and_by_name_ignoring_case() {
-        let c = json!({"org_id": "org_abc", "org_name": "Acme"}).as_object().cloned().unwrap();
+        let c = json!({"org_id": "org_abc", "org_name": "Acme"})
+            .as_object()
+            .cloned()
+            .unwrap();
         check_organization(&c, "org_abc").unwrap();
         assert!(check_organization(&c, "org_ABC").is_err());
         check_organization(&c, "acme").unwrap();
         check_organization(&c, "ACME").unwrap();
         assert!(check_organization(&c, "other").is_err());
         let empty = Map::new();
-        assert!(check_organization(&empty, "org_abc").unwrap_err().contains("org_id"));
-        assert!(check_organization(&empty, "acme").unwrap_err().contains("org_name"));
+        assert!(
+            check_organization(&empty, "org_abc")
+                .unwrap_err()
+                .contains("org_id")
+        );
+        assert!(
+            check_organization(&empty, "acme")
+                .unwrap_err()
+                .contains("org_name")
+        );
         assert!(check_organization_input(Some("  "), ErrorCode::TokenByCode).is_err());
         assert!(check_organization_input(None, ErrorCode::TokenByCode).is_ok());
     }

@@ -175,7 +175,12 @@ impl JwksCache {
 
     /// Refetches a key set unless that happened less than [`MIN_REFRESH_INTERVAL`] ago;
     /// concurrent callers wait for one refetch.
-    async fn refresh(&self, transport: &Transport, uri: &Url, code: ErrorCode) -> Result<Arc<KeySet>> {
+    async fn refresh(
+        &self,
+        transport: &Transport,
+        uri: &Url,
+        code: ErrorCode,
+    ) -> Result<Arc<KeySet>> {
         let gate = self
             .refreshes
             .get_with(uri.to_string(), async { Arc::new(Mutex::new(None)) })
@@ -219,11 +224,23 @@ mod tests {
         );
         let set = KeySet::parse(body.as_bytes()).unwrap();
         assert_eq!(set.keys.len(), 1);
-        assert_eq!(set.candidates(Some("k1"), SigningAlgorithm::RS256).unwrap().len(), 1);
-        assert!(set.candidates(Some("enc"), SigningAlgorithm::RS256).unwrap().is_empty());
+        assert_eq!(
+            set.candidates(Some("k1"), SigningAlgorithm::RS256)
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(
+            set.candidates(Some("enc"), SigningAlgorithm::RS256)
+                .unwrap()
+                .is_empty()
+        );
         assert!(set.candidates(Some("k1"), SigningAlgorithm::ES256).is_err());
         assert!(set.candidates(Some("k1"), SigningAlgorithm::RS384).is_err());
-        assert_eq!(set.candidates(None, SigningAlgorithm::RS256).unwrap().len(), 1);
+        assert_eq!(
+            set.candidates(None, SigningAlgorithm::RS256).unwrap().len(),
+            1
+        );
     }
 
     #[test]

@@ -150,14 +150,18 @@ impl JwtSigner {
         match parsed.tag() {
             "PRIVATE KEY" => {}
             "EC PRIVATE KEY" => {
-                return Err("the signing key is a SEC1 EC key (BEGIN EC PRIVATE KEY); convert it \
+                return Err(
+                    "the signing key is a SEC1 EC key (BEGIN EC PRIVATE KEY); convert it \
                      to PKCS#8 (BEGIN PRIVATE KEY), e.g. `openssl pkcs8 -topk8 -nocrypt`"
-                    .into());
+                        .into(),
+                );
             }
             "RSA PRIVATE KEY" => {
-                return Err("the signing key is a PKCS#1 RSA key (BEGIN RSA PRIVATE KEY); \
+                return Err(
+                    "the signing key is a PKCS#1 RSA key (BEGIN RSA PRIVATE KEY); \
                      convert it to PKCS#8 (BEGIN PRIVATE KEY), e.g. `openssl pkcs8 -topk8 -nocrypt`"
-                    .into());
+                        .into(),
+                );
             }
             "ENCRYPTED PRIVATE KEY" => {
                 return Err("the signing key is encrypted; decrypt it to PKCS#8 first".into());
@@ -301,7 +305,10 @@ impl<'a> UnverifiedJwt<'a> {
     }
 
     /// Checks the header's `alg` against the allow-list.
-    pub(crate) fn algorithm(&self, allowed: &[SigningAlgorithm]) -> Result<SigningAlgorithm, String> {
+    pub(crate) fn algorithm(
+        &self,
+        allowed: &[SigningAlgorithm],
+    ) -> Result<SigningAlgorithm, String> {
         match SigningAlgorithm::from_name(&self.header.alg) {
             Some(a) if allowed.contains(&a) => Ok(a),
             _ => Err(format!(
@@ -364,7 +371,12 @@ mod tests {
     fn malformed_tokens_are_described() {
         assert!(UnverifiedJwt::parse("abc").err().unwrap().contains("three"));
         assert!(UnverifiedJwt::parse("a.b.c.d").is_err());
-        assert!(UnverifiedJwt::parse("!!!.e30.x").err().unwrap().contains("header"));
+        assert!(
+            UnverifiedJwt::parse("!!!.e30.x")
+                .err()
+                .unwrap()
+                .contains("header")
+        );
         let h = b64url(br#"{"alg":"RS256"}"#);
         assert!(
             UnverifiedJwt::parse(&format!("{h}.!!!.x"))

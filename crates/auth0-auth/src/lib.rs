@@ -101,7 +101,10 @@
 //! The `auth0-emulator` crate is a local Auth0-compatible tenant: start it in your tests and
 //! point the client at its loopback URL. See the repository's `examples/quickstart.rs`.
 #![deny(missing_docs, missing_debug_implementations, unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod authorize;
 mod client;
@@ -114,12 +117,13 @@ mod id_token;
 mod jwks;
 mod jwt;
 mod logout;
+mod passwordless;
 mod pkce;
 mod token;
 
 pub use authorize::{
-    AuthorizationParams, AuthorizationUrl, AuthorizationUrlRequest, DEFAULT_SCOPE, LinkUserUrlRequest,
-    UnlinkUserUrlRequest,
+    AuthorizationParams, AuthorizationUrl, AuthorizationUrlRequest, DEFAULT_SCOPE,
+    LinkUserUrlRequest, UnlinkUserUrlRequest,
 };
 pub use client::{
     AuthClient, AuthClientBuilder, DEFAULT_CLOCK_LEEWAY, DEFAULT_CONNECT_TIMEOUT,
@@ -129,12 +133,20 @@ pub use discovery::{DiscoveryCacheSettings, ServerMetadata};
 pub use error::{
     Error, ErrorCode, ErrorKind, HttpDetails, MfaFactor, MfaRequirements, OAuthError, Result,
 };
+pub use grants::ciba::{BackchannelAuthenticationRequest, BackchannelAuthenticationStarted};
 pub use grants::client_credentials::ClientCredentialsRequest;
 pub use grants::code::TokenByCodeRequest;
+pub use grants::exchange::{
+    ACCESS_TOKEN_TYPE, EXTRA_DENY_LIST, ExchangeTokenRequest,
+    FEDERATED_CONNECTION_ACCESS_TOKEN_TYPE, ID_TOKEN_TYPE, MAX_EXTRA_VALUES, REFRESH_TOKEN_TYPE,
+    TOKEN_EXCHANGE_GRANT, TOKEN_VAULT_GRANT, TokenForConnectionRequest,
+};
 pub use grants::password::PasswordRequest;
+pub use grants::passwordless::PasswordlessTokenRequest;
 pub use grants::refresh::RefreshTokenRequest;
 pub use id_token::Claims;
 pub use jwt::SigningAlgorithm;
 pub use logout::{BACKCHANNEL_LOGOUT_EVENT, LogoutTokenClaims, LogoutUrlRequest};
+pub use passwordless::{Passwordless, PasswordlessSend, SendEmailRequest, SendSmsRequest};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use token::TokenResponse;

@@ -72,7 +72,9 @@ pub(crate) fn check_logout_claims(
     }
     match claims.get("iat") {
         None => return Err("the logout token has no \"iat\" claim".into()),
-        Some(v) if !v.is_number() => return Err("the logout token's \"iat\" is not a number".into()),
+        Some(v) if !v.is_number() => {
+            return Err("the logout token's \"iat\" is not a number".into());
+        }
         Some(_) => {}
     }
     if let Some(exp) = claims.get("exp") {
@@ -223,20 +225,49 @@ mod tests {
     #[test]
     fn every_rule_has_its_own_message() {
         let messages = [
-            broken(|c| { c.remove("iss"); }),
-            broken(|c| { c.insert("iss".into(), json!("https://evil/")); }),
-            broken(|c| { c.insert("aud".into(), json!("c2")); }),
-            broken(|c| { c.remove("aud"); }),
-            broken(|c| { c.remove("iat"); }),
-            broken(|c| { c.insert("exp".into(), json!(NOW - 61)); }),
-            broken(|c| { c.remove("sid"); c.remove("sub"); }),
-            broken(|c| { c.insert("sid".into(), json!(5)); }),
-            broken(|c| { c.insert("sub".into(), json!(["x"])); }),
-            broken(|c| { c.insert("nonce".into(), json!("n")); }),
-            broken(|c| { c.remove("events"); }),
-            broken(|c| { c.insert("events".into(), json!("x")); }),
-            broken(|c| { c.insert("events".into(), json!({})); }),
-            broken(|c| { c.insert("events".into(), json!({BACKCHANNEL_LOGOUT_EVENT: "x"})); }),
+            broken(|c| {
+                c.remove("iss");
+            }),
+            broken(|c| {
+                c.insert("iss".into(), json!("https://evil/"));
+            }),
+            broken(|c| {
+                c.insert("aud".into(), json!("c2"));
+            }),
+            broken(|c| {
+                c.remove("aud");
+            }),
+            broken(|c| {
+                c.remove("iat");
+            }),
+            broken(|c| {
+                c.insert("exp".into(), json!(NOW - 61));
+            }),
+            broken(|c| {
+                c.remove("sid");
+                c.remove("sub");
+            }),
+            broken(|c| {
+                c.insert("sid".into(), json!(5));
+            }),
+            broken(|c| {
+                c.insert("sub".into(), json!(["x"]));
+            }),
+            broken(|c| {
+                c.insert("nonce".into(), json!("n"));
+            }),
+            broken(|c| {
+                c.remove("events");
+            }),
+            broken(|c| {
+                c.insert("events".into(), json!("x"));
+            }),
+            broken(|c| {
+                c.insert("events".into(), json!({}));
+            }),
+            broken(|c| {
+                c.insert("events".into(), json!({BACKCHANNEL_LOGOUT_EVENT: "x"}));
+            }),
         ];
         let unique: std::collections::HashSet<_> = messages.iter().collect();
         assert_eq!(unique.len(), messages.len(), "{messages:#?}");

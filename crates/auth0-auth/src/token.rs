@@ -137,7 +137,11 @@ impl TokenRequest {
     }
 
     /// Adds a parameter.
-    pub(crate) fn param(mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Value>) -> Self {
+    pub(crate) fn param(
+        mut self,
+        key: impl Into<Cow<'static, str>>,
+        value: impl Into<Value>,
+    ) -> Self {
         self.params.push((key.into(), value.into()));
         self
     }
@@ -153,7 +157,10 @@ impl TokenRequest {
     /// Adds a header; values that are not valid header text are refused up front.
     pub(crate) fn header(mut self, name: &'static str, value: &str) -> Result<Self> {
         let value = HeaderValue::from_str(value).map_err(|_| {
-            Error::invalid_input(self.code, format!("the {name} header value is not valid header text"))
+            Error::invalid_input(
+                self.code,
+                format!("the {name} header value is not valid header text"),
+            )
         })?;
         self.headers.insert(HeaderName::from_static(name), value);
         Ok(self)
@@ -204,7 +211,8 @@ impl AuthClient {
         }
         http.body = crate::http::Body::Form(body.finish());
         let raw: RawTokenResponse = self.inner.transport.send(http).await?.json()?;
-        self.finish_token_response(raw, &req.expect, req.read_act, code).await
+        self.finish_token_response(raw, &req.expect, req.read_act, code)
+            .await
     }
 
     async fn finish_token_response(
@@ -216,12 +224,13 @@ impl AuthClient {
     ) -> Result<TokenResponse> {
         let claims = match &raw.id_token {
             Some(id_token) => Some(self.validate_id_token(id_token, expect, code).await?),
-            None if expect.organization.is_some() || expect.nonce.is_some() => {
+            // A nonce was sent, so an ID token must come back; an organization is checked
+            // only when one does (as the reference does).
+            None if expect.nonce.is_some() => {
                 return Err(Error::new(
                     code,
                     ErrorKind::InvalidResponse,
-                    "the token endpoint returned no ID token, but one was needed to check the \
-                     nonce or organization",
+                    "the token endpoint returned no ID token, but a nonce was sent",
                 ));
             }
             None => None,

@@ -86,9 +86,8 @@ pub(crate) fn read_callback(
     issuer: &str,
     code: ErrorCode,
 ) -> Result<Callback> {
-    let url = Url::parse(callback_url.trim()).map_err(|_| {
-        Error::invalid_input(code, "the callback URL is not an absolute URL")
-    })?;
+    let url = Url::parse(callback_url.trim())
+        .map_err(|_| Error::invalid_input(code, "the callback URL is not an absolute URL"))?;
     let get = |name: &str| {
         url.query_pairs()
             .find(|(k, _)| k == name)
@@ -101,12 +100,14 @@ pub(crate) fn read_callback(
             message.push_str(": ");
             message.push_str(d);
         }
-        return Err(Error::new(code, ErrorKind::OAuth, message).with_oauth(OAuthError {
-            error,
-            error_description: description,
-            mfa_token: None,
-            mfa_requirements: None,
-        }));
+        return Err(
+            Error::new(code, ErrorKind::OAuth, message).with_oauth(OAuthError {
+                error,
+                error_description: description,
+                mfa_token: None,
+                mfa_requirements: None,
+            }),
+        );
     }
     if let Some(expected) = expected_state {
         match get("state") {
@@ -160,7 +161,12 @@ impl AuthClient {
         let verifier = request.code_verifier.expose_secret();
         super::required(verifier, "the code verifier", code)?;
         let metadata = self.metadata(code).await?;
-        let callback = read_callback(callback_url, request.state.as_deref(), &metadata.issuer, code)?;
+        let callback = read_callback(
+            callback_url,
+            request.state.as_deref(),
+            &metadata.issuer,
+            code,
+        )?;
         let mut grant = TokenRequest::new(code, "authorization_code")
             .param("code", callback.code)
             .param("redirect_uri", callback.redirect_uri)
@@ -201,8 +207,13 @@ mod tests {
 
     #[test]
     fn the_redirect_uri_is_the_callback_without_query_and_fragment() {
-        let cb = read_callback("https://app.example.com/cb?code=abc&state=s#frag", Some("s"), ISS, C)
-            .unwrap();
+        let cb = read_callback(
+            "https://app.example.com/cb?code=abc&state=s#frag",
+            Some("s"),
+            ISS,
+            C,
+        )
+        .unwrap();
         assert_eq!(cb.code, "abc");
         assert_eq!(cb.redirect_uri, "https://app.example.com/cb");
     }
@@ -230,10 +241,18 @@ mod tests {
 
     #[test]
     fn iss_is_checked_when_present() {
-        let ok = format!("https://app/cb?code=a&iss={}", "https%3A%2F%2Ft.auth0.com%2F");
+        let ok = format!(
+            "https://app/cb?code=a&iss={}",
+            "https%3A%2F%2Ft.auth0.com%2F"
+        );
         assert!(read_callback(&ok, None, ISS, C).is_ok());
         let bad = "https://app/cb?code=a&iss=https%3A%2F%2Fevil%2F";
-        assert!(read_callback(bad, None, ISS, C).unwrap_err().message().contains("iss"));
+        assert!(
+            read_callback(bad, None, ISS, C)
+                .unwrap_err()
+                .message()
+                .contains("iss")
+        );
     }
 
     #[test]

@@ -1,0 +1,221 @@
+//! Client-initiated back-channel authentication (CIBA): ask a user, on their own device, to
+//! approve a login; then poll for the tokens.
+
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::authorize::{AuthorizationParams, DEFAULT_SCOPE};
+use crate::client::AuthClient;
+use crate::error::{Error, ErrorCode, ErrorKind, OAuthError, Result};
+use crate::grants::required;
+use crate::http::Request;
+use crate::token::{TokenRequest, TokenResponse};
+
+/// The CIBA grant type.
+pub(crate) const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
+/// The poll interval when the server names none (RFC: 5 s).
+const DEFAULT_INTERVAL_SECS: u64 = 5;
+/// How much `slow_down` adds to the interval.
+const SLOW_DOWN_SECS: u64 = 5;
+
+/// A back-channel authentication request.
+///
+/// ```no_run
+/// # async fn demo(client: auth0_auth::AuthClient) -> auth0_auth::Result<()> {
+/// use auth0_auth::BackchannelAuthenticationRequest;
+///
+/// // Waits (polling) until the user approves on their phone, denies, or the request expires.
+/// let tokens = client
+///     .backchannel_authentication(
+///         BackchannelAuthenticationRequest::new("auth0|user-id", "Approve transfer #4410?")
+///             .requested_expiry(300),
+///     )
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct BackchannelAuthenticationRequest {
+    user_id: String,
+    binding_message: String,
+    requested_expiry: Option<u64>,
+    authorization_details: Option<Value>,
+    params: AuthorizationParams,
+}
+
+impl BackchannelAuthenticationRequest {
+    /// Asks the user `user_id` (the `sub` of the login hint) to approve `binding_message`.
+    pub fn new(user_id: impl Into<String>, binding_message: impl Into<String>) -> Self {
+        Self {
+            user_id: user_id.into(),
+            binding_message: binding_message.into(),
+            requested_expiry: None,
+            authorization_details: None,
+            params: AuthorizationParams::default(),
+        }
+    }
+
+    /// How long (seconds) the request may wait for the user.
+    pub fn requested_expiry(mut self, seconds: u64) -> Self {
+        self.requested_expiry = Some(seconds);
+        self
+    }
+
+    /// Rich authorization details, sent as a JSON string.
+    pub fn authorization_details(mut self, details: Value) -> Self {
+        self.authorization_details = Some(details);
+        self
+    }
+
+    /// More authorization parameters (`scope`, `audience`, …), laid over the configured ones.
+    pub fn params(mut self, params: AuthorizationParams) -> Self {
+        self.params = params;
+        self
+    }
+}
+
+/// A started back-channel authentication: poll it with
+/// [`AuthClient::backchannel_authentication_grant`].
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct BackchannelAuthenticationStarted {
+    /// The id of the request, to poll with.
+    pub auth_req_id: String,
+    /// How long (seconds) the request stays valid.
+    pub expires_in: u64,
+    /// How long (seconds) to wait between polls.
+    #[serde(default)]
+    pub interval: Option<u64>,
+}
+
+fn oauth_error(e: &Error) -> Option<&str> {
+    e.oauth().map(|o| o.error.as_str())
+}
+
+impl AuthClient {
+    /// Starts a back-channel authentication (`/bc-authorize`) and returns its id, lifetime and
+    /// poll interval. Needs a confidential client.
+    pub async fn initiate_backchannel_authentication(
+        &self,
+        request: BackchannelAuthenticationRequest,
+    ) -> Result<BackchannelAuthenticationStarted> {
+        let code = ErrorCode::BackchannelAuthentication;
+        self.inner.auth.require_confidential()?;
+        required(&request.user_id, "the user id of the login hint", code)?;
+        required(&request.binding_message, "the binding message", code)?;
+        let metadata = self.metadata(code).await?;
+        let endpoint = metadata.endpoint(
+            "backchannel_authentication_endpoint",
+            metadata.backchannel_authentication_endpoint.as_ref(),
+            code,
+        )?;
+        let login_hint = serde_json::json!({
+            "format": "iss_sub",
+            "iss": metadata.issuer,
+            "sub": request.user_id,
+        });
+        let mut params = request
+            .params
+            .over(
+                &self
+                    .inner
+                    .authorization_params
+                    .over(&AuthorizationParams::new().scope(DEFAULT_SCOPE)),
+            )
+            .set("client_id", self.inner.client_id.as_str())
+            .set("binding_message", request.binding_message)
+            .set("login_hint", login_hint.to_string());
+        if let Some(expiry) = request.requested_expiry {
+            params = params.set("requested_expiry", expiry.to_string());
+        }
+        if let Some(details) = &request.authorization_details {
+            params = params.authorization_details(details);
+        }
+        let auth = self
+            .inner
+            .auth
+            .fields(&self.inner.client_id, &metadata.issuer)
+            .map_err(|e| e.in_operation(code))?;
+        let mut pairs: Vec<(&str, &str)> = params.iter().collect();
+        pairs.extend(auth.pairs().filter(|(k, _)| *k != "client_id"));
+        self.inner
+            .transport
+            .send(
+                Request::new(
+                    Method::POST,
+                    endpoint,
+                    code,
+                    "the back-channel authentication endpoint",
+                )
+                .form(&pairs),
+            )
+            .await?
+            .json()
+    }
+
+    /// Polls once for the tokens of a started back-channel authentication. While the user has
+    /// not answered, this fails with the server's `authorization_pending` (or `slow_down`).
+    pub async fn backchannel_authentication_grant(
+        &self,
+        auth_req_id: &str,
+    ) -> Result<TokenResponse> {
+        let code = ErrorCode::BackchannelAuthentication;
+        required(auth_req_id, "the auth_req_id", code)?;
+        self.request_token(
+            TokenRequest::new(code, CIBA_GRANT)
+                .confidential()
+                .param("auth_req_id", auth_req_id),
+        )
+        .await
+    }
+
+    /// Starts a back-channel authentication and polls until the user approves (tokens), denies
+    /// (`access_denied`), or the request expires.
+    ///
+    /// Waits `interval` seconds (default 5) before every poll, adds 5 s whenever the server
+    /// says `slow_down`. Dropping the future cancels the wait.
+    pub async fn backchannel_authentication(
+        &self,
+        request: BackchannelAuthenticationRequest,
+    ) -> Result<TokenResponse> {
+        let started = self.initiate_backchannel_authentication(request).await?;
+        self.poll_backchannel_authentication(&started).await
+    }
+
+    /// Polls a started back-channel authentication to its end (see
+    /// [`backchannel_authentication`](Self::backchannel_authentication)).
+    pub async fn poll_backchannel_authentication(
+        &self,
+        started: &BackchannelAuthenticationStarted,
+    ) -> Result<TokenResponse> {
+        let deadline = Instant::now() + Duration::from_secs(started.expires_in);
+        let mut interval = started.interval.unwrap_or(DEFAULT_INTERVAL_SECS).max(1);
+        loop {
+            let wait = Duration::from_secs(interval);
+            if Instant::now() + wait > deadline {
+                return Err(Error::new(
+                    ErrorCode::BackchannelAuthentication,
+                    ErrorKind::OAuth,
+                    "the back-channel authentication request expired before the user answered",
+                )
+                .with_oauth(OAuthError {
+                    error: "expired_token".into(),
+                    error_description: None,
+                    mfa_token: None,
+                    mfa_requirements: None,
+                }));
+            }
+            tokio::time::sleep(wait).await;
+            match self
+                .backchannel_authentication_grant(&started.auth_req_id)
+                .await
+            {
+                Ok(tokens) => return Ok(tokens),
+                Err(e) if oauth_error(&e) == Some("authorization_pending") => {}
+                Err(e) if oauth_error(&e) == Some("slow_down") => interval += SLOW_DOWN_SECS,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}

@@ -1,0 +1,374 @@
+//! The entry point: [`Emulator::builder`], [`EmulatorBuilder::start`] and the
+//! [`RunningEmulator`] handle tests drive.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::client_auth::parse_assertion_key;
+use crate::config::{ApiConfig, ClientAuthMethod, ClientConfig, OrganizationConfig, UserConfig};
+use crate::demo;
+use crate::faults::Fault;
+use crate::keys::{KeyRing, SigningKey};
+use crate::log::RecordedRequest;
+use crate::server;
+use crate::state::{RegisteredClient, Shared, Tenant, lock, now_secs};
+
+/// A local Auth0-compatible tenant. Start one with [`Emulator::builder`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Emulator;
+
+impl Emulator {
+    /// A builder for an empty tenant (add clients, users, APIs, or [`EmulatorBuilder::demo_tenant`]).
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+}
+
+/// Configures a tenant before it starts.
+#[derive(Debug, Clone)]
+pub struct EmulatorBuilder {
+    port: u16,
+    issuer: Option<String>,
+    clients: Vec<ClientConfig>,
+    users: Vec<UserConfig>,
+    apis: Vec<ApiConfig>,
+    organizations: Vec<OrganizationConfig>,
+    id_token_lifetime: u64,
+    access_token_lifetime: u64,
+    end_session_endpoint: bool,
+    par: bool,
+    mtls_aliases: bool,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            issuer: None,
+            clients: Vec::new(),
+            users: Vec::new(),
+            apis: Vec::new(),
+            organizations: Vec::new(),
+            id_token_lifetime: 36_000,
+            access_token_lifetime: 86_400,
+            end_session_endpoint: true,
+            par: true,
+            mtls_aliases: false,
+        }
+    }
+}
+
+impl EmulatorBuilder {
+    /// The port to listen on (default 0: any free port). The emulator always binds 127.0.0.1.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Advertises `issuer` (e.g. `https://tenant.example.com/`) instead of the real base URL;
+    /// discovery's endpoints are built on it too. A trailing slash is added when missing.
+    pub fn issuer(mut self, issuer: &str) -> Self {
+        self.issuer = Some(issuer.to_owned());
+        self
+    }
+
+    /// Registers an application (a later one with the same id replaces it).
+    pub fn client(mut self, client: ClientConfig) -> Self {
+        self.clients.retain(|c| c.client_id != client.client_id);
+        self.clients.push(client);
+        self
+    }
+
+    /// Adds a user.
+    pub fn user(mut self, user: UserConfig) -> Self {
+        self.users.push(user);
+        self
+    }
+
+    /// Adds an API.
+    pub fn api(mut self, api: ApiConfig) -> Self {
+        self.apis.push(api);
+        self
+    }
+
+    /// Adds an organization.
+    pub fn organization(mut self, organization: OrganizationConfig) -> Self {
+        self.organizations.push(organization);
+        self
+    }
+
+    /// ID-token lifetime in seconds (default 36000).
+    pub fn id_token_lifetime(mut self, secs: u64) -> Self {
+        self.id_token_lifetime = secs;
+        self
+    }
+
+    /// Default access-token lifetime in seconds (default 86400); an API's own lifetime wins.
+    pub fn access_token_lifetime(mut self, secs: u64) -> Self {
+        self.access_token_lifetime = secs;
+        self
+    }
+
+    /// Leaves `end_session_endpoint` out of discovery.
+    pub fn without_end_session_endpoint(mut self) -> Self {
+        self.end_session_endpoint = false;
+        self
+    }
+
+    /// Leaves `pushed_authorization_request_endpoint` out of discovery.
+    pub fn without_par(mut self) -> Self {
+        self.par = false;
+        self
+    }
+
+    /// Advertises `mtls_endpoint_aliases` (the same endpoints under a `/mtls` prefix, which
+    /// also answer).
+    pub fn mtls_endpoint_aliases(mut self, on: bool) -> Self {
+        self.mtls_aliases = on;
+        self
+    }
+
+    /// Adds the quickstart tenant described in [`demo`](crate::demo).
+    pub fn demo_tenant(self) -> Self {
+        demo::configure(self)
+    }
+
+    /// Whether any client is registered (the binary falls back to the demo tenant otherwise).
+    pub fn has_clients(&self) -> bool {
+        !self.clients.is_empty()
+    }
+
+    /// Generates the signing key, binds 127.0.0.1 and starts serving.
+    ///
+    /// # Errors
+    /// When the port cannot be bound, a `private_key_jwt` client's public key is not an RSA or
+    /// EC SPKI PEM (`InvalidInput`), or no signing key can be generated.
+    pub async fn start(self) -> io::Result<RunningEmulator> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, self.port)).await?;
+        let port = listener.local_addr()?.port();
+        let base_url = format!("http://127.0.0.1:{port}");
+        let mut issuer = self
+            .issuer
+            .clone()
+            .unwrap_or_else(|| format!("{base_url}/"));
+        if !issuer.ends_with('/') {
+            issuer.push('/');
+        }
+        let keys = tokio::task::spawn_blocking(KeyRing::generate)
+            .await
+            .map_err(io::Error::other)?
+            .map_err(|_| io::Error::other("could not generate the RS256 signing key"))?;
+        let tenant = self.into_tenant(issuer, base_url)?;
+        let shared = Arc::new(Shared::new(tenant, keys));
+
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = server::router(shared.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(RunningEmulator {
+            inner: Arc::new(Inner {
+                shared,
+                port,
+                stop: Mutex::new(Some(stop)),
+                task: Mutex::new(Some(task)),
+            }),
+        })
+    }
+
+    fn into_tenant(self, issuer: String, base_url: String) -> io::Result<Tenant> {
+        let mut clients = HashMap::new();
+        for config in self.clients {
+            let assertion_key = match &config.auth {
+                ClientAuthMethod::PrivateKeyJwt(pem) => {
+                    Some(parse_assertion_key(pem).map_err(|why| {
+                        io::Error::new(
+                            io::ErrorKind::InvalidInput,
+                            format!("client {}: public key is {why}", config.client_id),
+                        )
+                    })?)
+                }
+                _ => None,
+            };
+            clients.insert(
+                config.client_id.clone(),
+                RegisteredClient {
+                    config,
+                    assertion_key,
+                },
+            );
+        }
+        Ok(Tenant {
+            issuer,
+            base_url,
+            clients,
+            users: self.users,
+            apis: self
+                .apis
+                .into_iter()
+                .map(|a| (a.audience.clone(), a))
+                .collect(),
+            organizations: self
+                .organizations
+                .into_iter()
+                .map(|o| (o.id.clone(), o))
+                .collect(),
+            id_token_lifetime: self.id_token_lifetime,
+            access_token_lifetime: self.access_token_lifetime,
+            end_session_endpoint: self.end_session_endpoint,
+            par: self.par,
+            mtls_aliases: self.mtls_aliases,
+            started_at: now_secs(),
+        })
+    }
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    port: u16,
+    stop: Mutex<Option<oneshot::Sender<()>>>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// A running tenant. Cheap to clone; the server stops on [`RunningEmulator::shutdown`] or when
+/// the last handle is dropped.
+#[derive(Clone)]
+pub struct RunningEmulator {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for RunningEmulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningEmulator")
+            .field("base_url", &self.inner.shared.tenant.base_url)
+            .field("issuer", &self.inner.shared.tenant.issuer)
+            .finish()
+    }
+}
+
+impl RunningEmulator {
+    fn shared(&self) -> &Shared {
+        &self.inner.shared
+    }
+
+    /// `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn base_url(&self) -> String {
+        self.shared().tenant.base_url.clone()
+    }
+
+    /// The issuer: `http://127.0.0.1:PORT/` or the configured one (always with a trailing slash).
+    pub fn issuer(&self) -> String {
+        self.shared().tenant.issuer.clone()
+    }
+
+    /// The port listened on.
+    pub fn port(&self) -> u16 {
+        self.inner.port
+    }
+
+    /// Every request received, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared().log.all()
+    }
+
+    /// The requests whose path is exactly `path` (e.g. `/oauth/token`).
+    pub fn requests_to(&self, path: &str) -> Vec<RecordedRequest> {
+        self.shared().log.to_path(path)
+    }
+
+    /// Forgets the recorded requests.
+    pub fn clear_requests(&self) {
+        self.shared().log.clear();
+    }
+
+    /// The next `times` requests whose path is exactly `path` get `fault`. Faults queued for the
+    /// same path apply one after the other.
+    pub fn inject_fault(&self, path: &str, fault: Fault, times: usize) {
+        self.shared().faults.inject(path, fault, times);
+    }
+
+    /// Drops every queued fault.
+    pub fn clear_faults(&self) {
+        self.shared().faults.clear();
+    }
+
+    /// Makes a new RS256 key (with a new `kid`) the signer; the old key stays in the JWKS until
+    /// [`RunningEmulator::retire_old_keys`].
+    pub fn rotate_signing_key(&self) {
+        if let Ok(key) = SigningKey::generate() {
+            self.shared().keys_mut().rotate_to(key);
+        }
+    }
+
+    /// Removes every key but the current one from the JWKS.
+    pub fn retire_old_keys(&self) {
+        self.shared().keys_mut().retire_old();
+    }
+
+    /// The `kid` of the current signing key.
+    pub fn signing_kid(&self) -> String {
+        self.shared().keys().current().kid().to_owned()
+    }
+
+    /// Signs `claims` with the current RS256 key, so tests can craft tokens that break one rule.
+    ///
+    /// `header_alg_kid` overrides the header's `alg` and `kid` (default `RS256` and the current
+    /// kid). `RS256/384/512` and `PS256/384/512` are real signatures of that algorithm, `none`
+    /// leaves the signature empty, and any other `alg` is only written in the header (the
+    /// signature is RS256). If signing fails (it does not), the signature is empty.
+    pub fn sign_jwt(&self, header_alg_kid: Option<(&str, &str)>, claims: &Value) -> String {
+        let key = self.shared().keys().current();
+        let (alg, kid) = header_alg_kid.unwrap_or(("RS256", key.kid()));
+        key.sign(alg, kid, claims).unwrap_or_else(|_| {
+            let header = serde_json::json!({"alg": alg, "typ": "JWT", "kid": kid});
+            format!(
+                "{}.{}.",
+                crate::keys::b64url(header.to_string().as_bytes()),
+                crate::keys::b64url(claims.to_string().as_bytes())
+            )
+        })
+    }
+
+    /// The current signing key's public key, SPKI PEM.
+    pub fn signing_public_key_pem(&self) -> String {
+        self.shared().keys().current().public_key_pem().to_owned()
+    }
+
+    /// The next token response that would carry an ID token carries this literal instead.
+    pub fn set_next_id_token(&self, id_token: String) {
+        self.shared().store().next_id_token = Some(id_token);
+    }
+
+    /// How many refresh tokens were issued so far.
+    pub fn refresh_tokens_issued(&self) -> usize {
+        self.shared().store().refresh_tokens_issued
+    }
+
+    /// Stops the server (waiting up to 5 seconds for in-flight requests). Other handles stay
+    /// usable for inspecting the log.
+    pub async fn shutdown(&self) {
+        if let Some(stop) = lock(&self.inner.stop).take() {
+            let _ = stop.send(());
+        }
+        let task = lock(&self.inner.task).take();
+        if let Some(mut task) = task
+            && tokio::time::timeout(Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
+        {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! Misbehaviour on demand: tests queue faults for a path and the next requests to that path get
+//! them instead of (or, for [`Fault::Delay`], before) the normal answer.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{StatusCode, header};
+use axum::response::Response;
+
+use crate::state::{lock, now_secs};
+
+/// A way for the emulator to misbehave on one request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Wait this long, then answer normally.
+    Delay(Duration),
+    /// `500` with a `text/html` body, as a proxy in front of a tenant would answer.
+    ServerErrorHtml,
+    /// `200`, `application/json`, with a truncated body: `{"access_token": "abc",`.
+    MalformedJson,
+    /// `200`, `application/json`, with a body of exactly this many bytes.
+    OversizedBody(usize),
+    /// This status with an empty body.
+    EmptyBody(u16),
+    /// This status with this body, as `application/json`.
+    Status(u16, String),
+    /// `429` with `Retry-After` and `X-RateLimit-*` headers and a `too_many_requests` body.
+    RateLimited {
+        /// Seconds until the client may retry.
+        retry_after_secs: u64,
+    },
+}
+
+/// What the front layer must do with a request after consulting the fault table.
+pub(crate) enum Outcome {
+    /// Answer normally (possibly after a delay).
+    Proceed(Option<Duration>),
+    /// Answer with this instead.
+    Replace(Response),
+}
+
+impl Fault {
+    /// What to do for a request hit by this fault.
+    pub(crate) fn outcome(&self) -> Outcome {
+        match self {
+            Self::Delay(d) => Outcome::Proceed(Some(*d)),
+            other => Outcome::Replace(other.response()),
+        }
+    }
+
+    fn response(&self) -> Response {
+        match self {
+            Self::Delay(_) => respond(StatusCode::OK, None, String::new(), &[]),
+            Self::ServerErrorHtml => respond(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Some("text/html; charset=utf-8"),
+                "<html><head><title>500 Internal Server Error</title></head>\
+                 <body><h1>Internal Server Error</h1></body></html>"
+                    .to_owned(),
+                &[],
+            ),
+            Self::MalformedJson => respond(
+                StatusCode::OK,
+                Some(JSON),
+                r#"{"access_token": "abc","#.to_owned(),
+                &[],
+            ),
+            Self::OversizedBody(size) => respond(StatusCode::OK, Some(JSON), oversized(*size), &[]),
+            Self::EmptyBody(code) => respond(status(*code), None, String::new(), &[]),
+            Self::Status(code, body) => respond(status(*code), Some(JSON), body.clone(), &[]),
+            Self::RateLimited { retry_after_secs } => {
+                let reset = now_secs().saturating_add(*retry_after_secs).to_string();
+                let body = serde_json::json!({
+                    "error": "too_many_requests",
+                    "error_description": "Global limit has been reached",
+                    "statusCode": 429,
+                })
+                .to_string();
+                respond(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Some(JSON),
+                    body,
+                    &[
+                        ("retry-after", retry_after_secs.to_string()),
+                        ("x-ratelimit-limit", "10".to_owned()),
+                        ("x-ratelimit-remaining", "0".to_owned()),
+                        ("x-ratelimit-reset", reset),
+                    ],
+                )
+            }
+        }
+    }
+}
+
+const JSON: &str = "application/json";
+
+fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// A JSON-looking body of exactly `size` bytes.
+fn oversized(size: usize) -> String {
+    const HEAD: &str = r#"{"access_token":""#;
+    const TAIL: &str = r#""}"#;
+    if size < HEAD.len() + TAIL.len() {
+        return " ".repeat(size);
+    }
+    let mut body = String::with_capacity(size);
+    body.push_str(HEAD);
+    body.extend(std::iter::repeat_n('a', size - HEAD.len() - TAIL.len()));
+    body.push_str(TAIL);
+    body
+}
+
+fn respond(
+    status: StatusCode,
+    content_type: Option<&str>,
+    body: String,
+    headers: &[(&str, String)],
+) -> Response {
+    let mut builder = Response::builder().status(status);
+    if let Some(ct) = content_type {
+        builder = builder.header(header::CONTENT_TYPE, ct);
+    }
+    for (name, value) in headers {
+        builder = builder.header(*name, value.as_str());
+    }
+    builder.body(Body::from(body)).unwrap_or_else(|_| {
+        let mut fallback = Response::new(Body::empty());
+        *fallback.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        fallback
+    })
+}
+
+/// Faults queued per exact path; each entry applies to its next `times` requests.
+#[derive(Debug, Default)]
+pub(crate) struct FaultTable {
+    queued: Mutex<HashMap<String, VecDeque<(Fault, usize)>>>,
+}
+
+impl FaultTable {
+    /// Queues `fault` for the next `times` requests to `path`.
+    pub(crate) fn inject(&self, path: &str, fault: Fault, times: usize) {
+        if times == 0 {
+            return;
+        }
+        lock(&self.queued)
+            .entry(path.to_owned())
+            .or_default()
+            .push_back((fault, times));
+    }
+
+    /// Takes the fault for one request to `path`, if one is queued.
+    pub(crate) fn take(&self, path: &str) -> Option<Fault> {
+        let mut table = lock(&self.queued);
+        let queue = table.get_mut(path)?;
+        let (fault, remaining) = queue.front_mut()?;
+        let fault = fault.clone();
+        *remaining -= 1;
+        if *remaining == 0 {
+            queue.pop_front();
+        }
+        if queue.is_empty() {
+            table.remove(path);
+        }
+        Some(fault)
+    }
+
+    /// Drops every queued fault.
+    pub(crate) fn clear(&self) {
+        lock(&self.queued).clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_apply_in_order_and_run_out() {
+        let table = FaultTable::default();
+        table.inject("/a", Fault::ServerErrorHtml, 2);
+        table.inject("/a", Fault::MalformedJson, 1);
+        table.inject("/b", Fault::MalformedJson, 0);
+        assert_eq!(table.take("/a"), Some(Fault::ServerErrorHtml));
+        assert_eq!(table.take("/a"), Some(Fault::ServerErrorHtml));
+        assert_eq!(table.take("/a"), Some(Fault::MalformedJson));
+        assert_eq!(table.take("/a"), None);
+        assert_eq!(table.take("/b"), None);
+        table.inject("/c", Fault::EmptyBody(502), 5);
+        table.clear();
+        assert_eq!(table.take("/c"), None);
+    }
+
+    #[test]
+    fn oversized_bodies_have_the_exact_size() {
+        for n in [0, 5, 19, 20, 1000] {
+            assert_eq!(oversized(n).len(), n);
+        }
+    }
+}

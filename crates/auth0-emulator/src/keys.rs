@@ -1,0 +1,270 @@
+//! Keys: the tenant's RS256 signing keys (generation, rotation, JWKS, JWT signing) and helpers
+//! that make client keys for `private_key_jwt` tests.
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::error::Unspecified;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
+use aws_lc_rs::signature::{self, EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair as _};
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+/// A key pair in PEM form, as a client would hold it.
+#[derive(Clone)]
+pub struct GeneratedKey {
+    /// The private key, PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
+    pub private_key_pem: String,
+    /// The public key, SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
+    pub public_key_pem: String,
+}
+
+impl std::fmt::Debug for GeneratedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GeneratedKey")
+            .field("private_key_pem", &"[redacted]")
+            .field("public_key_pem", &self.public_key_pem)
+            .finish()
+    }
+}
+
+/// A fresh 2048-bit RSA key pair (for `RS256`/`RS384`/`RS512`/`PS256` client assertions).
+///
+/// # Panics
+/// If the system's crypto library cannot generate a key (it always can).
+pub fn generate_rsa() -> GeneratedKey {
+    try_generate_rsa()
+        .map(|(_, k)| k)
+        .expect("aws-lc failed to generate an RSA key")
+}
+
+/// A fresh P-256 key pair (for `ES256` client assertions).
+///
+/// # Panics
+/// If the system's crypto library cannot generate a key (it always can).
+pub fn generate_ec_p256() -> GeneratedKey {
+    try_generate_ec(&signature::ECDSA_P256_SHA256_FIXED_SIGNING)
+        .expect("aws-lc failed to generate a P-256 key")
+}
+
+/// A fresh P-384 key pair (for `ES384` client assertions).
+///
+/// # Panics
+/// If the system's crypto library cannot generate a key (it always can).
+pub fn generate_ec_p384() -> GeneratedKey {
+    try_generate_ec(&signature::ECDSA_P384_SHA384_FIXED_SIGNING)
+        .expect("aws-lc failed to generate a P-384 key")
+}
+
+fn try_generate_rsa() -> Result<(RsaKeyPair, GeneratedKey), Unspecified> {
+    let pair = RsaKeyPair::generate(KeySize::Rsa2048)?;
+    let private = pair.as_der()?;
+    let public = pair.public_key().as_der()?;
+    let key = GeneratedKey {
+        private_key_pem: pem("PRIVATE KEY", private.as_ref()),
+        public_key_pem: pem("PUBLIC KEY", public.as_ref()),
+    };
+    Ok((pair, key))
+}
+
+fn try_generate_ec(alg: &'static EcdsaSigningAlgorithm) -> Result<GeneratedKey, Unspecified> {
+    let pair = EcdsaKeyPair::generate(alg)?;
+    let private = pair.to_pkcs8v1()?;
+    let public = pair.public_key().as_der()?;
+    Ok(GeneratedKey {
+        private_key_pem: pem("PRIVATE KEY", private.as_ref()),
+        public_key_pem: pem("PUBLIC KEY", public.as_ref()),
+    })
+}
+
+/// PEM-encodes `der` with the given label, 64 characters a line.
+fn pem(label: &str, der: &[u8]) -> String {
+    let b64 = STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(chunk));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// base64url without padding, as JOSE wants it.
+pub(crate) fn b64url(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// One RSA signing key of the tenant.
+pub(crate) struct SigningKey {
+    kid: String,
+    pair: RsaKeyPair,
+    public_key_pem: String,
+    n: String,
+    e: String,
+}
+
+impl SigningKey {
+    /// Generates a 2048-bit key; its `kid` is the RFC 7638 SHA-256 thumbprint.
+    pub(crate) fn generate() -> Result<Self, Unspecified> {
+        let (pair, pems) = try_generate_rsa()?;
+        let public = pair.public_key();
+        let n = b64url(public.modulus().big_endian_without_leading_zero());
+        let e = b64url(public.exponent().big_endian_without_leading_zero());
+        let canonical = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
+        let kid = b64url(&Sha256::digest(canonical.as_bytes()));
+        Ok(Self {
+            kid,
+            pair,
+            public_key_pem: pems.public_key_pem,
+            n,
+            e,
+        })
+    }
+
+    /// The key id.
+    pub(crate) fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The public key as SPKI PEM.
+    pub(crate) fn public_key_pem(&self) -> &str {
+        &self.public_key_pem
+    }
+
+    /// The public key as a JWK.
+    pub(crate) fn jwk(&self) -> Value {
+        json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": self.kid, "n": self.n, "e": self.e})
+    }
+
+    /// Signs `claims` as a compact JWT with header `{"alg", "typ":"JWT", "kid"}`.
+    ///
+    /// `RS256/384/512` and `PS256/384/512` are real signatures of that algorithm; `none` gives an
+    /// empty signature; any other `alg` is written in the header but signed with RS256 (useful
+    /// for tokens whose header lies about the algorithm).
+    pub(crate) fn sign(&self, alg: &str, kid: &str, claims: &Value) -> Result<String, Unspecified> {
+        let header = json!({"alg": alg, "typ": "JWT", "kid": kid});
+        let signing_input = format!(
+            "{}.{}",
+            b64url(header.to_string().as_bytes()),
+            b64url(claims.to_string().as_bytes())
+        );
+        let encoding: &'static dyn signature::RsaEncoding = match alg {
+            "none" => return Ok(format!("{signing_input}.")),
+            "RS384" => &signature::RSA_PKCS1_SHA384,
+            "RS512" => &signature::RSA_PKCS1_SHA512,
+            "PS256" => &signature::RSA_PSS_SHA256,
+            "PS384" => &signature::RSA_PSS_SHA384,
+            "PS512" => &signature::RSA_PSS_SHA512,
+            _ => &signature::RSA_PKCS1_SHA256,
+        };
+        let mut sig = vec![0; self.pair.public_modulus_len()];
+        self.pair.sign(
+            encoding,
+            &SystemRandom::new(),
+            signing_input.as_bytes(),
+            &mut sig,
+        )?;
+        Ok(format!("{signing_input}.{}", b64url(&sig)))
+    }
+}
+
+/// The current signing key plus the retired-but-published ones.
+pub(crate) struct KeyRing {
+    current: std::sync::Arc<SigningKey>,
+    previous: Vec<std::sync::Arc<SigningKey>>,
+}
+
+impl KeyRing {
+    /// A ring with one fresh key.
+    pub(crate) fn generate() -> Result<Self, Unspecified> {
+        Ok(Self {
+            current: std::sync::Arc::new(SigningKey::generate()?),
+            previous: Vec::new(),
+        })
+    }
+
+    /// The key that signs new tokens.
+    pub(crate) fn current(&self) -> std::sync::Arc<SigningKey> {
+        self.current.clone()
+    }
+
+    /// Makes `key` the signer; the old signer stays published.
+    pub(crate) fn rotate_to(&mut self, key: SigningKey) {
+        let old = std::mem::replace(&mut self.current, std::sync::Arc::new(key));
+        self.previous.insert(0, old);
+    }
+
+    /// Stops publishing every key but the current one.
+    pub(crate) fn retire_old(&mut self) {
+        self.previous.clear();
+    }
+
+    /// The JWKS document: the current key first.
+    pub(crate) fn jwks(&self) -> Value {
+        let keys: Vec<Value> = std::iter::once(&self.current)
+            .chain(&self.previous)
+            .map(|k| k.jwk())
+            .collect();
+        json!({ "keys": keys })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+
+    fn validation(alg: Algorithm) -> Validation {
+        let mut v = Validation::new(alg);
+        v.validate_exp = false;
+        v.required_spec_claims.clear();
+        v
+    }
+
+    #[test]
+    fn signatures_verify_with_the_published_key() {
+        let key = SigningKey::generate().unwrap();
+        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(key.jwk()).unwrap();
+        let decoding = DecodingKey::from_jwk(&jwk).unwrap();
+        for (name, alg) in [("RS256", Algorithm::RS256), ("PS256", Algorithm::PS256)] {
+            let token = key.sign(name, key.kid(), &json!({"sub": "x"})).unwrap();
+            let data = jsonwebtoken::decode::<Value>(&token, &decoding, &validation(alg)).unwrap();
+            assert_eq!(data.claims["sub"], "x");
+            assert_eq!(data.header.kid.as_deref(), Some(key.kid()));
+        }
+        let pem_key = DecodingKey::from_rsa_pem(key.public_key_pem().as_bytes()).unwrap();
+        let token = key.sign("RS256", "k", &json!({})).unwrap();
+        jsonwebtoken::decode::<Value>(&token, &pem_key, &validation(Algorithm::RS256)).unwrap();
+        assert!(key.sign("none", "k", &json!({})).unwrap().ends_with('.'));
+    }
+
+    #[test]
+    fn generated_client_keys_are_pem() {
+        for k in [generate_rsa(), generate_ec_p256(), generate_ec_p384()] {
+            assert!(
+                k.private_key_pem
+                    .starts_with("-----BEGIN PRIVATE KEY-----\n")
+            );
+            assert!(k.public_key_pem.starts_with("-----BEGIN PUBLIC KEY-----\n"));
+            assert!(!format!("{k:?}").contains("BEGIN PRIVATE"));
+        }
+        let ec = generate_ec_p256();
+        jsonwebtoken::EncodingKey::from_ec_pem(ec.private_key_pem.as_bytes()).unwrap();
+        DecodingKey::from_ec_pem(ec.public_key_pem.as_bytes()).unwrap();
+        let rsa = generate_rsa();
+        jsonwebtoken::EncodingKey::from_rsa_pem(rsa.private_key_pem.as_bytes()).unwrap();
+    }
+
+    #[test]
+    fn rotation_keeps_old_keys_until_retired() {
+        let mut ring = KeyRing::generate().unwrap();
+        let first = ring.current().kid().to_owned();
+        ring.rotate_to(SigningKey::generate().unwrap());
+        let jwks = ring.jwks();
+        assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
+        assert_eq!(jwks["keys"][1]["kid"], first.as_str());
+        ring.retire_old();
+        assert_eq!(ring.jwks()["keys"].as_array().unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,102 @@
+//! The HTTP surface: the router, and the front layer every request passes first (request log,
+//! body-size limit, injected faults).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::discovery;
+use crate::error::OAuthError;
+use crate::faults::Outcome;
+use crate::log::RecordedRequest;
+use crate::state::Shared;
+use crate::token;
+
+/// Largest request body accepted (1 MiB); larger ones get `413`.
+pub(crate) const MAX_BODY: usize = 1024 * 1024;
+
+/// The whole application.
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
+        .route("/.well-known/jwks.json", get(discovery::jwks))
+        .merge(endpoints())
+        .nest("/mtls", endpoints())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(shared.clone(), front))
+        .with_state(shared)
+}
+
+/// Endpoints also reachable under the `/mtls` prefix (the mTLS aliases).
+fn endpoints() -> Router<Arc<Shared>> {
+    Router::new().route("/oauth/token", post(token::token_endpoint))
+}
+
+/// Records the request, enforces the body limit and applies any queued fault.
+async fn front(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let (bytes, too_large) = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => (bytes, false),
+        Err(_) => (Bytes::new(), true),
+    };
+    shared.log.record(RecordedRequest {
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    });
+    if too_large {
+        return OAuthError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request_too_large",
+            format!("The request body exceeds {MAX_BODY} bytes."),
+        )
+        .into_response();
+    }
+    if let Some(fault) = shared.faults.take(parts.uri.path()) {
+        match fault.outcome() {
+            Outcome::Proceed(Some(delay)) => tokio::time::sleep(delay).await,
+            Outcome::Proceed(None) => {}
+            Outcome::Replace(response) => return response,
+        }
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(serde_json::json!({"error": "not_found"})),
+    )
+        .into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    OAuthError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This endpoint does not accept that HTTP method.",
+    )
+    .into_response()
+}
