@@ -79,6 +79,12 @@ pub enum ErrorCode {
     PasswordlessStart,
     /// Exchanging a passwordless one-time code failed.
     PasswordlessVerify,
+    /// Requesting a passkey sign-up challenge failed.
+    PasskeyRegister,
+    /// Requesting a passkey login challenge failed.
+    PasskeyChallenge,
+    /// Exchanging a passkey credential for tokens failed.
+    PasskeyGetToken,
 }
 
 impl ErrorCode {
@@ -111,6 +117,9 @@ impl ErrorCode {
             Self::MfaVerify => "mfa_verify_error",
             Self::PasswordlessStart => "passwordless_start_error",
             Self::PasswordlessVerify => "passwordless_verify_error",
+            Self::PasskeyRegister => "passkey_register_error",
+            Self::PasskeyChallenge => "passkey_challenge_error",
+            Self::PasskeyGetToken => "passkey_get_token_error",
         }
     }
 }

@@ -117,6 +117,8 @@ mod id_token;
 mod jwks;
 mod jwt;
 mod logout;
+mod mfa;
+mod passkey;
 mod passwordless;
 mod pkce;
 mod token;
@@ -147,6 +149,16 @@ pub use grants::refresh::RefreshTokenRequest;
 pub use id_token::Claims;
 pub use jwt::SigningAlgorithm;
 pub use logout::{BACKCHANNEL_LOGOUT_EVENT, LogoutTokenClaims, LogoutUrlRequest};
+pub use mfa::{
+    Authenticator, AuthenticatorType, Challenge, ChallengeRequest, ChallengeType, EnrollRequest,
+    Enrollment, Mfa, MfaVerification, OobChannel, OobEnrollment, OtpEnrollment,
+};
+pub use passkey::{
+    CredentialParameter, PASSKEY_GRANT, Passkey, PasskeyCreationOptions, PasskeyCredential,
+    PasskeyCredentialResponse, PasskeyLoginChallenge, PasskeyRegisterRequest,
+    PasskeyRequestOptions, PasskeySignupChallenge, PasskeyTokenRequest, PasskeyUser,
+    PasskeyUserProfile, RelyingParty,
+};
 pub use passwordless::{Passwordless, PasswordlessSend, SendEmailRequest, SendSmsRequest};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use token::TokenResponse;

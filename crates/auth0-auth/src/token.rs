@@ -121,6 +121,8 @@ pub(crate) struct TokenRequest {
     pub confidential_only: bool,
     /// Read `act` from the ID token claims or a JWT access token.
     pub read_act: bool,
+    /// Send the body as JSON instead of a form (the passkey grant).
+    pub json_body: bool,
 }
 
 impl TokenRequest {
@@ -133,6 +135,7 @@ impl TokenRequest {
             expect: IdTokenExpectations::default(),
             confidential_only: false,
             read_act: false,
+            json_body: false,
         }
     }
 
@@ -201,15 +204,28 @@ impl AuthClient {
 
         let mut http = Request::new(Method::POST, url, code, "the token endpoint");
         http.headers = req.headers;
-        let mut body = url::form_urlencoded::Serializer::new(String::new());
-        body.append_pair("grant_type", &req.grant_type);
-        for (k, v) in &req.params {
-            body.append_pair(k, &form_text(v));
+        if req.json_body {
+            let mut body = serde_json::Map::new();
+            body.insert(
+                "grant_type".into(),
+                Value::String(req.grant_type.to_string()),
+            );
+            for (k, v) in req.params {
+                body.insert(k.into_owned(), v);
+            }
+            auth.into_json(&mut body);
+            http = http.json(&Value::Object(body));
+        } else {
+            let mut body = url::form_urlencoded::Serializer::new(String::new());
+            body.append_pair("grant_type", &req.grant_type);
+            for (k, v) in &req.params {
+                body.append_pair(k, &form_text(v));
+            }
+            for (k, v) in auth.pairs() {
+                body.append_pair(k, v);
+            }
+            http.body = crate::http::Body::Form(body.finish());
         }
-        for (k, v) in auth.pairs() {
-            body.append_pair(k, v);
-        }
-        http.body = crate::http::Body::Form(body.finish());
         let raw: RawTokenResponse = self.inner.transport.send(http).await?.json()?;
         self.finish_token_response(raw, &req.expect, req.read_act, code)
             .await

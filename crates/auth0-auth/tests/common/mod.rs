@@ -43,3 +43,90 @@ pub fn public_client(tenant: &RunningEmulator) -> AuthClient {
         .build()
         .expect("the client builds")
 }
+
+/// Plays the browser: opens `authorize_url`, submits the emulator's login form with these
+/// credentials, and returns the callback URL the tenant redirected to (or the error redirect).
+pub async fn browser_login(authorize_url: &str, username: &str, password: &str) -> String {
+    browser_login_with(authorize_url, username, password, None).await
+}
+
+/// [`browser_login`], also choosing an organization on the form.
+pub async fn browser_login_with(
+    authorize_url: &str,
+    username: &str,
+    password: &str,
+    organization: Option<&str>,
+) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = bounded(http.get(authorize_url).send()).await.unwrap();
+    if page.status().is_redirection() {
+        return location(&page);
+    }
+    assert_eq!(page.status(), 200, "the login page opens");
+    let base = page.url().clone();
+    let html = bounded(page.text()).await.unwrap();
+    let tx = hidden_value(&html, "tx").expect("the login form carries a tx");
+    let mut form = vec![
+        ("tx", tx.as_str()),
+        ("username", username),
+        ("password", password),
+    ];
+    if let Some(org) = organization {
+        form.push(("organization", org));
+    }
+    let submitted = bounded(
+        http.post(base.join("/authorize/login").unwrap())
+            .form(&form)
+            .send(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        submitted.status().is_redirection(),
+        "the login form redirects back (got {})",
+        submitted.status()
+    );
+    location(&submitted)
+}
+
+fn location(response: &reqwest::Response) -> String {
+    let loc = response
+        .headers()
+        .get("location")
+        .expect("a Location header")
+        .to_str()
+        .unwrap();
+    response.url().join(loc).unwrap().to_string()
+}
+
+/// The value of `<input … name="{name}" value="…">` in a page.
+pub fn hidden_value(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(
+        html[start..end]
+            .replace("&amp;", "&")
+            .replace("&quot;", "\""),
+    )
+}
+
+/// The query parameters of a URL.
+pub fn query(url: &str) -> Vec<(String, String)> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// One query parameter of a URL.
+pub fn query_value(url: &str, name: &str) -> Option<String> {
+    query(url)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
