@@ -344,13 +344,11 @@ impl AuthClient {
             let auth = self
                 .inner
                 .auth
-                .fields(&self.inner.client_id, &metadata.issuer)
+                .form(&self.inner.client_id, &metadata.issuer)
                 .map_err(|e| e.in_operation(code))?;
             let mut pairs: Vec<(&str, &str)> = params.iter().collect();
-            pairs.extend(auth.pairs().filter(|(k, _)| *k != "client_id"));
+            pairs.extend(auth.fields.pairs().filter(|(k, _)| *k != "client_id"));
             let pushed: ParResponse = self
-                .inner
-                .transport
                 .send(
                     Request::new(
                         Method::POST,
@@ -358,7 +356,8 @@ impl AuthClient {
                         code,
                         "the pushed authorization request endpoint",
                     )
-                    .form(&pairs),
+                    .form(&pairs)
+                    .authorization(auth.header.clone()),
                 )
                 .await?
                 .json()?;

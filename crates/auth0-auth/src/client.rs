@@ -11,11 +11,12 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::authorize::AuthorizationParams;
-use crate::client_auth::ClientAuth;
+use crate::client_auth::{ClientAuth, ClientSecretMethod};
 use crate::discovery::{DiscoveryCache, DiscoveryCacheSettings, ServerMetadata, check_scheme};
 use crate::error::{Error, ErrorCode, ErrorKind, Result};
 use crate::http::Transport;
 use crate::jwt::{JwtSigner, SigningAlgorithm, ensure_crypto_provider};
+use crate::request_options::RequestOptions;
 
 /// The default clock leeway for token validation.
 pub const DEFAULT_CLOCK_LEEWAY: Duration = Duration::from_secs(60);
@@ -75,6 +76,8 @@ impl Telemetry {
 #[derive(Clone)]
 pub struct AuthClient {
     pub(crate) inner: Arc<Inner>,
+    /// Per-call options of a view made by [`AuthClient::with_options`].
+    pub(crate) options: Option<Arc<RequestOptions>>,
 }
 
 pub(crate) struct Inner {
@@ -104,6 +107,27 @@ impl AuthClient {
     /// `tenant.eu.auth0.com`, or a full base URL) and the application's `client_id`.
     pub fn builder(domain: impl Into<String>, client_id: impl Into<String>) -> AuthClientBuilder {
         AuthClientBuilder::new(domain.into(), client_id.into())
+    }
+
+    /// A view of this client whose calls use `options` (extra headers, a timeout, another
+    /// HTTP client, a response recorder). The client itself is unchanged; the view shares
+    /// its configuration and caches.
+    pub fn with_options(&self, options: RequestOptions) -> AuthClient {
+        AuthClient {
+            inner: self.inner.clone(),
+            options: Some(Arc::new(options)),
+        }
+    }
+
+    /// Sends an operation's request through the transport with this view's options.
+    pub(crate) async fn send(
+        &self,
+        request: crate::http::Request,
+    ) -> Result<crate::http::Response> {
+        self.inner
+            .transport
+            .send_with(request, self.options.as_deref())
+            .await
     }
 
     /// The base URL every endpoint is derived from (`https://{domain}/`).
@@ -146,6 +170,7 @@ pub struct AuthClientBuilder {
     signing_key: Option<SecretString>,
     signing_alg: SigningAlgorithm,
     signing_kid: Option<String>,
+    secret_method: ClientSecretMethod,
     use_mtls: bool,
     http_client: Option<reqwest::Client>,
     authorization_params: AuthorizationParams,
@@ -186,6 +211,7 @@ impl AuthClientBuilder {
             signing_key: None,
             signing_alg: SigningAlgorithm::RS256,
             signing_kid: None,
+            secret_method: ClientSecretMethod::Post,
             use_mtls: false,
             http_client: None,
             authorization_params: AuthorizationParams::default(),
@@ -202,6 +228,14 @@ impl AuthClientBuilder {
     /// Authenticates with `client_secret_post`.
     pub fn client_secret(mut self, secret: impl Into<String>) -> Self {
         self.client_secret = Some(SecretString::from(secret.into()));
+        self
+    }
+
+    /// How the client secret is sent to OAuth endpoints: in the body (`client_secret_post`,
+    /// the default) or as an `Authorization: Basic` header (`client_secret_basic`, which some
+    /// providers other than Auth0 require).
+    pub fn client_secret_method(mut self, method: ClientSecretMethod) -> Self {
+        self.secret_method = method;
         self
     }
 
@@ -343,7 +377,7 @@ impl AuthClientBuilder {
             if secret.expose_secret().is_empty() {
                 return Err(Error::config("the client secret must not be empty"));
             }
-            ClientAuth::Secret(secret)
+            ClientAuth::Secret(secret, self.secret_method)
         } else {
             ClientAuth::None
         };
@@ -362,6 +396,7 @@ impl AuthClientBuilder {
                 .map_err(|e| Error::config("could not create the HTTP client").with_source(e))?,
         };
         Ok(AuthClient {
+            options: None,
             inner: Arc::new(Inner {
                 base,
                 client_id,

@@ -4,6 +4,9 @@
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
@@ -17,14 +20,28 @@ pub(crate) const JWT_BEARER_ASSERTION: &str =
 /// How long a client assertion stays valid.
 const ASSERTION_LIFETIME_SECS: u64 = 60;
 
+/// How a client secret is presented to the token, PAR, back-channel and revocation endpoints.
+///
+/// Auth0 accepts both; other providers may accept only one. Auth0's JSON endpoints
+/// (passwordless, MFA challenge, …) always take the secret in the body.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ClientSecretMethod {
+    /// `client_secret` in the request body (`client_secret_post`, the default).
+    #[default]
+    Post,
+    /// An `Authorization: Basic` header (`client_secret_basic`, RFC 6749 section 2.3.1).
+    Basic,
+}
+
 /// The configured client authentication, in the SPEC's order of preference.
 pub(crate) enum ClientAuth {
     /// Mutual TLS: the caller's HTTP client carries the certificate; bodies carry `client_id`.
     Mtls,
     /// `private_key_jwt`: a fresh signed assertion per request.
     PrivateKeyJwt(JwtSigner),
-    /// `client_secret_post`.
-    Secret(SecretString),
+    /// A client secret, sent in the body (`client_secret_post`) or an `Authorization: Basic`
+    /// header (`client_secret_basic`).
+    Secret(SecretString, ClientSecretMethod),
     /// A public client: `client_id` alone.
     None,
 }
@@ -34,7 +51,7 @@ impl fmt::Debug for ClientAuth {
         match self {
             Self::Mtls => f.write_str("Mtls"),
             Self::PrivateKeyJwt(s) => write!(f, "PrivateKeyJwt({})", s.alg()),
-            Self::Secret(_) => f.write_str("ClientSecret([redacted])"),
+            Self::Secret(_, method) => write!(f, "ClientSecret({method:?}, [redacted])"),
             Self::None => f.write_str("None"),
         }
     }
@@ -42,6 +59,13 @@ impl fmt::Debug for ClientAuth {
 
 /// The fields client authentication adds to a request body, in the order they are sent.
 pub(crate) struct AuthFields(pub Vec<(&'static str, String)>);
+
+/// Client authentication for a form-encoded OAuth endpoint: body fields and, for
+/// `client_secret_basic`, an `Authorization` header.
+pub(crate) struct FormAuth {
+    pub fields: AuthFields,
+    pub header: Option<HeaderValue>,
+}
 
 impl ClientAuth {
     /// Whether this is a confidential client (anything but a public one).
@@ -61,9 +85,31 @@ impl ClientAuth {
     /// The client secret, when one is configured (for HS256 ID tokens).
     pub(crate) fn secret(&self) -> Option<&SecretString> {
         match self {
-            Self::Secret(s) => Some(s),
+            Self::Secret(s, _) => Some(s),
             _ => None,
         }
+    }
+
+    /// Client authentication for a form-encoded OAuth endpoint (token, PAR, back-channel,
+    /// revocation). With `client_secret_basic` the credentials travel in the header and the
+    /// body carries no `client_id`.
+    pub(crate) fn form(&self, client_id: &str, audience: &str) -> Result<FormAuth> {
+        if let Self::Secret(secret, ClientSecretMethod::Basic) = self {
+            let encode =
+                |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            let pair = format!("{}:{}", encode(client_id), encode(secret.expose_secret()));
+            let mut value = HeaderValue::from_str(&format!("Basic {}", STANDARD.encode(pair)))
+                .map_err(|_| Error::config("the client credentials cannot form a Basic header"))?;
+            value.set_sensitive(true);
+            return Ok(FormAuth {
+                fields: AuthFields(Vec::new()),
+                header: Some(value),
+            });
+        }
+        Ok(FormAuth {
+            fields: self.fields(client_id, audience)?,
+            header: None,
+        })
     }
 
     /// `client_id` and the credentials, to append last to a body. `audience` is the `aud` of a
@@ -72,7 +118,7 @@ impl ClientAuth {
         let mut out = vec![("client_id", client_id.to_string())];
         match self {
             Self::Mtls | Self::None => {}
-            Self::Secret(s) => out.push(("client_secret", s.expose_secret().to_string())),
+            Self::Secret(s, _) => out.push(("client_secret", s.expose_secret().to_string())),
             Self::PrivateKeyJwt(signer) => {
                 out.push(("client_assertion", assertion(signer, client_id, audience)?));
                 out.push(("client_assertion_type", JWT_BEARER_ASSERTION.to_string()));
@@ -124,11 +170,27 @@ mod tests {
 
     #[test]
     fn secret_fields_come_last_in_reference_order_and_debug_hides_them() {
-        let auth = ClientAuth::Secret(SecretString::from("s3cr3t-value"));
+        let auth = ClientAuth::Secret(SecretString::from("s3cr3t-value"), ClientSecretMethod::Post);
         let f = auth.fields("my-client", "https://t/").unwrap();
         let names: Vec<_> = f.0.iter().map(|(k, _)| *k).collect();
         assert_eq!(names, ["client_id", "client_secret"]);
         assert!(!format!("{auth:?}").contains("s3cr3t-value"));
+    }
+
+    #[test]
+    fn basic_auth_form_encodes_both_parts_and_leaves_the_body_empty() {
+        let auth = ClientAuth::Secret(SecretString::from("p@ss word"), ClientSecretMethod::Basic);
+        let form = auth.form("client:1", "https://t/").unwrap();
+        assert!(form.fields.0.is_empty());
+        let header = form.header.unwrap();
+        let encoded = header.to_str().unwrap().strip_prefix("Basic ").unwrap();
+        assert_eq!(
+            STANDARD.decode(encoded).unwrap(),
+            b"client%3A1:p%40ss+word".to_vec()
+        );
+        assert!(header.is_sensitive());
+        // JSON endpoints still get the secret in the body.
+        assert_eq!(auth.fields("c", "a").unwrap().0.len(), 2);
     }
 
     #[test]

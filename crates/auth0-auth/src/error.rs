@@ -85,6 +85,20 @@ pub enum ErrorCode {
     PasskeyChallenge,
     /// Exchanging a passkey credential for tokens failed.
     PasskeyGetToken,
+    /// The user-info request failed or its subject did not match.
+    UserInfo,
+    /// Revoking a token failed.
+    TokenRevocation,
+    /// A database-connection sign-up failed.
+    SignUp,
+    /// A database-connection password change failed.
+    ChangePassword,
+    /// A one-time-code challenge on a database connection failed.
+    PasswordlessChallenge,
+    /// Exchanging a database-connection one-time code failed.
+    PasswordlessDbGetToken,
+    /// An anonymous-session call failed.
+    AnonymousSession,
 }
 
 impl ErrorCode {
@@ -120,6 +134,13 @@ impl ErrorCode {
             Self::PasskeyRegister => "passkey_register_error",
             Self::PasskeyChallenge => "passkey_challenge_error",
             Self::PasskeyGetToken => "passkey_get_token_error",
+            Self::UserInfo => "user_info_error",
+            Self::TokenRevocation => "token_revocation_error",
+            Self::SignUp => "signup_error",
+            Self::ChangePassword => "change_password_error",
+            Self::PasswordlessChallenge => "passwordless_challenge_error",
+            Self::PasswordlessDbGetToken => "passwordless_db_get_token_error",
+            Self::AnonymousSession => "anonymous_session_error",
         }
     }
 }

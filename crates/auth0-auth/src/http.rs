@@ -12,12 +12,22 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::error::{Error, ErrorCode, ErrorKind, HttpDetails, OAuthError, Result};
+use crate::request_options::RequestOptions;
 
 /// The content type of every form body, as the reference sends it.
 pub(crate) const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded;charset=UTF-8";
 
 /// How much of an error body is kept on [`HttpDetails`].
 const KEPT_BODY_BYTES: usize = 4096;
+
+/// Request headers per-request options cannot set.
+const RESERVED_HEADERS: &[&str] = &[
+    "authorization",
+    "auth0-client",
+    "content-type",
+    "dpop",
+    "host",
+];
 
 /// Response headers never copied onto errors.
 const SENSITIVE_HEADERS: &[&str] = &[
@@ -69,6 +79,14 @@ impl Request {
     pub(crate) fn json(mut self, value: &serde_json::Value) -> Self {
         // Serialising a `Value` cannot fail.
         self.body = Body::Json(serde_json::to_vec(value).unwrap_or_default());
+        self
+    }
+
+    /// Sets the `Authorization` header when one is given (client_secret_basic).
+    pub(crate) fn authorization(mut self, value: Option<HeaderValue>) -> Self {
+        if let Some(v) = value {
+            self.headers.insert(reqwest::header::AUTHORIZATION, v);
+        }
         self
     }
 
@@ -140,6 +158,11 @@ impl Response {
     }
 
     pub(crate) fn details(&self) -> HttpDetails {
+        self.details_limited(KEPT_BODY_BYTES)
+    }
+
+    /// The status, filtered headers and up to `limit` bytes of the body.
+    pub(crate) fn details_limited(&self, limit: usize) -> HttpDetails {
         let headers = self
             .headers
             .iter()
@@ -151,7 +174,7 @@ impl Response {
                 )
             })
             .collect();
-        let kept = &self.body[..self.body.len().min(KEPT_BODY_BYTES)];
+        let kept = &self.body[..self.body.len().min(limit)];
         HttpDetails {
             status: self.status.as_u16(),
             headers,
@@ -278,6 +301,15 @@ pub(crate) struct Transport {
 impl Transport {
     /// Sends a request and reads its body (under the size cap).
     pub(crate) async fn send(&self, req: Request) -> Result<Response> {
+        self.send_with(req, None).await
+    }
+
+    /// Sends a request with per-call options laid over the transport's settings.
+    pub(crate) async fn send_with(
+        &self,
+        req: Request,
+        options: Option<&RequestOptions>,
+    ) -> Result<Response> {
         let started = Instant::now();
         let Request {
             method,
@@ -290,16 +322,31 @@ impl Transport {
         let shown_url = display_url(&url);
         let span = tracing::debug_span!("auth0.http", %method, url = %shown_url);
         let _guard = span.enter();
+        if let Some(options) = options {
+            if let Some(name) = &options.invalid_header {
+                return Err(Error::invalid_input(
+                    code,
+                    format!("the per-request header {name:?} is not valid header text"),
+                ));
+            }
+            for (name, value) in &options.headers {
+                // The SDK's own headers win.
+                if !headers.contains_key(name) && !RESERVED_HEADERS.contains(&name.as_str()) {
+                    headers.append(name.clone(), value.clone());
+                }
+            }
+        }
         if let Some(t) = &self.telemetry {
             headers.insert(HeaderName::from_static("auth0-client"), t.clone());
         }
+        let client = options
+            .and_then(|o| o.http_client.as_ref())
+            .unwrap_or(&self.client);
+        let timeout = options.and_then(|o| o.timeout).unwrap_or(self.timeout);
         headers
             .entry(ACCEPT)
             .or_insert(HeaderValue::from_static("application/json"));
-        let mut builder = self
-            .client
-            .request(method.clone(), url)
-            .timeout(self.timeout);
+        let mut builder = client.request(method.clone(), url).timeout(timeout);
         match body {
             Body::None => {}
             Body::Form(s) => {
@@ -316,10 +363,7 @@ impl Transport {
 
         let transport_error = |e: reqwest::Error| {
             let (kind, what) = if e.is_timeout() {
-                (
-                    ErrorKind::Timeout,
-                    format!("timed out after {:?}", self.timeout),
-                )
+                (ErrorKind::Timeout, format!("timed out after {timeout:?}"))
             } else if e.is_connect() {
                 (ErrorKind::Transport, "could not connect".to_string())
             } else if e.is_redirect() {
@@ -365,13 +409,17 @@ impl Transport {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "auth0 request done"
         );
-        Ok(Response {
+        let response = Response {
             status,
             headers,
             body,
             code,
             endpoint,
-        })
+        };
+        if let Some(recorder) = options.and_then(|o| o.recorder.as_ref()) {
+            recorder.push(response.details_limited(usize::MAX));
+        }
+        Ok(response)
     }
 }
 

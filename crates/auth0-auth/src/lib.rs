@@ -106,10 +106,13 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod anonymous;
 mod authorize;
 mod client;
 mod client_auth;
+mod database;
 mod discovery;
+mod domain_discovery;
 mod error;
 mod grants;
 mod http;
@@ -121,8 +124,14 @@ mod mfa;
 mod passkey;
 mod passwordless;
 mod pkce;
+mod request_options;
 mod token;
+mod userinfo;
 
+pub use anonymous::{
+    ANON_TRANSFER_AUDIENCE, Anonymous, AnonymousSession, AnonymousSessionRequest,
+    MAX_ANONYMOUS_METADATA_BYTES,
+};
 pub use authorize::{
     AuthorizationParams, AuthorizationUrl, AuthorizationUrlRequest, DEFAULT_SCOPE,
     LinkUserUrlRequest, UnlinkUserUrlRequest,
@@ -131,6 +140,8 @@ pub use client::{
     AuthClient, AuthClientBuilder, DEFAULT_CLOCK_LEEWAY, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Telemetry,
 };
+pub use client_auth::ClientSecretMethod;
+pub use database::{ChangePasswordRequest, Database, SignUpRequest, SignedUpUser};
 pub use discovery::{DiscoveryCacheSettings, ServerMetadata};
 pub use error::{
     Error, ErrorCode, ErrorKind, HttpDetails, MfaFactor, MfaRequirements, OAuthError, Result,
@@ -159,6 +170,11 @@ pub use passkey::{
     PasskeyRequestOptions, PasskeySignupChallenge, PasskeyTokenRequest, PasskeyUser,
     PasskeyUserProfile, RelyingParty,
 };
-pub use passwordless::{Passwordless, PasswordlessSend, SendEmailRequest, SendSmsRequest};
+pub use passwordless::{
+    DeliveryMethod, OtpChallenge, OtpChallengeRequest, Passwordless, PasswordlessDbTokenRequest,
+    PasswordlessSend, SendEmailRequest, SendSmsRequest,
+};
+pub use request_options::{RequestOptions, ResponseRecorder};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use token::TokenResponse;
+pub use userinfo::TokenTypeHint;

@@ -195,7 +195,7 @@ impl AuthClient {
         let auth = self
             .inner
             .auth
-            .fields(&self.inner.client_id, &metadata.issuer)
+            .form(&self.inner.client_id, &metadata.issuer)
             .map_err(|e| e.in_operation(code))?;
         let span = tracing::info_span!("auth0.token", grant_type = %req.grant_type);
         let _entered = span.enter();
@@ -204,6 +204,9 @@ impl AuthClient {
 
         let mut http = Request::new(Method::POST, url, code, "the token endpoint");
         http.headers = req.headers;
+        if let Some(basic) = auth.header.clone() {
+            http.headers.insert(reqwest::header::AUTHORIZATION, basic);
+        }
         if req.json_body {
             let mut body = serde_json::Map::new();
             body.insert(
@@ -213,7 +216,7 @@ impl AuthClient {
             for (k, v) in req.params {
                 body.insert(k.into_owned(), v);
             }
-            auth.into_json(&mut body);
+            auth.fields.into_json(&mut body);
             http = http.json(&Value::Object(body));
         } else {
             let mut body = url::form_urlencoded::Serializer::new(String::new());
@@ -221,12 +224,12 @@ impl AuthClient {
             for (k, v) in &req.params {
                 body.append_pair(k, &form_text(v));
             }
-            for (k, v) in auth.pairs() {
+            for (k, v) in auth.fields.pairs() {
                 body.append_pair(k, v);
             }
             http.body = crate::http::Body::Form(body.finish());
         }
-        let raw: RawTokenResponse = self.inner.transport.send(http).await?.json()?;
+        let raw: RawTokenResponse = self.send(http).await?.json()?;
         self.finish_token_response(raw, &req.expect, req.read_act, code)
             .await
     }

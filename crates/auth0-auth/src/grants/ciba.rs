@@ -135,23 +135,22 @@ impl AuthClient {
         let auth = self
             .inner
             .auth
-            .fields(&self.inner.client_id, &metadata.issuer)
+            .form(&self.inner.client_id, &metadata.issuer)
             .map_err(|e| e.in_operation(code))?;
         let mut pairs: Vec<(&str, &str)> = params.iter().collect();
-        pairs.extend(auth.pairs().filter(|(k, _)| *k != "client_id"));
-        self.inner
-            .transport
-            .send(
-                Request::new(
-                    Method::POST,
-                    endpoint,
-                    code,
-                    "the back-channel authentication endpoint",
-                )
-                .form(&pairs),
+        pairs.extend(auth.fields.pairs().filter(|(k, _)| *k != "client_id"));
+        self.send(
+            Request::new(
+                Method::POST,
+                endpoint,
+                code,
+                "the back-channel authentication endpoint",
             )
-            .await?
-            .json()
+            .form(&pairs)
+            .authorization(auth.header.clone()),
+        )
+        .await?
+        .json()
     }
 
     /// Polls once for the tokens of a started back-channel authentication. While the user has

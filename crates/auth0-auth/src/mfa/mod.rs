@@ -314,7 +314,7 @@ impl Mfa<'_> {
             "the MFA authenticators endpoint",
         );
         let request = self.bearer(request, mfa_token)?;
-        self.client.inner.transport.send(request).await?.json()
+        self.client.send(request).await?.json()
     }
 
     /// Enrolls an authenticator (`POST /mfa/associate`).
@@ -356,7 +356,7 @@ impl Mfa<'_> {
         )
         .json(&Value::Object(body));
         let request = self.bearer(request, mfa_token)?;
-        self.client.inner.transport.send(request).await?.json()
+        self.client.send(request).await?.json()
     }
 
     /// Deletes an authenticator (`DELETE /mfa/authenticators/{id}`).
@@ -374,13 +374,7 @@ impl Mfa<'_> {
             .push(authenticator_id);
         let request = Request::new(Method::DELETE, url, code, "the MFA authenticators endpoint");
         let request = self.bearer(request, mfa_token)?;
-        self.client
-            .inner
-            .transport
-            .send(request)
-            .await?
-            .success()
-            .map(|_| ())
+        self.client.send(request).await?.success().map(|_| ())
     }
 
     /// Starts a challenge (`POST /mfa/challenge`): for OOB this sends the code.
@@ -413,7 +407,7 @@ impl Mfa<'_> {
             "the MFA challenge endpoint",
         )
         .json(&Value::Object(body));
-        inner.transport.send(request).await?.json()
+        self.client.send(request).await?.json()
     }
 
     /// Finishes the sign-in with the second factor (the MFA grants of the token endpoint).

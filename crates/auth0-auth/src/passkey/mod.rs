@@ -304,8 +304,7 @@ impl Passkey<'_> {
             .base
             .join(path)
             .map_err(|_| Error::invalid_input(code, "the passkey path cannot be built"))?;
-        inner
-            .transport
+        self.client
             .send(Request::new(Method::POST, url, code, endpoint).json(&Value::Object(body)))
             .await?
             .json()

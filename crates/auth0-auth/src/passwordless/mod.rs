@@ -3,6 +3,8 @@
 //! [`AuthClient::get_token_by_passwordless_email`] / [`AuthClient::get_token_by_passwordless_sms`].
 
 use reqwest::Method;
+use secrecy::SecretString;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::authorize::AuthorizationParams;
@@ -178,7 +180,199 @@ impl Passwordless<'_> {
         if let Some(language) = language {
             request = request.header("x-request-language", language)?;
         }
-        inner.transport.send(request).await?.success().map(|_| ())
+        self.client.send(request).await?.success().map(|_| ())
+    }
+}
+
+/// How a one-time code reaches a phone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryMethod {
+    /// A text message.
+    Text,
+    /// A voice call.
+    Voice,
+}
+
+/// A one-time-code challenge on a database connection configured for email or phone OTP.
+///
+/// ```no_run
+/// # async fn demo(client: auth0_auth::AuthClient) -> auth0_auth::Result<()> {
+/// use auth0_auth::{OtpChallengeRequest, PasswordlessDbTokenRequest};
+/// let challenge = client
+///     .passwordless()
+///     .challenge_with_email(OtpChallengeRequest::new("jane@example.com", "Username-Password-Authentication"))
+///     .await?;
+/// // the user types the code from the email:
+/// let tokens = client
+///     .passwordless()
+///     .get_token_by_passwordless_db_connection(
+///         PasswordlessDbTokenRequest::new(challenge.auth_session, "123456").scope("openid"),
+///     )
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct OtpChallengeRequest {
+    recipient: String,
+    connection: String,
+    allow_signup: bool,
+    delivery_method: Option<DeliveryMethod>,
+}
+
+impl OtpChallengeRequest {
+    /// Challenges `recipient` (an email, or an E.164 phone number) on `connection`.
+    pub fn new(recipient: impl Into<String>, connection: impl Into<String>) -> Self {
+        Self {
+            recipient: recipient.into(),
+            connection: connection.into(),
+            allow_signup: false,
+            delivery_method: None,
+        }
+    }
+
+    /// Creates the user when they do not exist yet (default: no).
+    pub fn allow_signup(mut self, allow: bool) -> Self {
+        self.allow_signup = allow;
+        self
+    }
+
+    /// Text or voice (phone numbers only).
+    pub fn delivery_method(mut self, method: DeliveryMethod) -> Self {
+        self.delivery_method = Some(method);
+        self
+    }
+}
+
+/// A started one-time-code challenge.
+#[derive(Clone, Debug, Deserialize)]
+pub struct OtpChallenge {
+    /// The opaque session to send back with the code.
+    pub auth_session: SecretString,
+}
+
+/// A one-time code from a database-connection challenge, to exchange for tokens.
+#[derive(Clone, Debug)]
+pub struct PasswordlessDbTokenRequest {
+    auth_session: SecretString,
+    otp: SecretString,
+    scope: Option<String>,
+    audience: Option<String>,
+}
+
+impl PasswordlessDbTokenRequest {
+    /// The challenge's `auth_session` and the code the user typed.
+    pub fn new(auth_session: SecretString, otp: impl Into<String>) -> Self {
+        Self {
+            auth_session,
+            otp: SecretString::from(otp.into()),
+            scope: None,
+            audience: None,
+        }
+    }
+
+    /// The requested scope (include `openid` for an ID token).
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+
+    /// The API the access token is for.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+}
+
+impl Passwordless<'_> {
+    /// Emails a one-time code for a database connection (`POST /otp/challenge`).
+    pub async fn challenge_with_email(&self, request: OtpChallengeRequest) -> Result<OtpChallenge> {
+        let code = ErrorCode::PasswordlessChallenge;
+        crate::grants::required(&request.recipient, "the email", code)?;
+        if request.delivery_method.is_some() {
+            return Err(Error::invalid_input(
+                code,
+                "a delivery method applies to phone numbers only",
+            ));
+        }
+        self.otp_challenge("email", request).await
+    }
+
+    /// Texts or calls a one-time code for a database connection (`POST /otp/challenge`);
+    /// the number must be E.164.
+    pub async fn challenge_with_phone_number(
+        &self,
+        request: OtpChallengeRequest,
+    ) -> Result<OtpChallenge> {
+        if !is_e164(&request.recipient) {
+            return Err(Error::invalid_input(
+                ErrorCode::PasswordlessChallenge,
+                "Phone number must be in E.164 format (e.g. +14155550100).",
+            ));
+        }
+        self.otp_challenge("phone_number", request).await
+    }
+
+    async fn otp_challenge(
+        &self,
+        field: &str,
+        request: OtpChallengeRequest,
+    ) -> Result<OtpChallenge> {
+        let code = ErrorCode::PasswordlessChallenge;
+        crate::grants::required(&request.connection, "the connection", code)?;
+        let inner = &self.client.inner;
+        let mut body = Map::new();
+        body.insert(field.into(), request.recipient.into());
+        body.insert("connection".into(), request.connection.into());
+        body.insert("allow_signup".into(), request.allow_signup.into());
+        if let Some(method) = request.delivery_method {
+            let m = match method {
+                DeliveryMethod::Text => "text",
+                DeliveryMethod::Voice => "voice",
+            };
+            body.insert("delivery_method".into(), m.into());
+        }
+        inner
+            .auth
+            .fields(&inner.client_id, inner.base.as_str())
+            .map_err(|e| e.in_operation(code))?
+            .into_json(&mut body);
+        let url = inner
+            .base
+            .join("otp/challenge")
+            .map_err(|_| Error::config("the domain cannot carry the OTP challenge path"))?;
+        let request = Request::new(Method::POST, url, code, "the OTP challenge endpoint")
+            .json(&Value::Object(body));
+        self.client.send(request).await?.json()
+    }
+
+    /// Exchanges the code of [`challenge_with_email`](Self::challenge_with_email) /
+    /// [`challenge_with_phone_number`](Self::challenge_with_phone_number) for tokens (the
+    /// passwordless OTP grant with `auth_session`). Needs a confidential client.
+    pub async fn get_token_by_passwordless_db_connection(
+        &self,
+        request: PasswordlessDbTokenRequest,
+    ) -> Result<crate::TokenResponse> {
+        use secrecy::ExposeSecret;
+        let code = ErrorCode::PasswordlessDbGetToken;
+        crate::grants::required(
+            request.auth_session.expose_secret(),
+            "the auth_session",
+            code,
+        )?;
+        crate::grants::required(request.otp.expose_secret(), "the one-time code", code)?;
+        self.client
+            .request_token(
+                crate::token::TokenRequest::new(
+                    code,
+                    crate::grants::passwordless::PASSWORDLESS_OTP_GRANT,
+                )
+                .confidential()
+                .param("auth_session", request.auth_session.expose_secret())
+                .param("otp", request.otp.expose_secret())
+                .opt("scope", request.scope)
+                .opt("audience", request.audience),
+            )
+            .await
     }
 }
 

@@ -1,0 +1,200 @@
+//! User info (`GET /userinfo`) and token revocation (RFC 7009).
+
+use reqwest::Method;
+
+use crate::client::AuthClient;
+use crate::error::{Error, ErrorCode, ErrorKind, Result};
+use crate::grants::required;
+use crate::http::Request;
+use crate::id_token::Claims;
+
+/// Which kind of token is being revoked (`token_type_hint`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenTypeHint {
+    /// A refresh token.
+    RefreshToken,
+    /// An access token.
+    AccessToken,
+}
+
+impl AuthClient {
+    /// The user's claims from the user-info endpoint, with `Authorization: Bearer
+    /// <access_token>`. Works for public clients (no client authentication). When
+    /// `expected_subject` is given, the answer's `sub` must equal it.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: auth0_auth::AuthClient, access_token: &str) -> auth0_auth::Result<()> {
+    /// let user = client.get_user_info(access_token, Some("auth0|123")).await?;
+    /// println!("{:?}", user.email());
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_user_info(
+        &self,
+        access_token: &str,
+        expected_subject: Option<&str>,
+    ) -> Result<Claims> {
+        let code = ErrorCode::UserInfo;
+        required(access_token, "the access token", code)?;
+        let metadata = self.metadata(code).await?;
+        let url = metadata.endpoint(
+            "userinfo_endpoint",
+            metadata.userinfo_endpoint.as_ref(),
+            code,
+        )?;
+        let request = Request::new(Method::GET, url, code, "the user-info endpoint")
+            .header("authorization", &format!("Bearer {access_token}"))?;
+        let response = self.send(request).await?;
+        if !response.status.is_success() {
+            return Err(userinfo_error(response));
+        }
+        let claims: Claims = response.json()?;
+        match (claims.sub(), expected_subject) {
+            (None, _) => Err(Error::new(
+                code,
+                ErrorKind::InvalidResponse,
+                "the user-info answer has no \"sub\" claim",
+            )),
+            (Some(sub), Some(expected)) if sub != expected => Err(Error::new(
+                code,
+                ErrorKind::TokenValidation,
+                format!("the user-info subject {sub:?} is not the expected {expected:?}"),
+            )),
+            _ => Ok(claims),
+        }
+    }
+
+    /// Revokes a refresh token (or access token) at the revocation endpoint (RFC 7009), with
+    /// client authentication.
+    pub async fn revoke_token(&self, token: &str, hint: Option<TokenTypeHint>) -> Result<()> {
+        let code = ErrorCode::TokenRevocation;
+        required(token, "the token", code)?;
+        let metadata = self.metadata(code).await?;
+        let url = match &metadata.revocation_endpoint {
+            Some(e) => metadata.endpoint("revocation_endpoint", Some(e), code)?,
+            None => self
+                .inner
+                .base
+                .join("oauth/revoke")
+                .map_err(|_| Error::config("the domain cannot carry the revocation path"))?,
+        };
+        let auth = self
+            .inner
+            .auth
+            .form(&self.inner.client_id, &metadata.issuer)
+            .map_err(|e| e.in_operation(code))?;
+        let mut pairs: Vec<(&str, &str)> = vec![("token", token)];
+        if let Some(hint) = hint {
+            pairs.push((
+                "token_type_hint",
+                match hint {
+                    TokenTypeHint::RefreshToken => "refresh_token",
+                    TokenTypeHint::AccessToken => "access_token",
+                },
+            ));
+        }
+        pairs.extend(auth.fields.pairs());
+        let request = Request::new(Method::POST, url, code, "the revocation endpoint")
+            .form(&pairs)
+            .authorization(auth.header);
+        self.send(request).await?.success().map(|_| ())
+    }
+}
+
+/// A failed user-info answer: the OAuth error from the body, or else from the
+/// `WWW-Authenticate` header (`Bearer error="invalid_token", error_description="…"`).
+fn userinfo_error(response: crate::http::Response) -> Error {
+    let challenge = response
+        .headers
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let mut error = response.into_error();
+    if error.oauth().is_none()
+        && let Some(challenge) = challenge
+        && let Some(oauth) = parse_bearer_challenge(&challenge)
+    {
+        let message = format!(
+            "{}: {}{}",
+            error.message(),
+            oauth.error,
+            oauth
+                .error_description
+                .as_deref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default()
+        );
+        error = Error::new(error.code(), ErrorKind::OAuth, message)
+            .with_http(
+                error
+                    .http()
+                    .cloned()
+                    .unwrap_or_else(|| crate::error::HttpDetails {
+                        status: 0,
+                        headers: Vec::new(),
+                        body: String::new(),
+                    }),
+            )
+            .with_oauth(oauth);
+    }
+    error
+}
+
+/// Reads `error` and `error_description` from a `WWW-Authenticate: Bearer …` challenge.
+pub(crate) fn parse_bearer_challenge(header: &str) -> Option<crate::error::OAuthError> {
+    let rest = header.trim().strip_prefix("Bearer")?.trim();
+    let mut error = None;
+    let mut description = None;
+    let mut remaining = rest;
+    while !remaining.is_empty() {
+        let (name, after) = remaining.split_once('=')?;
+        let name = name.trim().trim_start_matches(',').trim();
+        let after = after.trim_start();
+        let (value, tail) = if let Some(quoted) = after.strip_prefix('"') {
+            let end = quoted.find('"')?;
+            (&quoted[..end], &quoted[end + 1..])
+        } else {
+            match after.find(',') {
+                Some(i) => (&after[..i], &after[i..]),
+                None => (after, ""),
+            }
+        };
+        match name {
+            "error" => error = Some(value.to_string()),
+            "error_description" => description = Some(value.to_string()),
+            _ => {}
+        }
+        remaining = tail.trim_start().trim_start_matches(',').trim_start();
+    }
+    Some(crate::error::OAuthError {
+        error: error?,
+        error_description: description,
+        mfa_token: None,
+        mfa_requirements: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_challenges_are_read() {
+        let o = parse_bearer_challenge(
+            r#"Bearer realm="t", error="invalid_token", error_description="The access token expired""#,
+        )
+        .unwrap();
+        assert_eq!(o.error, "invalid_token");
+        assert_eq!(
+            o.error_description.as_deref(),
+            Some("The access token expired")
+        );
+        assert_eq!(
+            parse_bearer_challenge("Bearer error=insufficient_scope")
+                .unwrap()
+                .error,
+            "insufficient_scope"
+        );
+        assert!(parse_bearer_challenge(r#"Bearer realm="t""#).is_none());
+        assert!(parse_bearer_challenge("Basic realm=x").is_none());
+    }
+}
