@@ -1,0 +1,281 @@
+//! The reference's newer surface (SPEC section 12): user info, revocation, database
+//! connections, one-time codes on database connections, per-request options, home-realm
+//! discovery and anonymous sessions.
+
+mod common;
+
+use std::time::Duration;
+
+use auth0_auth::{
+    AnonymousSessionRequest, ChangePasswordRequest, ClientCredentialsRequest, ErrorKind,
+    ExposeSecret, OtpChallengeRequest, PasswordRequest, PasswordlessDbTokenRequest,
+    RefreshTokenRequest, RequestOptions, ResponseRecorder, SignUpRequest, TokenTypeHint,
+};
+use auth0_emulator::{Emulator, Fault, demo};
+use common::{bounded, client, demo_tenant, public_client, tenant};
+
+const DB: &str = "Username-Password-Authentication";
+
+async fn janes_tokens(c: &auth0_auth::AuthClient) -> auth0_auth::TokenResponse {
+    bounded(c.get_token_by_password(
+        PasswordRequest::new(demo::USERNAME, demo::PASSWORD).scope("openid profile email offline_access"),
+    ))
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn user_info_returns_the_users_claims_and_checks_the_subject() {
+    let t = demo_tenant().await;
+    let tokens = janes_tokens(&client(&t)).await;
+    let access = tokens.access_token.expose_secret();
+    let sub = tokens.claims.as_ref().unwrap().sub().unwrap().to_string();
+    // Public clients may call it too.
+    let user = bounded(public_client(&t).get_user_info(access, Some(&sub)))
+        .await
+        .unwrap();
+    assert_eq!(user.email(), Some(demo::USERNAME));
+    let sent = t.requests_to("/userinfo").pop().unwrap();
+    assert_eq!(sent.method, "GET");
+    assert_eq!(sent.header("authorization"), Some(format!("Bearer {access}").as_str()));
+    let e = bounded(client(&t).get_user_info(access, Some("auth0|someone-else")))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code().as_str(), "user_info_error");
+    assert!(e.message().contains("subject"), "{e}");
+}
+
+#[tokio::test]
+async fn a_bad_access_token_gives_the_www_authenticate_error() {
+    let t = demo_tenant().await;
+    let e = bounded(client(&t).get_user_info("not-a-token", None))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code().as_str(), "user_info_error");
+    assert_eq!(e.status(), Some(401));
+    assert_eq!(e.oauth().unwrap().error, "invalid_token");
+    assert!(e.http().unwrap().header("www-authenticate").is_some());
+}
+
+#[tokio::test]
+async fn a_revoked_refresh_token_can_no_longer_be_used() {
+    let t = demo_tenant().await;
+    let c = client(&t);
+    let tokens = janes_tokens(&c).await;
+    let refresh = tokens.refresh_token.as_ref().unwrap().expose_secret();
+    bounded(c.get_token_by_refresh_token(RefreshTokenRequest::new(refresh)))
+        .await
+        .unwrap();
+    bounded(c.revoke_token(refresh, Some(TokenTypeHint::RefreshToken)))
+        .await
+        .unwrap();
+    let sent = t.requests_to("/oauth/revoke").pop().unwrap();
+    let names: Vec<String> = sent.form().into_iter().map(|(k, _)| k).collect();
+    assert_eq!(names, ["token", "token_type_hint", "client_id", "client_secret"]);
+    let e = bounded(c.get_token_by_refresh_token(RefreshTokenRequest::new(refresh)))
+        .await
+        .unwrap_err();
+    assert_eq!(e.oauth().unwrap().error, "invalid_grant");
+    let e = bounded(c.revoke_token("", None)).await.unwrap_err();
+    assert_eq!(e.code().as_str(), "token_revocation_error");
+}
+
+#[tokio::test]
+async fn a_user_created_by_sign_up_can_log_in() {
+    let t = demo_tenant().await;
+    let c = client(&t);
+    let user = bounded(c.database().sign_up(
+        SignUpRequest::new("signed.up@example.com", "Very-Long-Passphrase-1", DB).given_name("Sig"),
+    ))
+    .await
+    .unwrap();
+    assert!(user.id.is_some());
+    assert_eq!(user.email, "signed.up@example.com");
+    let body = t.requests_to("/dbconnections/signup").pop().unwrap().json().unwrap();
+    assert!(body.get("client_secret").is_none(), "sign-up never sends a secret");
+    assert_eq!(body["given_name"], "Sig");
+    let tokens = bounded(c.get_token_by_password(
+        PasswordRequest::new("signed.up@example.com", "Very-Long-Passphrase-1").scope("openid email"),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(tokens.claims.unwrap().email(), Some("signed.up@example.com"));
+
+    // Signing up again is refused, and the `{code, description}` body is understood.
+    let e = bounded(c.database().sign_up(SignUpRequest::new(
+        "signed.up@example.com",
+        "Very-Long-Passphrase-1",
+        DB,
+    )))
+    .await
+    .unwrap_err();
+    assert_eq!(e.code().as_str(), "signup_error");
+    assert_eq!(e.oauth().unwrap().error, "invalid_signup");
+    assert_eq!(e.status(), Some(400));
+}
+
+#[tokio::test]
+async fn change_password_returns_the_confirmation_text() {
+    let t = demo_tenant().await;
+    let c = client(&t);
+    let text = bounded(c.database().change_password(ChangePasswordRequest::email(DB, demo::USERNAME)))
+        .await
+        .unwrap();
+    assert!(text.contains("email"), "{text}");
+    let tickets = t.password_change_tickets();
+    assert_eq!(tickets.last().unwrap().email.as_deref(), Some(demo::USERNAME));
+    let e = bounded(c.database().change_password(ChangePasswordRequest::email(DB, " ")))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code().as_str(), "change_password_error");
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+}
+
+#[tokio::test]
+async fn a_database_one_time_code_signs_the_user_in() {
+    let t = demo_tenant().await;
+    let c = client(&t);
+    let challenge = bounded(c.passwordless().challenge_with_email(OtpChallengeRequest::new(demo::USERNAME, DB)))
+        .await
+        .unwrap();
+    let body = t.requests_to("/otp/challenge").pop().unwrap().json().unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "client_id": demo::CLIENT_ID,
+            "client_secret": demo::CLIENT_SECRET,
+            "email": demo::USERNAME,
+            "connection": DB,
+            "allow_signup": false,
+        })
+    );
+    let code = t.last_otp_code(demo::USERNAME).expect("a code was sent");
+    let tokens = bounded(c.passwordless().get_token_by_passwordless_db_connection(
+        PasswordlessDbTokenRequest::new(challenge.auth_session, code).scope("openid email"),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(tokens.claims.unwrap().email(), Some(demo::USERNAME));
+    let e = bounded(c.passwordless().challenge_with_phone_number(OtpChallengeRequest::new("555", DB)))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code().as_str(), "passwordless_challenge_error");
+}
+
+#[tokio::test]
+async fn per_request_options_add_headers_a_timeout_and_record_the_response() {
+    let t = demo_tenant().await;
+    let c = client(&t);
+    let recorder = ResponseRecorder::new();
+    let view = c.with_options(
+        RequestOptions::new()
+            .header("x-correlation-id", "corr-1")
+            .header("auth0-client", "forged")
+            .record_response(&recorder),
+    );
+    let tokens = bounded(view.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
+        .await
+        .unwrap();
+    let sent = t.requests_to("/oauth/token").pop().unwrap();
+    assert_eq!(sent.header("x-correlation-id"), Some("corr-1"));
+    assert_ne!(sent.header("auth0-client"), Some("forged"), "the SDK's header wins");
+    let raw = recorder.last().expect("a recorded response");
+    assert_eq!(raw.status, 200);
+    assert!(raw.body.contains(tokens.access_token.expose_secret()));
+
+    // The shared client is untouched.
+    bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
+        .await
+        .unwrap();
+    assert!(t.requests_to("/oauth/token").pop().unwrap().header("x-correlation-id").is_none());
+    assert_eq!(recorder.len(), 1);
+
+    // A per-call timeout.
+    t.inject_fault("/oauth/token", Fault::Delay(Duration::from_secs(5)), 1);
+    let e = bounded(
+        c.with_options(RequestOptions::new().timeout(Duration::from_millis(200)))
+            .get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)),
+    )
+    .await
+    .unwrap_err();
+    assert!(e.is_timeout(), "{e}");
+    let e = bounded(
+        c.with_options(RequestOptions::new().header("bad header", "x"))
+            .get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+}
+
+#[tokio::test]
+async fn home_realm_discovery_answers_and_caches() {
+    let t = tenant(Emulator::builder().demo_tenant().enterprise_domain("acme-corp.com", "acme-oidc")).await;
+    let c = client(&t);
+    assert!(bounded(c.is_federated_domain(&t.base_url(), "ACME-corp.com")).await);
+    assert!(bounded(c.is_federated_domain(&t.base_url(), "acme-corp.com")).await);
+    assert!(!bounded(c.is_federated_domain(&t.base_url(), "gmail.com")).await);
+    assert!(!bounded(c.is_federated_domain(&t.base_url(), "gmail.com")).await);
+    let asked = t.requests_to("/.well-known/webfinger");
+    assert_eq!(asked.len(), 2, "one request per domain, then the cache");
+    assert!(
+        asked[0]
+            .query
+            .as_deref()
+            .unwrap()
+            .contains("urn%3Aauth0%3Adiscovery%3Adomain%3Aacme-corp.com")
+    );
+    // Errors are `false`, never a failure.
+    t.inject_fault("/.well-known/webfinger", Fault::ServerErrorHtml, 1);
+    assert!(!bounded(c.is_federated_domain(&t.base_url(), "other.com")).await);
+    assert!(!bounded(c.is_federated_domain("http://127.0.0.1:1", "x.com")).await);
+}
+
+#[tokio::test]
+async fn anonymous_sessions_are_created_renewed_and_transferred() {
+    let t = demo_tenant().await;
+    let c = client(&t);
+    let session = bounded(c.anonymous().create_session(
+        AnonymousSessionRequest::new()
+            .audience(demo::AUDIENCE)
+            .metadata([("referral".to_string(), "homepage".to_string())]),
+    ))
+    .await
+    .unwrap();
+    assert!(session.session_token_expires_at.is_some());
+    assert!(!format!("{session:?}").contains(session.access_token.expose_secret()));
+    let renewed = bounded(c.anonymous().get_access_token(
+        Some(session.session_token.expose_secret()),
+        AnonymousSessionRequest::new().audience(demo::AUDIENCE),
+    ))
+    .await
+    .unwrap();
+    assert_ne!(
+        renewed.access_token.expose_secret(),
+        session.access_token.expose_secret()
+    );
+    let transfer = bounded(c.anonymous().mint_transfer_token(session.session_token.expose_secret()))
+        .await
+        .expect("a transfer token");
+    assert!(!transfer.expose_secret().is_empty());
+    assert!(
+        bounded(c.anonymous().mint_transfer_token("unknown-session"))
+            .await
+            .is_none()
+    );
+    let too_big = (0..200).map(|i| (format!("k{i}"), "v".repeat(10)));
+    let e = bounded(c.anonymous().create_session(AnonymousSessionRequest::new().metadata(too_big)))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    t.expire_anonymous_sessions();
+    let e = bounded(c.anonymous().get_access_token(
+        Some(session.session_token.expose_secret()),
+        AnonymousSessionRequest::new(),
+    ))
+    .await
+    .unwrap_err();
+    assert_eq!(e.code().as_str(), "anonymous_session_error");
+    assert_eq!(e.oauth().unwrap().error, "session_expired");
+    bounded(c.anonymous().logout()).await.unwrap();
+}
