@@ -89,6 +89,79 @@
 //! No message, log line or `Debug` output contains a client secret, a token, a password or a
 //! private key.
 //!
+//! ## Browser login
+//!
+//! Send the user to Auth0 with PKCE, then exchange the code the callback brings back. The ID
+//! token is validated fully: signature, issuer, audience, expiry, and the nonce, `max_age` and
+//! organization when you give them.
+//!
+//! ```no_run
+//! # async fn demo(client: auth0_auth::AuthClient, callback_url: &str) -> auth0_auth::Result<()> {
+//! use auth0_auth::{AuthorizationParams, AuthorizationUrlRequest, ExposeSecret, TokenByCodeRequest};
+//!
+//! let login = client
+//!     .build_authorization_url(AuthorizationUrlRequest::new().params(
+//!         AuthorizationParams::new()
+//!             .redirect_uri("http://localhost:3000/callback")
+//!             .state("af0ifjsldkj")
+//!             .nonce("n-0S6_WzA2Mj"),
+//!     ))
+//!     .await?;
+//! // redirect to login.url; keep login.code_verifier in the session. Then, on the callback:
+//! let tokens = client
+//!     .get_token_by_code(
+//!         callback_url,
+//!         TokenByCodeRequest::new(login.code_verifier.expose_secret())
+//!             .expected_state("af0ifjsldkj")
+//!             .expected_nonce("n-0S6_WzA2Mj"),
+//!     )
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! [`AuthorizationUrlRequest::pushed`] sends the parameters with a pushed authorization request
+//! (PAR) first; [`AuthorizationParams::authorization_details`] adds rich authorization
+//! details. [`AuthClient::build_link_user_url`] and [`AuthClient::build_unlink_user_url`] make
+//! the account-linking URLs.
+//!
+//! ## Logout
+//!
+//! [`AuthClient::build_logout_url`] gives the URL that ends the Auth0 session (RP-initiated
+//! logout when the tenant offers it, `/v2/logout` otherwise; `federated` as an option).
+//! [`AuthClient::verify_logout_token`] verifies the back-channel logout tokens Auth0 POSTs to
+//! your application and tells which session and user to log out.
+//!
+//! ## Every other grant
+//!
+//! - Passwordless: [`AuthClient::passwordless`] starts by email (code or magic link) or SMS;
+//!   [`AuthClient::get_token_by_passwordless_email`],
+//!   [`AuthClient::get_token_by_passwordless_sms`] and
+//!   [`AuthClient::get_token_by_magic_link_code`] finish. One-time codes on database
+//!   connections: [`Passwordless::challenge_with_email`] and friends.
+//! - Client-initiated back-channel authentication: [`AuthClient::backchannel_authentication`]
+//!   asks a user on their phone and polls (interval, `slow_down`, expiry) until they answer.
+//! - Token exchange: [`AuthClient::exchange_token`] with an RFC 8693 profile (custom subject
+//!   tokens, actor tokens, organizations) or Token Vault (a federated connection's token).
+//! - MFA: [`AuthClient::mfa`] lists, enrolls, challenges and deletes authenticators with the
+//!   `mfa_token` of an `mfa_required` answer, and [`Mfa::verify`] finishes the sign-in.
+//! - Passkeys: [`AuthClient::passkey`] gets WebAuthn challenges whose options and credentials
+//!   are serde-compatible with the browser's `navigator.credentials`.
+//!
+//! ## More of the Authentication API
+//!
+//! [`AuthClient::get_user_info`], [`AuthClient::revoke_token`], [`AuthClient::database`]
+//! (sign-up and password change), [`AuthClient::is_federated_domain`] (home-realm discovery)
+//! and [`AuthClient::anonymous`] (anonymous sessions).
+//!
+//! Every network call can take per-request options through [`AuthClient::with_options`]:
+//! extra headers, a timeout, another HTTP client, and a [`ResponseRecorder`] that keeps the
+//! raw response next to the parsed value.
+//!
+//! ## Blocking
+//!
+//! With the `blocking` cargo feature, `AuthClientBuilder::build_blocking` gives a client
+//! whose methods block, for command-line tools and synchronous programs.
+//!
 //! ## Discovery
 //!
 //! The tenant's metadata (`/.well-known/openid-configuration`) is fetched once and cached
@@ -107,6 +180,8 @@
 )]
 
 mod anonymous;
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod authorize;
 mod client;
 mod client_auth;
