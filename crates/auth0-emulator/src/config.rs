@@ -52,6 +52,8 @@ pub struct ClientConfig {
     pub(crate) callbacks: Vec<String>,
     /// APIs this client may reach with `client_credentials`.
     pub(crate) grants: Vec<ClientGrant>,
+    /// Browser login and logout settings (see [`crate::session`]).
+    pub(crate) browser: crate::session::BrowserClient,
 }
 
 impl ClientConfig {
@@ -112,6 +114,7 @@ impl ClientConfig {
             auth,
             callbacks: Vec::new(),
             grants: Vec::new(),
+            browser: crate::session::BrowserClient::default(),
         }
     }
 }

@@ -34,12 +34,15 @@ pub const CALLBACKS: &[&str] = &[
     "http://localhost:8080/callback",
     "http://127.0.0.1:8080/callback",
 ];
+/// The post-logout return URL both demo clients allow.
+pub const LOGOUT_URL: &str = "http://localhost:3000/";
 
 /// Adds the demo tenant to `builder`.
 pub(crate) fn configure(builder: EmulatorBuilder) -> EmulatorBuilder {
-    let mut confidential =
-        ClientConfig::confidential(CLIENT_ID, CLIENT_SECRET).grant_audience(AUDIENCE, SCOPES);
-    let mut public = ClientConfig::public(PUBLIC_CLIENT_ID);
+    let mut confidential = ClientConfig::confidential(CLIENT_ID, CLIENT_SECRET)
+        .grant_audience(AUDIENCE, SCOPES)
+        .logout_url(LOGOUT_URL);
+    let mut public = ClientConfig::public(PUBLIC_CLIENT_ID).logout_url(LOGOUT_URL);
     for url in CALLBACKS {
         confidential = confidential.callback(url);
         public = public.callback(url);

@@ -46,6 +46,12 @@ pub struct EmulatorBuilder {
     end_session_endpoint: bool,
     par: bool,
     mtls_aliases: bool,
+    /// Browser-login settings (see [`crate::session`]).
+    pub(crate) browser: crate::session::BrowserOptions,
+    /// Passwordless, CIBA and token-exchange settings (see [`crate::flows`]).
+    pub(crate) flows: crate::flows::FlowConfig,
+    /// User-info, database, WebFinger and anonymous-session settings (see [`crate::accounts`]).
+    pub(crate) accounts: crate::accounts::AccountConfig,
 }
 
 impl Default for EmulatorBuilder {
@@ -62,6 +68,9 @@ impl Default for EmulatorBuilder {
             end_session_endpoint: true,
             par: true,
             mtls_aliases: false,
+            browser: crate::session::BrowserOptions::default(),
+            flows: crate::flows::FlowConfig::default(),
+            accounts: crate::accounts::AccountConfig::default(),
         }
     }
 }
@@ -230,6 +239,9 @@ impl EmulatorBuilder {
             end_session_endpoint: self.end_session_endpoint,
             par: self.par,
             mtls_aliases: self.mtls_aliases,
+            browser: self.browser,
+            flows: self.flows,
+            accounts: self.accounts,
             started_at: now_secs(),
         })
     }
@@ -259,7 +271,7 @@ impl std::fmt::Debug for RunningEmulator {
 }
 
 impl RunningEmulator {
-    fn shared(&self) -> &Shared {
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.inner.shared
     }
 

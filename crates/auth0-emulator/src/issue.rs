@@ -146,6 +146,7 @@ pub(crate) fn id_token(
         "iss": tenant.issuer,
         "sub": user.user_id,
         "aud": client_id,
+        "azp": client_id,
         "iat": now,
         "exp": now.saturating_add(tenant.id_token_lifetime),
         "sid": session.sid,

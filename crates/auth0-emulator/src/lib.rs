@@ -32,6 +32,25 @@
 //!   (and `password-realm`) and `refresh_token`; client authentication by
 //!   `client_secret_post`, `client_secret_basic`, `private_key_jwt` or none (public clients).
 //! - The same token endpoint under `/mtls` (the mTLS aliases).
+//! - Browser login: `GET /authorize` (a real HTML login page; `prompt=none` answers from the
+//!   `auth0_emulator_session` cookie), `POST /authorize/login` (the page's form), `POST
+//!   /oauth/par` (pushed authorization requests, confidential clients) and the
+//!   `authorization_code` grant (single-use codes, PKCE `S256`/`plain`, required for public
+//!   clients). [`RunningEmulator::sessions`] lists the browser sessions.
+//! - Logout: `GET /oidc/logout` and `GET /v2/logout` end the browser session, send the browser
+//!   to an allowed logout URL ([`ClientConfig::logout_url`]) and POST back-channel logout
+//!   tokens to the clients used in that session ([`ClientConfig::backchannel_logout_uri`]);
+//!   see [`RunningEmulator::logouts`], [`RunningEmulator::logout_token`] and
+//!   [`RunningEmulator::send_backchannel_logout`].
+//! - Passwordless: `POST /passwordless/start` (email code or magic link, SMS code; the
+//!   messages are recorded, see [`RunningEmulator::passwordless_messages`]), the magic link
+//!   `GET /passwordless/verify_redirect`, and the `passwordless/otp` grant (3 wrong codes burn a
+//!   code; users are created on first login).
+//! - CIBA: `POST /bc-authorize` and the `urn:openid:params:grant-type:ciba` grant
+//!   (`authorization_pending`, `slow_down`, `access_denied`, `expired_token`); tests play the
+//!   user with [`RunningEmulator::approve_ciba`] / [`RunningEmulator::deny_ciba`].
+//! - Token exchange: RFC 8693 profiles ([`TokenExchangeProfile`], with `act` for actor tokens)
+//!   and Token Vault ([`FederatedConnection`]).
 //!
 //! ## Errors it answers (JSON `{"error", "error_description"}`)
 //! | status | `error` | when |
@@ -42,6 +61,7 @@
 //! | 403 | `unauthorized_client` | a public client using a grant reserved to confidential clients |
 //! | 403 | `access_denied` | no client grant for the API (`Client is not authorized to access "<aud>". …`) or an unknown audience (`Service not found: <aud>`) |
 //! | 403 | `invalid_grant` | `Wrong email or password.`, `Unknown or invalid refresh token.` |
+//! | 403 | `invalid_grant` | authorization codes: `Invalid authorization code` (unknown, used or expired), `Failed to verify code verifier`, a `redirect_uri` other than the one the code was sent to |
 //! | 403 | `invalid_scope` | a refresh asking for scopes beyond the original grant |
 //! | 403 | `mfa_required` | a password login of a user that needs MFA (with `mfa_token` and `mfa_requirements`) |
 //! | 404 | `not_found` | unknown routes |
@@ -55,23 +75,47 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations)]
 
+mod accounts;
+mod anonymous;
+mod authorize;
+mod ciba;
 mod client_auth;
 mod config;
+mod database;
 pub mod demo;
 mod discovery;
 mod emulator;
 mod error;
+mod exchange_config;
 mod faults;
+mod flows;
 mod grants;
+mod html;
 mod issue;
 pub mod keys;
 mod log;
+mod logout;
+mod otp_challenge;
+mod par;
 mod params;
+mod passwordless;
+mod revocation;
 mod server;
+mod session;
 mod state;
 mod token;
+mod userinfo;
+mod webfinger;
 
+pub use anonymous::AnonymousSessionInfo;
+pub use ciba::{CibaRequestInfo, CibaStatus};
 pub use config::{ApiConfig, ClientConfig, DEFAULT_CONNECTION, OrganizationConfig, UserConfig};
+pub use database::PasswordChangeTicket;
 pub use emulator::{Emulator, EmulatorBuilder, RunningEmulator};
+pub use exchange_config::{FederatedConnection, TokenExchangeProfile};
 pub use faults::Fault;
 pub use log::RecordedRequest;
+pub use logout::{BackchannelDelivery, LogoutRecord};
+pub use otp_challenge::OtpChallengeRecord;
+pub use passwordless::PasswordlessMessage;
+pub use session::SessionInfo;

@@ -29,7 +29,14 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             get(discovery::openid_configuration),
         )
         .route("/.well-known/jwks.json", get(discovery::jwks))
+        .route("/authorize", get(crate::authorize::authorize))
+        .route("/authorize/login", post(crate::authorize::login))
+        .route("/oidc/logout", get(crate::logout::oidc_logout))
+        .route("/v2/logout", get(crate::logout::v2_logout))
         .merge(endpoints())
+        .merge(crate::passwordless::routes())
+        .merge(crate::ciba::routes())
+        .merge(crate::accounts::routes())
         .nest("/mtls", endpoints())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -39,7 +46,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 
 /// Endpoints also reachable under the `/mtls` prefix (the mTLS aliases).
 fn endpoints() -> Router<Arc<Shared>> {
-    Router::new().route("/oauth/token", post(token::token_endpoint))
+    Router::new()
+        .route("/oauth/token", post(token::token_endpoint))
+        .route("/oauth/par", post(crate::par::par_endpoint))
+        .merge(crate::accounts::mtls_routes())
 }
 
 /// Records the request, enforces the body limit and applies any queued fault.

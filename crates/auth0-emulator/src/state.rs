@@ -78,6 +78,12 @@ pub(crate) struct Tenant {
     pub par: bool,
     /// Whether discovery advertises `mtls_endpoint_aliases`.
     pub mtls_aliases: bool,
+    /// Browser-login settings (authorization-code lifetime, …).
+    pub browser: crate::session::BrowserOptions,
+    /// Passwordless, CIBA and token-exchange settings (see [`crate::flows`]).
+    pub flows: crate::flows::FlowConfig,
+    /// WebFinger domains and anonymous-session lifetimes (see [`crate::accounts`]).
+    pub accounts: crate::accounts::AccountConfig,
     /// When the tenant started (used as users' `updated_at`).
     pub started_at: u64,
 }
@@ -161,6 +167,10 @@ pub(crate) struct Store {
     pub seen_jtis: HashMap<(String, String), u64>,
     /// The literal to answer instead of the next ID token.
     pub next_id_token: Option<String>,
+    /// Passwordless, CIBA and run-time users (see [`crate::flows`]).
+    pub flows: crate::flows::FlowState,
+    /// Sign-ups, password tickets, OTP challenges, anonymous sessions (see [`crate::accounts`]).
+    pub accounts: crate::accounts::AccountState,
 }
 
 /// Everything the server and the test handle share.
@@ -175,6 +185,8 @@ pub(crate) struct Shared {
     pub log: RequestLog,
     /// Queued misbehaviour.
     pub faults: FaultTable,
+    /// Browser logins: transactions, sessions, codes, pushed requests, logouts.
+    pub browser: crate::session::BrowserStore,
 }
 
 impl Shared {
@@ -186,6 +198,7 @@ impl Shared {
             store: Mutex::new(Store::default()),
             log: RequestLog::default(),
             faults: FaultTable::default(),
+            browser: crate::session::BrowserStore::default(),
         }
     }
 

@@ -121,7 +121,10 @@ impl Provider {
                 script.display()
             ));
         }
-        if !dir.join("node_modules/oidc-provider/package.json").is_file() {
+        if !dir
+            .join("node_modules/oidc-provider/package.json")
+            .is_file()
+        {
             return Err(format!(
                 "oidc-provider is not installed in {dir}: run `npm ci` in {dir} (CI's .ci/run does \
                  it) before running the interop tests",
@@ -347,9 +350,10 @@ impl Browser {
                 }
                 Some(location) if (300..400).contains(&page.status) => next = location,
                 _ => panic!(
-                    "unexpected answer {} from {} during login:\n{}",
+                    "unexpected answer {} from {} during login (provider log: {}):\n{}",
                     page.status,
                     page.url,
+                    op().log().display(),
                     excerpt(&page.body)
                 ),
             }

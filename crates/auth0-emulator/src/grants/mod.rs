@@ -8,9 +8,14 @@ use crate::issue::TokenResponse;
 use crate::params::Params;
 use crate::state::{RegisteredClient, Shared};
 
+mod authorization_code;
+mod ciba;
 mod client_credentials;
 mod password;
+mod passwordless_otp;
 mod refresh_token;
+mod token_exchange;
+mod token_vault;
 
 /// What a grant gets: the tenant, the authenticated client and the request.
 pub(crate) struct GrantContext<'a> {
@@ -44,10 +49,15 @@ pub(crate) struct Grant {
 
 /// Every supported grant.
 const GRANTS: &[Grant] = &[
+    authorization_code::GRANT,
     client_credentials::GRANT,
     password::GRANT,
     password::REALM_GRANT,
     refresh_token::GRANT,
+    passwordless_otp::GRANT,
+    ciba::GRANT,
+    token_exchange::GRANT,
+    token_vault::GRANT,
 ];
 
 /// The grant for `grant_type`.

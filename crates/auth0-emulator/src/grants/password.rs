@@ -54,10 +54,10 @@ fn login(ctx: &GrantContext<'_>, realm: Option<&str>) -> Result<TokenResponse, O
     let api = audience.map(|a| tenant.api(a)).transpose()?;
     let organization = organization(ctx)?;
     let wrong = || OAuthError::invalid_grant("Wrong email or password.");
-    let user = tenant
-        .users
-        .iter()
-        .find(|u| u.matches_login(username) && realm.is_none_or(|r| u.connection == r))
+    // Configured users, then users who signed up (`/dbconnections/signup`).
+    let user = &ctx
+        .shared
+        .database_user(username, realm)
         .ok_or_else(wrong)?;
     if !secrets_equal(password, &user.password) {
         return Err(wrong());

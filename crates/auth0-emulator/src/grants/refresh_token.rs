@@ -27,7 +27,8 @@ fn handle(ctx: &GrantContext<'_>) -> Result<TokenResponse, OAuthError> {
         .filter(|g| !g.revoked && g.client_id == ctx.client_id())
         .cloned()
         .ok_or_else(unknown)?;
-    let user = tenant.user(&grant.user_id).ok_or_else(unknown)?;
+    // Also finds users created at run time (passwordless, token exchange).
+    let user = ctx.shared.user_by_id(&grant.user_id).ok_or_else(unknown)?;
 
     let requested = match ctx.params.get("scope") {
         Some(scope) => {
@@ -59,7 +60,7 @@ fn handle(ctx: &GrantContext<'_>) -> Result<TokenResponse, OAuthError> {
         ctx.shared,
         UserLogin {
             client_id: ctx.client_id(),
-            user,
+            user: &user,
             audience,
             scopes,
             gty: "refresh_token",

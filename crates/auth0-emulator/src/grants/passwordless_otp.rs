@@ -1,0 +1,62 @@
+//! `http://auth0.com/oauth/grant-type/passwordless/otp`: the one-time code of a passwordless
+//! login (email or SMS) is exchanged for tokens. Users log in to the `email` or `sms`
+//! connection and are created on their first login.
+
+use super::{Grant, GrantContext};
+use crate::error::OAuthError;
+use crate::flows::mfa_required;
+use crate::issue::{Session, TokenResponse, UserLogin, user_scopes, user_tokens};
+use crate::params::split_scope;
+use crate::passwordless::redeem_code;
+
+/// The grant.
+pub(super) const GRANT: Grant = Grant {
+    grant_type: "http://auth0.com/oauth/grant-type/passwordless/otp",
+    public_clients: true,
+    handle,
+};
+
+fn handle(ctx: &GrantContext<'_>) -> Result<TokenResponse, OAuthError> {
+    // `/otp/challenge` codes (database connections) come with `auth_session`, not a username.
+    if ctx.params.get("auth_session").is_some() {
+        return crate::otp_challenge::grant(ctx);
+    }
+    let tenant = &ctx.shared.tenant;
+    let username = ctx.params.require("username")?;
+    let otp = ctx.params.require("otp")?;
+    let realm = ctx.params.require("realm")?;
+    if realm != "email" && realm != "sms" {
+        return Err(OAuthError::invalid_request(format!(
+            "Unknown passwordless realm: {realm}; use email or sms."
+        )));
+    }
+    let audience = ctx.params.get("audience");
+    let api = audience.map(|a| tenant.api(a)).transpose()?;
+    redeem_code(ctx.shared, realm, username, otp, ctx.client_id())?;
+
+    let user = ctx.shared.passwordless_user(realm, username);
+    let requested = split_scope(ctx.params.get("scope").unwrap_or("openid"));
+    let scopes = user_scopes(&requested, api);
+    if user.require_mfa {
+        return Err(mfa_required(
+            ctx.shared,
+            &user,
+            ctx.client_id(),
+            audience,
+            scopes,
+            None,
+        ));
+    }
+    user_tokens(
+        ctx.shared,
+        UserLogin {
+            client_id: ctx.client_id(),
+            user: &user,
+            audience,
+            scopes,
+            gty: "passwordless",
+            session: Session::start(None),
+            may_issue_refresh: true,
+        },
+    )
+}
