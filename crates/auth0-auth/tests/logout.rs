@@ -47,7 +47,7 @@ async fn without_an_end_session_endpoint_the_v2_logout_url_is_used() {
     .unwrap();
     assert!(
         url.as_str()
-            .starts_with(&format!("{}v2/logout?", t.base_url())),
+            .starts_with(&format!("{}/v2/logout?", t.base_url())),
         "{url}"
     );
     assert_eq!(

@@ -132,8 +132,7 @@ impl Provider {
             ));
         }
         let node = std::env::var_os("INTEROP_NODE").unwrap_or_else(|| "node".into());
-        let log = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("interop-oidc-provider-{}.log", std::process::id()));
+        let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join("interop-oidc-provider.log");
         let log_file = std::fs::File::create(&log)
             .map_err(|e| format!("cannot create the provider log {}: {e}", log.display()))?;
         let mut child = Command::new(&node)
