@@ -46,7 +46,9 @@ impl AuthClient {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| Error::config("could not start the blocking client's runtime").with_source(e))?;
+            .map_err(|e| {
+                Error::config("could not start the blocking client's runtime").with_source(e)
+            })?;
         Ok(Self {
             inner: client,
             runtime: Arc::new(runtime),
@@ -74,12 +76,12 @@ impl AuthClient {
         F::Output: Send,
     {
         if tokio::runtime::Handle::try_current().is_ok() {
-            std::thread::scope(|scope| {
-                match scope.spawn(|| self.runtime.block_on(future)).join() {
+            std::thread::scope(
+                |scope| match scope.spawn(|| self.runtime.block_on(future)).join() {
                     Ok(output) => output,
                     Err(panic) => std::panic::resume_unwind(panic),
-                }
-            })
+                },
+            )
         } else {
             self.runtime.block_on(future)
         }

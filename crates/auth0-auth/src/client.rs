@@ -17,6 +17,7 @@ use crate::error::{Error, ErrorCode, ErrorKind, Result};
 use crate::http::Transport;
 use crate::jwt::{JwtSigner, SigningAlgorithm, ensure_crypto_provider};
 use crate::request_options::RequestOptions;
+use crate::retry::{Retrier, RetryPolicy};
 
 /// The default clock leeway for token validation.
 pub const DEFAULT_CLOCK_LEEWAY: Duration = Duration::from_secs(60);
@@ -26,6 +27,19 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The default cap on a response body.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
+/// The parameter that names the API a token is for.
+///
+/// Auth0 uses `audience`; standard providers implementing resource indicators (RFC 8707)
+/// use `resource`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AudienceParameter {
+    /// `audience` (Auth0; the default).
+    #[default]
+    Audience,
+    /// `resource` (RFC 8707).
+    Resource,
+}
 
 /// The `Auth0-Client` telemetry header sent with every request.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -90,6 +104,7 @@ pub(crate) struct Inner {
     pub authorization_params: AuthorizationParams,
     pub leeway: Duration,
     pub id_token_algs: Vec<SigningAlgorithm>,
+    pub audience_parameter: AudienceParameter,
 }
 
 impl fmt::Debug for AuthClient {
@@ -181,6 +196,8 @@ pub struct AuthClientBuilder {
     connect_timeout: Duration,
     max_response_bytes: usize,
     id_token_algs: Vec<SigningAlgorithm>,
+    retry: Option<RetryPolicy>,
+    audience_parameter: AudienceParameter,
 }
 
 impl fmt::Debug for AuthClientBuilder {
@@ -222,7 +239,24 @@ impl AuthClientBuilder {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             id_token_algs: vec![SigningAlgorithm::RS256],
+            retry: None,
+            audience_parameter: AudienceParameter::Audience,
         }
+    }
+
+    /// Which token-request parameter names the API (`audience` for Auth0, the default;
+    /// `resource` for RFC 8707 providers). It applies to every grant's `audience`.
+    pub fn audience_parameter(mut self, parameter: AudienceParameter) -> Self {
+        self.audience_parameter = parameter;
+        self
+    }
+
+    /// Retries rate-limited and failed calls under `policy` (off by default): safe calls on
+    /// 429/5xx/connection failures, token requests only when the server asked to retry
+    /// (`Retry-After` / `X-RateLimit-Reset`).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
     }
 
     /// Authenticates with `client_secret_post`.
@@ -406,12 +440,14 @@ impl AuthClientBuilder {
                     telemetry: self.telemetry.header(),
                     timeout: self.timeout,
                     max_response_bytes: self.max_response_bytes,
+                    retry: self.retry.map(|p| Arc::new(Retrier::new(p))),
                 },
                 discovery: DiscoveryCache::shared(self.discovery),
                 use_mtls: self.use_mtls,
                 authorization_params: self.authorization_params,
                 leeway: self.leeway,
                 id_token_algs: self.id_token_algs,
+                audience_parameter: self.audience_parameter,
             }),
         })
     }

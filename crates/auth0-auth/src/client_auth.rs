@@ -31,6 +31,9 @@ pub enum ClientSecretMethod {
     Post,
     /// An `Authorization: Basic` header (`client_secret_basic`, RFC 6749 section 2.3.1).
     Basic,
+    /// A fresh JWT assertion signed HS256 with the secret (`client_secret_jwt`, RFC 7523); the
+    /// secret itself never travels.
+    Jwt,
 }
 
 /// The configured client authentication, in the SPEC's order of preference.
@@ -118,6 +121,14 @@ impl ClientAuth {
         let mut out = vec![("client_id", client_id.to_string())];
         match self {
             Self::Mtls | Self::None => {}
+            Self::Secret(s, ClientSecretMethod::Jwt) => {
+                let claims = assertion_claims(client_id, audience);
+                out.push((
+                    "client_assertion",
+                    crate::jwt::sign_hs256(s.expose_secret().as_bytes(), &claims),
+                ));
+                out.push(("client_assertion_type", JWT_BEARER_ASSERTION.to_string()));
+            }
             Self::Secret(s, _) => out.push(("client_secret", s.expose_secret().to_string())),
             Self::PrivateKeyJwt(signer) => {
                 out.push(("client_assertion", assertion(signer, client_id, audience)?));
@@ -149,8 +160,9 @@ pub(crate) fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-/// A fresh client assertion: `iss` = `sub` = client id, `aud`, unique `jti`, `iat`, short `exp`.
-fn assertion(signer: &JwtSigner, client_id: &str, audience: &str) -> Result<String> {
+/// The claims of a fresh client assertion: `iss` = `sub` = client id, `aud`, unique `jti`,
+/// `iat`, short `exp`.
+fn assertion_claims(client_id: &str, audience: &str) -> Map<String, Value> {
     let now = now_secs();
     let mut claims = Map::new();
     claims.insert("iss".into(), client_id.into());
@@ -159,8 +171,13 @@ fn assertion(signer: &JwtSigner, client_id: &str, audience: &str) -> Result<Stri
     claims.insert("iat".into(), now.into());
     claims.insert("exp".into(), (now + ASSERTION_LIFETIME_SECS).into());
     claims.insert("jti".into(), random_b64url(24).into());
+    claims
+}
+
+/// A fresh private-key-JWT client assertion.
+fn assertion(signer: &JwtSigner, client_id: &str, audience: &str) -> Result<String> {
     signer
-        .sign(&claims)
+        .sign(&assertion_claims(client_id, audience))
         .map_err(|e| Error::config(format!("could not sign the client assertion: {e}")))
 }
 
@@ -191,6 +208,24 @@ mod tests {
         assert!(header.is_sensitive());
         // JSON endpoints still get the secret in the body.
         assert_eq!(auth.fields("c", "a").unwrap().0.len(), 2);
+    }
+
+    #[test]
+    fn client_secret_jwt_sends_an_hs256_assertion_and_never_the_secret() {
+        let auth = ClientAuth::Secret(SecretString::from("shared-secret"), ClientSecretMethod::Jwt);
+        let f = auth.fields("c1", "https://t/").unwrap();
+        let names: Vec<_> = f.0.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            names,
+            ["client_id", "client_assertion", "client_assertion_type"]
+        );
+        let assertion = &f.0[1].1;
+        let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        v.set_audience(&["https://t/"]);
+        let key = jsonwebtoken::DecodingKey::from_secret(b"shared-secret").unwrap();
+        let data = jsonwebtoken::decode::<serde_json::Value>(assertion, &key, &v).unwrap();
+        assert_eq!(data.claims["iss"], "c1");
+        assert!(!f.0.iter().any(|(_, v)| v.contains("shared-secret")));
     }
 
     #[test]

@@ -99,6 +99,8 @@ pub enum ErrorCode {
     PasswordlessDbGetToken,
     /// An anonymous-session call failed.
     AnonymousSession,
+    /// The device authorization flow failed.
+    DeviceAuthorization,
 }
 
 impl ErrorCode {
@@ -141,6 +143,7 @@ impl ErrorCode {
             Self::PasswordlessChallenge => "passwordless_challenge_error",
             Self::PasswordlessDbGetToken => "passwordless_db_get_token_error",
             Self::AnonymousSession => "anonymous_session_error",
+            Self::DeviceAuthorization => "device_authorization_error",
         }
     }
 }
@@ -324,6 +327,11 @@ impl Error {
     pub(crate) fn with_http(mut self, http: HttpDetails) -> Self {
         self.http = Some(Box::new(http));
         self
+    }
+
+    /// Adds text to the end of the message.
+    pub(crate) fn append_message(&mut self, text: &str) {
+        self.message.push_str(text);
     }
 
     /// Re-labels an error that happened inside an operation with that operation's code,

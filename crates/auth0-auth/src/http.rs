@@ -39,6 +39,7 @@ const SENSITIVE_HEADERS: &[&str] = &[
 ];
 
 /// A request body.
+#[derive(Clone)]
 pub(crate) enum Body {
     None,
     /// An `application/x-www-form-urlencoded` body, already encoded.
@@ -48,6 +49,7 @@ pub(crate) enum Body {
 }
 
 /// One request to send.
+#[derive(Clone)]
 pub(crate) struct Request {
     pub method: Method,
     pub url: Url,
@@ -296,6 +298,8 @@ pub(crate) struct Transport {
     pub telemetry: Option<HeaderValue>,
     pub timeout: Duration,
     pub max_response_bytes: usize,
+    /// The retry policy and its budget, when retries are on.
+    pub retry: Option<std::sync::Arc<crate::retry::Retrier>>,
 }
 
 impl Transport {
@@ -306,6 +310,18 @@ impl Transport {
 
     /// Sends a request with per-call options laid over the transport's settings.
     pub(crate) async fn send_with(
+        &self,
+        req: Request,
+        options: Option<&RequestOptions>,
+    ) -> Result<Response> {
+        match &self.retry {
+            Some(retry) => retry.send(self, req, options).await,
+            None => self.send_once(req, options).await,
+        }
+    }
+
+    /// Sends a request once, without retries.
+    pub(crate) async fn send_once(
         &self,
         req: Request,
         options: Option<&RequestOptions>,

@@ -257,6 +257,18 @@ impl JwtSigner {
     }
 }
 
+/// Signs `claims` as an HS256 JWT keyed with `secret` (`client_secret_jwt`).
+pub(crate) fn sign_hs256(secret: &[u8], claims: &Map<String, Value>) -> String {
+    let header = b64url(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let payload = serde_json::to_vec(claims).unwrap_or_default();
+    let mut out = format!("{header}.{}", b64url(&payload));
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret);
+    let tag = aws_lc_rs::hmac::sign(&key, out.as_bytes());
+    out.push('.');
+    out.push_str(&b64url(tag.as_ref()));
+    out
+}
+
 /// The protected header of a token, read before any key is chosen.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Header {

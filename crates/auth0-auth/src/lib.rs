@@ -180,9 +180,9 @@
 )]
 
 mod anonymous;
+mod authorize;
 #[cfg(feature = "blocking")]
 pub mod blocking;
-mod authorize;
 mod client;
 mod client_auth;
 mod database;
@@ -200,6 +200,7 @@ mod passkey;
 mod passwordless;
 mod pkce;
 mod request_options;
+mod retry;
 mod token;
 mod userinfo;
 
@@ -212,8 +213,8 @@ pub use authorize::{
     LinkUserUrlRequest, UnlinkUserUrlRequest,
 };
 pub use client::{
-    AuthClient, AuthClientBuilder, DEFAULT_CLOCK_LEEWAY, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Telemetry,
+    AudienceParameter, AuthClient, AuthClientBuilder, DEFAULT_CLOCK_LEEWAY,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Telemetry,
 };
 pub use client_auth::ClientSecretMethod;
 pub use database::{ChangePasswordRequest, Database, SignUpRequest, SignedUpUser};
@@ -224,6 +225,7 @@ pub use error::{
 pub use grants::ciba::{BackchannelAuthenticationRequest, BackchannelAuthenticationStarted};
 pub use grants::client_credentials::ClientCredentialsRequest;
 pub use grants::code::TokenByCodeRequest;
+pub use grants::device::{DEVICE_CODE_GRANT, DeviceAuthorization, DeviceAuthorizationRequest};
 pub use grants::exchange::{
     ACCESS_TOKEN_TYPE, EXTRA_DENY_LIST, ExchangeTokenRequest,
     FEDERATED_CONNECTION_ACCESS_TOKEN_TYPE, ID_TOKEN_TYPE, MAX_EXTRA_VALUES, REFRESH_TOKEN_TYPE,
@@ -250,6 +252,7 @@ pub use passwordless::{
     PasswordlessSend, SendEmailRequest, SendSmsRequest,
 };
 pub use request_options::{RequestOptions, ResponseRecorder};
+pub use retry::{RateLimit, RetryPolicy};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use token::TokenResponse;
 pub use userinfo::TokenTypeHint;

@@ -156,14 +156,28 @@ impl AuthClient {
     /// Verifies a back-channel logout token (the `logout_token` Auth0 POSTs to your
     /// back-channel logout URL) and returns the session and user it ends.
     ///
-    /// It must be signed RS256 by a key of the tenant's JWKS, be issued by the tenant for this
-    /// client, carry `iat`, not be expired, name a `sid` or `sub`, carry no `nonce`, and carry
-    /// the back-channel logout event.
+    /// It must be signed by a key of the tenant's JWKS with an algorithm of the ID-token
+    /// allow-list (RS256 unless [`id_token_signing_algs`](crate::AuthClientBuilder::id_token_signing_algs)
+    /// says otherwise; HS256 never applies here), be issued by the tenant for this client, carry
+    /// `iat`, not be expired, name a `sid` or `sub`, carry no `nonce`, and carry the
+    /// back-channel logout event.
     pub async fn verify_logout_token(&self, logout_token: &str) -> Result<LogoutTokenClaims> {
         let code = ErrorCode::VerifyLogoutToken;
         let invalid = |m: String| Error::new(code, ErrorKind::TokenValidation, m);
         let jwt = UnverifiedJwt::parse(logout_token).map_err(invalid)?;
-        let alg = jwt.algorithm(&[SigningAlgorithm::RS256]).map_err(invalid)?;
+        let allowed: Vec<SigningAlgorithm> = self
+            .inner
+            .id_token_algs
+            .iter()
+            .copied()
+            .filter(|a| *a != SigningAlgorithm::HS256)
+            .collect();
+        let allowed = if allowed.is_empty() {
+            vec![SigningAlgorithm::RS256]
+        } else {
+            allowed
+        };
+        let alg = jwt.algorithm(&allowed).map_err(invalid)?;
         let metadata = self.metadata(code).await?;
         let jwks_uri = metadata.endpoint("jwks_uri", metadata.jwks_uri.as_ref(), code)?;
         JwksCache::shared()

@@ -202,6 +202,14 @@ impl AuthClient {
         tracing::debug!(endpoint = %crate::http::display_url(&url), "requesting tokens");
         drop(_entered);
 
+        let mut req = req;
+        if self.inner.audience_parameter == crate::client::AudienceParameter::Resource {
+            for (k, _) in req.params.iter_mut() {
+                if k == "audience" {
+                    *k = Cow::Borrowed("resource");
+                }
+            }
+        }
         let mut http = Request::new(Method::POST, url, code, "the token endpoint");
         http.headers = req.headers;
         if let Some(basic) = auth.header.clone() {

@@ -15,7 +15,9 @@ async fn ciba_tenant() -> RunningEmulator {
 
 /// The demo user's id, as the emulator derives it.
 fn user_id() -> String {
-    auth0_emulator::UserConfig::new(demo::USERNAME, demo::PASSWORD).id().to_string()
+    auth0_emulator::UserConfig::new(demo::USERNAME, demo::PASSWORD)
+        .id()
+        .to_string()
 }
 
 #[tokio::test]

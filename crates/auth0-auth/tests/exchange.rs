@@ -13,7 +13,9 @@ const MCP_TYPE: &str = "urn:acme:mcp-token";
 const MCP_TOKEN: &str = "mcp-token-for-jane";
 
 fn jane() -> String {
-    auth0_emulator::UserConfig::new(demo::USERNAME, demo::PASSWORD).id().to_string()
+    auth0_emulator::UserConfig::new(demo::USERNAME, demo::PASSWORD)
+        .id()
+        .to_string()
 }
 
 async fn exchange_tenant() -> RunningEmulator {

@@ -20,8 +20,11 @@ use support::{Browser, bounded, jwt_claims, jwt_header, logout_listener, op, que
 const USER: &str = "jane.interop";
 
 /// A client of the shared provider.
+/// A client of the provider. It names APIs with RFC 8707's `resource`, as standard providers
+/// expect (Auth0 uses `audience`, the SDK's default).
 fn builder(client_id: &str) -> AuthClientBuilder {
     AuthClient::builder(op().issuer(), client_id)
+        .audience_parameter(auth0_auth::AudienceParameter::Resource)
 }
 
 /// `web-basic`: client_secret_basic, RS256 ID tokens.
@@ -56,8 +59,8 @@ fn login_params() -> AuthorizationParams {
 }
 
 /// Builds the authorization URL (plain, or pushed: then it carries only `client_id` and
-/// `request_uri`), signs in through the provider's pages and
-/// exchanges the code; returns the validated tokens.
+/// `request_uri`), signs in through the provider's pages and exchanges the code; returns the
+/// validated tokens.
 async fn log_in(client: &AuthClient, pushed: bool) -> TokenResponse {
     log_in_with(client, &mut Browser::new(), pushed).await
 }
@@ -372,22 +375,6 @@ async fn client_credentials_errors_are_the_providers_oauth_errors() {
     assert_eq!(e.oauth().map(|o| o.error.as_str()), Some("invalid_target"));
 }
 
-// TODO(SDK): RFC 8707 `resource` for client credentials. The SDK sends Auth0's `audience`;
-// interop/server.js maps it to the resource with oidc-provider's documented `defaultResource`
-// hook. Once the SDK can send `resource=` itself (a documented option, for example
-// `AuthClientBuilder::audience_parameter(AudienceParameter::Resource)`), enable this test and
-// delete the `audience` mapping in interop/server.js.
-//
-// #[tokio::test]
-// async fn client_credentials_with_the_rfc8707_resource_parameter() {
-//     let client = builder("m2m-post")
-//         .client_secret(op().secret("m2m-post"))
-//         .audience_parameter(auth0_auth::AudienceParameter::Resource)
-//         .build()
-//         .unwrap();
-//     client_credentials(client, "m2m-post").await;
-// }
-
 // ---- CIBA --------------------------------------------------------------------------------------
 
 fn ciba_client() -> AuthClient {
@@ -578,11 +565,9 @@ async fn backchannel_logout_token_rs256_is_verified() {
     backchannel_logout(SigningAlgorithm::RS256).await;
 }
 
-// TODO(SDK): `verify_logout_token` accepts RS256 only; a provider signs logout tokens like the
-// client's ID tokens (`id_token_signed_response_alg`), so it should honour
-// `id_token_signing_algs`. Run with `--ignored` once it does, then drop the `#[ignore]`.
+/// A provider signs logout tokens like the client's ID tokens, so the ID-token allow-list
+/// applies.
 #[tokio::test]
-#[ignore = "SDK: verify_logout_token accepts RS256 only, not the id_token_signing_algs allow-list"]
 async fn backchannel_logout_token_es256_is_verified() {
     backchannel_logout(SigningAlgorithm::ES256).await;
 }

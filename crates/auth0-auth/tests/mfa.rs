@@ -20,11 +20,13 @@ fn now() -> u64 {
 
 /// Signs the MFA user in with their password and returns the `mfa_token`.
 async fn mfa_token(c: &AuthClient) -> String {
-    let e = bounded(c.get_token_by_password(
-        PasswordRequest::new(demo::MFA_USERNAME, demo::PASSWORD)
-            .scope("openid profile email")
-            .audience(demo::AUDIENCE),
-    ))
+    let e = bounded(
+        c.get_token_by_password(
+            PasswordRequest::new(demo::MFA_USERNAME, demo::PASSWORD)
+                .scope("openid profile email")
+                .audience(demo::AUDIENCE),
+        ),
+    )
     .await
     .unwrap_err();
     assert!(e.is_mfa_required(), "{e}");
@@ -47,7 +49,11 @@ async fn password_then_otp_enrollment_then_verify_gives_tokens() {
     let t = demo_tenant().await;
     let c = client(&t);
     let (token, otp) = enroll_otp(&c).await;
-    assert!(otp.barcode_uri.expose_secret().starts_with("otpauth://totp/"));
+    assert!(
+        otp.barcode_uri
+            .expose_secret()
+            .starts_with("otpauth://totp/")
+    );
     let code = totp_code(otp.secret.expose_secret(), now()).expect("a TOTP code");
     let tokens = bounded(c.mfa().verify(&token, MfaVerification::otp(code)))
         .await
@@ -59,7 +65,16 @@ async fn password_then_otp_enrollment_then_verify_gives_tokens() {
         Some("http://auth0.com/oauth/grant-type/mfa-otp")
     );
     let names: Vec<String> = sent.form().into_iter().map(|(k, _)| k).collect();
-    assert_eq!(names, ["grant_type", "mfa_token", "otp", "client_id", "client_secret"]);
+    assert_eq!(
+        names,
+        [
+            "grant_type",
+            "mfa_token",
+            "otp",
+            "client_id",
+            "client_secret"
+        ]
+    );
 
     // The authenticator is now listed as active.
     let token = mfa_token(&c).await;
@@ -70,7 +85,10 @@ async fn password_then_otp_enrollment_then_verify_gives_tokens() {
         "{list:?}"
     );
     let sent = t.requests_to("/mfa/authenticators").pop().unwrap();
-    assert_eq!(sent.header("authorization"), Some(format!("Bearer {token}").as_str()));
+    assert_eq!(
+        sent.header("authorization"),
+        Some(format!("Bearer {token}").as_str())
+    );
 }
 
 #[tokio::test]
@@ -101,7 +119,9 @@ async fn an_sms_authenticator_verifies_with_the_binding_code() {
         panic!("an OOB enrollment")
     };
     assert_eq!(oob.binding_method.as_deref(), Some("prompt"));
-    let binding = t.last_mfa_binding_code("+14155550100").expect("a texted code");
+    let binding = t
+        .last_mfa_binding_code("+14155550100")
+        .expect("a texted code");
     let tokens = bounded(c.mfa().verify(
         &token,
         MfaVerification::oob(oob.oob_code.unwrap().expose_secret()).binding_code(binding),
@@ -134,7 +154,12 @@ async fn an_sms_authenticator_verifies_with_the_binding_code() {
     .await
     .unwrap();
     assert_eq!(challenge.challenge_type, ChallengeType::Oob);
-    let sent = t.requests_to("/mfa/challenge").pop().unwrap().json().unwrap();
+    let sent = t
+        .requests_to("/mfa/challenge")
+        .pop()
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(sent["client_id"], demo::CLIENT_ID);
     assert_eq!(sent["client_secret"], demo::CLIENT_SECRET);
     assert_eq!(sent["challenge_type"], "oob");
@@ -153,9 +178,16 @@ async fn a_recovery_code_signs_in_and_returns_the_next_one() {
     let t = demo_tenant().await;
     let c = client(&t);
     let (token, otp) = enroll_otp(&c).await;
-    let first_code = otp.recovery_codes.as_ref().and_then(|c| c.first()).cloned().expect("a recovery code");
+    let first_code = otp
+        .recovery_codes
+        .as_ref()
+        .and_then(|c| c.first())
+        .cloned()
+        .expect("a recovery code");
     let code = totp_code(otp.secret.expose_secret(), now()).unwrap();
-    bounded(c.mfa().verify(&token, MfaVerification::otp(code))).await.unwrap();
+    bounded(c.mfa().verify(&token, MfaVerification::otp(code)))
+        .await
+        .unwrap();
 
     let token = mfa_token(&c).await;
     let tokens = bounded(c.mfa().verify(
@@ -169,13 +201,19 @@ async fn a_recovery_code_signs_in_and_returns_the_next_one() {
     assert!(!format!("{tokens:?}").contains(next.expose_secret()));
 
     let token = mfa_token(&c).await;
-    let e = bounded(c.mfa().verify(&token, MfaVerification::recovery_code(first_code.expose_secret())))
-        .await
-        .unwrap_err();
+    let e = bounded(c.mfa().verify(
+        &token,
+        MfaVerification::recovery_code(first_code.expose_secret()),
+    ))
+    .await
+    .unwrap_err();
     assert_eq!(e.code().as_str(), "mfa_verify_error");
-    bounded(c.mfa().verify(&token, MfaVerification::recovery_code(next.expose_secret())))
-        .await
-        .unwrap();
+    bounded(
+        c.mfa()
+            .verify(&token, MfaVerification::recovery_code(next.expose_secret())),
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -184,13 +222,19 @@ async fn authenticators_can_be_deleted_with_an_encoded_id() {
     let c = client(&t);
     let (token, otp) = enroll_otp(&c).await;
     let id = otp.id.clone().expect("an authenticator id");
-    bounded(c.mfa().delete_authenticator(&token, &id)).await.unwrap();
+    bounded(c.mfa().delete_authenticator(&token, &id))
+        .await
+        .unwrap();
     let sent = t
         .requests()
         .into_iter()
         .rfind(|r| r.method == "DELETE")
         .unwrap();
-    assert!(!sent.path.contains('|'), "the id is URL-encoded: {}", sent.path);
+    assert!(
+        !sent.path.contains('|'),
+        "the id is URL-encoded: {}",
+        sent.path
+    );
     let list = bounded(c.mfa().list_authenticators(&token)).await.unwrap();
     assert!(list.iter().all(|a| a.id != id));
     let e = bounded(c.mfa().delete_authenticator(&token, "totp|dev_missing"))
@@ -209,9 +253,12 @@ async fn a_bad_mfa_token_is_refused_with_each_operations_code() {
         .unwrap_err();
     assert_eq!(e.code().as_str(), "mfa_list_authenticators_error");
     assert_eq!(e.status(), Some(401));
-    let e = bounded(c.mfa().enroll_authenticator("not-a-real-mfa-token", EnrollRequest::otp()))
-        .await
-        .unwrap_err();
+    let e = bounded(
+        c.mfa()
+            .enroll_authenticator("not-a-real-mfa-token", EnrollRequest::otp()),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.code().as_str(), "mfa_enrollment_error");
     let e = bounded(c.mfa().challenge_authenticator(
         "not-a-real-mfa-token",

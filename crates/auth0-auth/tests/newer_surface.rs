@@ -17,9 +17,12 @@ use common::{bounded, client, demo_tenant, public_client, tenant};
 const DB: &str = "Username-Password-Authentication";
 
 async fn janes_tokens(c: &auth0_auth::AuthClient) -> auth0_auth::TokenResponse {
-    bounded(c.get_token_by_password(
-        PasswordRequest::new(demo::USERNAME, demo::PASSWORD).scope("openid profile email offline_access"),
-    ))
+    bounded(
+        c.get_token_by_password(
+            PasswordRequest::new(demo::USERNAME, demo::PASSWORD)
+                .scope("openid profile email offline_access"),
+        ),
+    )
     .await
     .unwrap()
 }
@@ -37,7 +40,10 @@ async fn user_info_returns_the_users_claims_and_checks_the_subject() {
     assert_eq!(user.email(), Some(demo::USERNAME));
     let sent = t.requests_to("/userinfo").pop().unwrap();
     assert_eq!(sent.method, "GET");
-    assert_eq!(sent.header("authorization"), Some(format!("Bearer {access}").as_str()));
+    assert_eq!(
+        sent.header("authorization"),
+        Some(format!("Bearer {access}").as_str())
+    );
     let e = bounded(client(&t).get_user_info(access, Some("auth0|someone-else")))
         .await
         .unwrap_err();
@@ -71,7 +77,10 @@ async fn a_revoked_refresh_token_can_no_longer_be_used() {
         .unwrap();
     let sent = t.requests_to("/oauth/revoke").pop().unwrap();
     let names: Vec<String> = sent.form().into_iter().map(|(k, _)| k).collect();
-    assert_eq!(names, ["token", "token_type_hint", "client_id", "client_secret"]);
+    assert_eq!(
+        names,
+        ["token", "token_type_hint", "client_id", "client_secret"]
+    );
     let e = bounded(c.get_token_by_refresh_token(RefreshTokenRequest::new(refresh)))
         .await
         .unwrap_err();
@@ -91,15 +100,29 @@ async fn a_user_created_by_sign_up_can_log_in() {
     .unwrap();
     assert!(user.id.is_some());
     assert_eq!(user.email, "signed.up@example.com");
-    let body = t.requests_to("/dbconnections/signup").pop().unwrap().json().unwrap();
-    assert!(body.get("client_secret").is_none(), "sign-up never sends a secret");
+    let body = t
+        .requests_to("/dbconnections/signup")
+        .pop()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(
+        body.get("client_secret").is_none(),
+        "sign-up never sends a secret"
+    );
     assert_eq!(body["given_name"], "Sig");
-    let tokens = bounded(c.get_token_by_password(
-        PasswordRequest::new("signed.up@example.com", "Very-Long-Passphrase-1").scope("openid email"),
-    ))
+    let tokens = bounded(
+        c.get_token_by_password(
+            PasswordRequest::new("signed.up@example.com", "Very-Long-Passphrase-1")
+                .scope("openid email"),
+        ),
+    )
     .await
     .unwrap();
-    assert_eq!(tokens.claims.unwrap().email(), Some("signed.up@example.com"));
+    assert_eq!(
+        tokens.claims.unwrap().email(),
+        Some("signed.up@example.com")
+    );
 
     // Signing up again is refused, and the `{code, description}` body is understood.
     let e = bounded(c.database().sign_up(SignUpRequest::new(
@@ -118,15 +141,24 @@ async fn a_user_created_by_sign_up_can_log_in() {
 async fn change_password_returns_the_confirmation_text() {
     let t = demo_tenant().await;
     let c = client(&t);
-    let text = bounded(c.database().change_password(ChangePasswordRequest::email(DB, demo::USERNAME)))
-        .await
-        .unwrap();
+    let text = bounded(
+        c.database()
+            .change_password(ChangePasswordRequest::email(DB, demo::USERNAME)),
+    )
+    .await
+    .unwrap();
     assert!(text.contains("email"), "{text}");
     let tickets = t.password_change_tickets();
-    assert_eq!(tickets.last().unwrap().email.as_deref(), Some(demo::USERNAME));
-    let e = bounded(c.database().change_password(ChangePasswordRequest::email(DB, " ")))
-        .await
-        .unwrap_err();
+    assert_eq!(
+        tickets.last().unwrap().email.as_deref(),
+        Some(demo::USERNAME)
+    );
+    let e = bounded(
+        c.database()
+            .change_password(ChangePasswordRequest::email(DB, " ")),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.code().as_str(), "change_password_error");
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
 }
@@ -135,10 +167,18 @@ async fn change_password_returns_the_confirmation_text() {
 async fn a_database_one_time_code_signs_the_user_in() {
     let t = demo_tenant().await;
     let c = client(&t);
-    let challenge = bounded(c.passwordless().challenge_with_email(OtpChallengeRequest::new(demo::USERNAME, DB)))
-        .await
+    let challenge = bounded(
+        c.passwordless()
+            .challenge_with_email(OtpChallengeRequest::new(demo::USERNAME, DB)),
+    )
+    .await
+    .unwrap();
+    let body = t
+        .requests_to("/otp/challenge")
+        .pop()
+        .unwrap()
+        .json()
         .unwrap();
-    let body = t.requests_to("/otp/challenge").pop().unwrap().json().unwrap();
     assert_eq!(
         body,
         serde_json::json!({
@@ -156,9 +196,12 @@ async fn a_database_one_time_code_signs_the_user_in() {
     .await
     .unwrap();
     assert_eq!(tokens.claims.unwrap().email(), Some(demo::USERNAME));
-    let e = bounded(c.passwordless().challenge_with_phone_number(OtpChallengeRequest::new("555", DB)))
-        .await
-        .unwrap_err();
+    let e = bounded(
+        c.passwordless()
+            .challenge_with_phone_number(OtpChallengeRequest::new("555", DB)),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.code().as_str(), "passwordless_challenge_error");
 }
 
@@ -173,12 +216,18 @@ async fn per_request_options_add_headers_a_timeout_and_record_the_response() {
             .header("auth0-client", "forged")
             .record_response(&recorder),
     );
-    let tokens = bounded(view.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
-        .await
-        .unwrap();
+    let tokens = bounded(
+        view.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)),
+    )
+    .await
+    .unwrap();
     let sent = t.requests_to("/oauth/token").pop().unwrap();
     assert_eq!(sent.header("x-correlation-id"), Some("corr-1"));
-    assert_ne!(sent.header("auth0-client"), Some("forged"), "the SDK's header wins");
+    assert_ne!(
+        sent.header("auth0-client"),
+        Some("forged"),
+        "the SDK's header wins"
+    );
     let raw = recorder.last().expect("a recorded response");
     assert_eq!(raw.status, 200);
     assert!(raw.body.contains(tokens.access_token.expose_secret()));
@@ -187,7 +236,13 @@ async fn per_request_options_add_headers_a_timeout_and_record_the_response() {
     bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
         .await
         .unwrap();
-    assert!(t.requests_to("/oauth/token").pop().unwrap().header("x-correlation-id").is_none());
+    assert!(
+        t.requests_to("/oauth/token")
+            .pop()
+            .unwrap()
+            .header("x-correlation-id")
+            .is_none()
+    );
     assert_eq!(recorder.len(), 1);
 
     // A per-call timeout.
@@ -210,7 +265,12 @@ async fn per_request_options_add_headers_a_timeout_and_record_the_response() {
 
 #[tokio::test]
 async fn home_realm_discovery_answers_and_caches() {
-    let t = tenant(Emulator::builder().demo_tenant().enterprise_domain("acme-corp.com", "acme-oidc")).await;
+    let t = tenant(
+        Emulator::builder()
+            .demo_tenant()
+            .enterprise_domain("acme-corp.com", "acme-oidc"),
+    )
+    .await;
     let c = client(&t);
     assert!(bounded(c.is_federated_domain(&t.base_url(), "ACME-corp.com")).await);
     assert!(bounded(c.is_federated_domain(&t.base_url(), "acme-corp.com")).await);
@@ -235,11 +295,13 @@ async fn home_realm_discovery_answers_and_caches() {
 async fn anonymous_sessions_are_created_renewed_and_transferred() {
     let t = demo_tenant().await;
     let c = client(&t);
-    let session = bounded(c.anonymous().create_session(
-        AnonymousSessionRequest::new()
-            .audience(demo::AUDIENCE)
-            .metadata([("referral".to_string(), "homepage".to_string())]),
-    ))
+    let session = bounded(
+        c.anonymous().create_session(
+            AnonymousSessionRequest::new()
+                .audience(demo::AUDIENCE)
+                .metadata([("referral".to_string(), "homepage".to_string())]),
+        ),
+    )
     .await
     .unwrap();
     assert!(session.session_token_expires_at.is_some());
@@ -254,9 +316,12 @@ async fn anonymous_sessions_are_created_renewed_and_transferred() {
         renewed.access_token.expose_secret(),
         session.access_token.expose_secret()
     );
-    let transfer = bounded(c.anonymous().mint_transfer_token(session.session_token.expose_secret()))
-        .await
-        .expect("a transfer token");
+    let transfer = bounded(
+        c.anonymous()
+            .mint_transfer_token(session.session_token.expose_secret()),
+    )
+    .await
+    .expect("a transfer token");
     assert!(!transfer.expose_secret().is_empty());
     assert!(
         bounded(c.anonymous().mint_transfer_token("unknown-session"))
@@ -264,9 +329,12 @@ async fn anonymous_sessions_are_created_renewed_and_transferred() {
             .is_none()
     );
     let too_big = (0..200).map(|i| (format!("k{i}"), "v".repeat(10)));
-    let e = bounded(c.anonymous().create_session(AnonymousSessionRequest::new().metadata(too_big)))
-        .await
-        .unwrap_err();
+    let e = bounded(
+        c.anonymous()
+            .create_session(AnonymousSessionRequest::new().metadata(too_big)),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
     t.expire_anonymous_sessions();
     let e = bounded(c.anonymous().get_access_token(

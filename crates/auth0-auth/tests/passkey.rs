@@ -32,17 +32,22 @@ async fn sign_up(
     email: &str,
 ) -> auth0_auth::TokenResponse {
     let c = client(t);
-    let challenge = bounded(c.passkey().register(PasskeyRegisterRequest::new(profile(email))))
-        .await
-        .unwrap();
+    let challenge = bounded(
+        c.passkey()
+            .register(PasskeyRegisterRequest::new(profile(email))),
+    )
+    .await
+    .unwrap();
     // The options go to the browser exactly as received.
     let options = serde_json::to_value(&challenge.authn_params_public_key).unwrap();
     let credential: PasskeyCredential =
         serde_json::from_value(authenticator.create(&options)).unwrap();
-    bounded(c.passkey().get_token_by_passkey(
-        PasskeyTokenRequest::new(challenge.auth_session.expose_secret(), credential)
-            .scope("openid email"),
-    ))
+    bounded(
+        c.passkey().get_token_by_passkey(
+            PasskeyTokenRequest::new(challenge.auth_session.expose_secret(), credential)
+                .scope("openid email"),
+        ),
+    )
     .await
     .unwrap()
 }
@@ -54,7 +59,12 @@ async fn sign_up_then_log_in_with_a_passkey() {
     let tokens = sign_up(&t, &mut authenticator, "pat@example.com").await;
     assert_eq!(tokens.claims.unwrap().email(), Some("pat@example.com"));
 
-    let register = t.requests_to("/passkey/register").pop().unwrap().json().unwrap();
+    let register = t
+        .requests_to("/passkey/register")
+        .pop()
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(
         register,
         serde_json::json!({
@@ -65,8 +75,14 @@ async fn sign_up_then_log_in_with_a_passkey() {
     let grant = t.requests_to("/oauth/token").pop().unwrap();
     assert_eq!(grant.header("content-type"), Some("application/json"));
     let body = grant.json().unwrap();
-    assert_eq!(body["grant_type"], "urn:okta:params:oauth:grant-type:webauthn");
-    assert!(body["authn_response"].is_object(), "a nested object, not a string");
+    assert_eq!(
+        body["grant_type"],
+        "urn:okta:params:oauth:grant-type:webauthn"
+    );
+    assert!(
+        body["authn_response"].is_object(),
+        "a nested object, not a string"
+    );
     assert_eq!(body["client_secret"], demo::CLIENT_SECRET);
 
     // Log in: the challenge works for public clients too.
@@ -77,19 +93,25 @@ async fn sign_up_then_log_in_with_a_passkey() {
     let options = serde_json::to_value(&login.authn_params_public_key).unwrap();
     let credential: PasskeyCredential =
         serde_json::from_value(authenticator.get(&options).expect("a stored credential")).unwrap();
-    let tokens = bounded(client(&t).passkey().get_token_by_passkey(
-        PasskeyTokenRequest::new(login.auth_session.expose_secret(), credential.clone())
-            .scope("openid email"),
-    ))
+    let tokens = bounded(
+        client(&t).passkey().get_token_by_passkey(
+            PasskeyTokenRequest::new(login.auth_session.expose_secret(), credential.clone())
+                .scope("openid email"),
+        ),
+    )
     .await
     .unwrap();
     assert_eq!(tokens.claims.unwrap().email(), Some("pat@example.com"));
 
     // The session is single-use.
-    let e = bounded(client(&t).passkey().get_token_by_passkey(PasskeyTokenRequest::new(
-        login.auth_session.expose_secret(),
-        credential,
-    )))
+    let e = bounded(
+        client(&t)
+            .passkey()
+            .get_token_by_passkey(PasskeyTokenRequest::new(
+                login.auth_session.expose_secret(),
+                credential,
+            )),
+    )
     .await
     .unwrap_err();
     assert_eq!(e.code().as_str(), "passkey_get_token_error");
@@ -121,9 +143,12 @@ async fn the_passkey_grant_needs_a_confidential_client() {
     let t = passkey_tenant().await;
     let mut authenticator = SoftwareAuthenticator::new(RP, ORIGIN);
     let c = public_client(&t);
-    let challenge = bounded(c.passkey().register(PasskeyRegisterRequest::new(profile("pub@example.com"))))
-        .await
-        .unwrap();
+    let challenge = bounded(
+        c.passkey()
+            .register(PasskeyRegisterRequest::new(profile("pub@example.com"))),
+    )
+    .await
+    .unwrap();
     let options = serde_json::to_value(&challenge.authn_params_public_key).unwrap();
     let credential: PasskeyCredential =
         serde_json::from_value(authenticator.create(&options)).unwrap();

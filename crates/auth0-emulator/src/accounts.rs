@@ -88,14 +88,8 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
             "/.well-known/webfinger",
             get(crate::webfinger::webfinger_endpoint),
         )
-        .route(
-            "/anonymous/token",
-            post(crate::anonymous::token_endpoint),
-        )
-        .route(
-            "/anonymous/logout",
-            post(crate::anonymous::logout_endpoint),
-        )
+        .route("/anonymous/token", post(crate::anonymous::token_endpoint))
+        .route("/anonymous/logout", post(crate::anonymous::logout_endpoint))
 }
 
 /// The routes that also have an mTLS alias: `/userinfo` and `/oauth/revoke`.
@@ -105,10 +99,7 @@ pub(crate) fn mtls_routes() -> Router<Arc<Shared>> {
             "/userinfo",
             get(crate::userinfo::userinfo_endpoint).post(crate::userinfo::userinfo_endpoint),
         )
-        .route(
-            "/oauth/revoke",
-            post(crate::revocation::revoke_endpoint),
-        )
+        .route("/oauth/revoke", post(crate::revocation::revoke_endpoint))
 }
 
 /// `bytes` random bytes as lower-case hex.
@@ -143,7 +134,8 @@ impl Shared {
     /// The database user `login` (email or username) of `realm` (any realm when `None`): a
     /// configured user first, else one who signed up while the tenant runs.
     pub(crate) fn database_user(&self, login: &str, realm: Option<&str>) -> Option<UserConfig> {
-        let fits = |u: &UserConfig| u.matches_login(login) && realm.is_none_or(|r| u.connection == r);
+        let fits =
+            |u: &UserConfig| u.matches_login(login) && realm.is_none_or(|r| u.connection == r);
         if let Some(user) = self.tenant.users.iter().find(|u| fits(u)) {
             return Some(user.clone());
         }

@@ -147,8 +147,12 @@ fn token(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<TokenAnswe
             let mut store = shared.store();
             let session = live_session(&mut store.accounts.anonymous, session_token, client_id)?;
             session.renewals = session.renewals.saturating_add(1);
-            let audience = audience.map(str::to_owned).or_else(|| session.audience.clone());
-            let scopes = requested.as_deref().map_or_else(|| session.scopes.clone(), grant);
+            let audience = audience
+                .map(str::to_owned)
+                .or_else(|| session.audience.clone());
+            let scopes = requested
+                .as_deref()
+                .map_or_else(|| session.scopes.clone(), grant);
             (
                 session.sub.clone(),
                 audience,
@@ -173,7 +177,9 @@ fn token(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<TokenAnswe
             Some(Value::Object(map.clone()))
         }
         Some(_) => {
-            return Err(OAuthError::invalid_request("metadata must be a JSON object."));
+            return Err(OAuthError::invalid_request(
+                "metadata must be a JSON object.",
+            ));
         }
     };
     let scopes = requested.as_deref().map(grant).unwrap_or_default();
@@ -267,7 +273,10 @@ fn access_token(
         "jti": random_token(16),
     });
     let mut answer = Map::new();
-    answer.insert("access_token".to_owned(), Value::from(shared.sign(&claims)?));
+    answer.insert(
+        "access_token".to_owned(),
+        Value::from(shared.sign(&claims)?),
+    );
     answer.insert("token_type".to_owned(), Value::from("Bearer"));
     answer.insert("expires_in".to_owned(), Value::from(lifetime));
     if !scopes.is_empty() {
@@ -374,7 +383,14 @@ impl RunningEmulator {
     /// Makes every anonymous session expired (`session_expired` from now on).
     pub fn expire_anonymous_sessions(&self) {
         let now = now_secs();
-        for session in self.shared().store().accounts.anonymous.sessions.values_mut() {
+        for session in self
+            .shared()
+            .store()
+            .accounts
+            .anonymous
+            .sessions
+            .values_mut()
+        {
             session.expires_at = now;
         }
     }
@@ -386,7 +402,12 @@ impl RunningEmulator {
 
     /// How many anonymous transfer tokens were minted.
     pub fn anonymous_transfer_tokens_issued(&self) -> usize {
-        self.shared().store().accounts.anonymous.transfer_tokens.len()
+        self.shared()
+            .store()
+            .accounts
+            .anonymous
+            .transfer_tokens
+            .len()
     }
 }
 

@@ -507,10 +507,10 @@ fn submit(shared: &Shared, headers: &HeaderMap, form: &Params) -> Result<Respons
     let (Some(login), Some(password)) = (username, form.get("password")) else {
         return Ok(again("Enter your email or username and your password."));
     };
-    let Some(user) = tenant
-        .users
-        .iter()
-        .find(|u| u.matches_login(login) && secrets_equal(password, &u.password))
+    // Configured users and users created by sign-up alike.
+    let Some(user) = shared
+        .database_user(login, None)
+        .filter(|u| secrets_equal(password, &u.password))
     else {
         if shared.browser.record_failure(tx) >= MAX_LOGIN_ATTEMPTS {
             return Err(request.refusal(

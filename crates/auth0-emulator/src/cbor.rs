@@ -232,7 +232,9 @@ impl Reader<'_> {
                 20 => Ok(Cbor::Bool(false)),
                 21 => Ok(Cbor::Bool(true)),
                 22 => Ok(Cbor::Null),
-                _ => Err(format!("unsupported CBOR simple value or float ({first:#04x})")),
+                _ => Err(format!(
+                    "unsupported CBOR simple value or float ({first:#04x})"
+                )),
             },
         }
     }

@@ -134,7 +134,10 @@ pub(crate) async fn signup_endpoint(
 }
 
 /// The client named by `client_id` (no credentials are checked here).
-fn named_client<'a>(shared: &'a Shared, params: &Params) -> Result<&'a RegisteredClient, OAuthError> {
+fn named_client<'a>(
+    shared: &'a Shared,
+    params: &Params,
+) -> Result<&'a RegisteredClient, OAuthError> {
     let client_id = params.require("client_id")?;
     shared
         .tenant
@@ -151,12 +154,18 @@ fn text_field<'a>(params: &'a Params, key: &str) -> Result<Option<&'a str>, DbEr
         Some(Value::String(s)) => Ok(Some(s.as_str())),
         Some(_) => Err(DbError::bad_request(
             "invalid_body",
-            format!("Payload validation error: 'Expected type string but found another type' on property {key}."),
+            format!(
+                "Payload validation error: 'Expected type string but found another type' on property {key}."
+            ),
         )),
     }
 }
 
-fn signup(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, DbError> {
+fn signup(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Map<String, Value>, DbError> {
     let params = Params::parse(headers, body)
         .map_err(|e| DbError::bad_request("invalid_body", e.description))?;
     named_client(shared, &params).map_err(|e| DbError {
@@ -183,7 +192,9 @@ fn signup(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Map<Strin
     if !looks_like_email(email) {
         return Err(DbError::bad_request(
             "invalid_body",
-            format!("Payload validation error: 'Object didn't pass validation for format email: {email}'."),
+            format!(
+                "Payload validation error: 'Object didn't pass validation for format email: {email}'."
+            ),
         ));
     }
     let username = text_field(&params, "username")?;
@@ -211,10 +222,14 @@ fn signup(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Map<Strin
             "PasswordStrengthError: Password is too weak",
         );
         error.name = "PasswordStrengthError";
-        error.extra.insert("message".to_owned(), Value::from("Password is too weak"));
+        error
+            .extra
+            .insert("message".to_owned(), Value::from("Password is too weak"));
         error.extra.insert(
             "policy".to_owned(),
-            Value::from(format!("* At least {MIN_PASSWORD_CHARS} characters in length")),
+            Value::from(format!(
+                "* At least {MIN_PASSWORD_CHARS} characters in length"
+            )),
         );
         return Err(error);
     }
@@ -251,7 +266,10 @@ fn signup(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Map<Strin
         if taken {
             return Err(DbError::bad_request("invalid_signup", "Invalid sign up"));
         }
-        store.accounts.profiles.insert(user.user_id.clone(), profile);
+        store
+            .accounts
+            .profiles
+            .insert(user.user_id.clone(), profile);
         store.flows.users.push(user);
     }
 
@@ -302,7 +320,10 @@ fn change_password(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<
     named_client(shared, &params)?;
     let connection = params.require("connection")?;
     let email = params.get("email").map(str::trim).filter(|s| !s.is_empty());
-    let username = params.get("username").map(str::trim).filter(|s| !s.is_empty());
+    let username = params
+        .get("username")
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     if email.is_none() && username.is_none() {
         return Err(OAuthError::invalid_request(
             "Missing required parameter: email or username (one is required).",

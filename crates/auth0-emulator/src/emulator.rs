@@ -50,6 +50,8 @@ pub struct EmulatorBuilder {
     pub(crate) browser: crate::session::BrowserOptions,
     /// Passwordless, CIBA and token-exchange settings (see [`crate::flows`]).
     pub(crate) flows: crate::flows::FlowConfig,
+    /// MFA and passkey settings (see [`crate::mfa`]).
+    pub(crate) factors: crate::mfa::FactorConfig,
     /// User-info, database, WebFinger and anonymous-session settings (see [`crate::accounts`]).
     pub(crate) accounts: crate::accounts::AccountConfig,
 }
@@ -70,6 +72,7 @@ impl Default for EmulatorBuilder {
             mtls_aliases: false,
             browser: crate::session::BrowserOptions::default(),
             flows: crate::flows::FlowConfig::default(),
+            factors: crate::mfa::FactorConfig::default(),
             accounts: crate::accounts::AccountConfig::default(),
         }
     }
@@ -241,6 +244,7 @@ impl EmulatorBuilder {
             mtls_aliases: self.mtls_aliases,
             browser: self.browser,
             flows: self.flows,
+            factors: self.factors,
             accounts: self.accounts,
             started_at: now_secs(),
         })

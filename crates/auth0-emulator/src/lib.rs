@@ -32,6 +32,13 @@
 //!   (and `password-realm`) and `refresh_token`; client authentication by
 //!   `client_secret_post`, `client_secret_basic`, `private_key_jwt` or none (public clients).
 //! - The same token endpoint under `/mtls` (the mTLS aliases).
+//! - MFA: `GET /mfa/authenticators`, `POST /mfa/associate`, `DELETE /mfa/authenticators/{id}`
+//!   (all with `Authorization: Bearer <mfa_token>`), `POST /mfa/challenge`, and the `mfa-otp`
+//!   (real TOTP, see [`totp_code`]), `mfa-oob` and `mfa-recovery-code` grants;
+//!   [`RunningEmulator::mfa_messages`] shows what was "sent".
+//! - Passkeys: `POST /passkey/register`, `POST /passkey/challenge` and the
+//!   `urn:okta:params:oauth:grant-type:webauthn` grant, with real WebAuthn checks; tests play
+//!   the browser with [`webauthn::SoftwareAuthenticator`].
 //! - Browser login: `GET /authorize` (a real HTML login page; `prompt=none` answers from the
 //!   `auth0_emulator_session` cookie), `POST /authorize/login` (the page's form), `POST
 //!   /oauth/par` (pushed authorization requests, confidential clients) and the
@@ -78,6 +85,7 @@
 mod accounts;
 mod anonymous;
 mod authorize;
+mod cbor;
 mod ciba;
 mod client_auth;
 mod config;
@@ -95,16 +103,20 @@ mod issue;
 pub mod keys;
 mod log;
 mod logout;
+mod mfa;
 mod otp_challenge;
 mod par;
 mod params;
+mod passkey;
 mod passwordless;
 mod revocation;
 mod server;
 mod session;
 mod state;
 mod token;
+mod totp;
 mod userinfo;
+pub mod webauthn;
 mod webfinger;
 
 pub use anonymous::AnonymousSessionInfo;
@@ -116,6 +128,8 @@ pub use exchange_config::{FederatedConnection, TokenExchangeProfile};
 pub use faults::Fault;
 pub use log::RecordedRequest;
 pub use logout::{BackchannelDelivery, LogoutRecord};
+pub use mfa::MfaMessage;
 pub use otp_challenge::OtpChallengeRecord;
 pub use passwordless::PasswordlessMessage;
 pub use session::SessionInfo;
+pub use totp::totp_code;

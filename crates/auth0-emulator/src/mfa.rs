@@ -121,7 +121,10 @@ impl fmt::Debug for MfaMessage {
             .field("user_id", &self.user_id)
             .field("channel", &self.channel)
             .field("recipient", &self.recipient)
-            .field("binding_code", &self.binding_code.as_ref().map(|_| "[redacted]"))
+            .field(
+                "binding_code",
+                &self.binding_code.as_ref().map(|_| "[redacted]"),
+            )
             .finish()
     }
 }
@@ -385,7 +388,7 @@ impl fmt::Debug for MfaState {
 // ----- small helpers ----------------------------------------------------------------------
 
 /// `bytes` random bytes in lower-case hex.
-fn random_hex(bytes: usize) -> String {
+pub(crate) fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buf);
     buf.iter().map(|b| format!("{b:02x}")).collect()
@@ -844,8 +847,7 @@ fn enroll_oob(
         let recovery = factors.first_recovery_code();
         mfa.oob_codes
             .retain(|_, p| !stale.contains(&p.authenticator_id));
-        let (oob_code, prompts) =
-            mfa.send_oob(user, mfa_token, &id, channel, recipient.as_deref());
+        let (oob_code, prompts) = mfa.send_oob(user, mfa_token, &id, channel, recipient.as_deref());
         (oob_code, prompts, recovery)
     };
     let mut answer = json!({
@@ -876,7 +878,11 @@ async fn challenge(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: 
     respond(start_challenge(&shared, &headers, &body))
 }
 
-fn start_challenge(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Response, OAuthError> {
+fn start_challenge(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, OAuthError> {
     let params = Params::parse(headers, body)?;
     let client = client_auth::authenticate(shared, headers, &params, "/mfa/challenge")?;
     let mfa_token = params.require("mfa_token")?;
@@ -888,9 +894,8 @@ fn start_challenge(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<
             "Unsupported challenge_type: {bad}; use otp or oob."
         )));
     }
-    let unsupported = |why: String| {
-        OAuthError::new(StatusCode::BAD_REQUEST, "unsupported_challenge_type", why)
-    };
+    let unsupported =
+        |why: String| OAuthError::new(StatusCode::BAD_REQUEST, "unsupported_challenge_type", why);
     let user = login_user(shared, &login)?;
     let mut data = shared.factors.data();
     let mfa = &mut data.mfa;
@@ -900,7 +905,9 @@ fn start_challenge(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<
             .authenticators
             .iter()
             .find(|a| a.id == id)
-            .ok_or_else(|| OAuthError::invalid_request(format!("Unknown authenticator_id: {id}")))?;
+            .ok_or_else(|| {
+                OAuthError::invalid_request(format!("Unknown authenticator_id: {id}"))
+            })?;
         if !types.contains(&a.kind()) {
             return Err(unsupported(format!(
                 "Authenticator {id} is an {} authenticator; it cannot answer challenge_type {challenge_type}.",
@@ -912,8 +919,11 @@ fn start_challenge(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<
         types
             .iter()
             .find_map(|t| {
-                let mut of_type = factors.authenticators.iter().filter(|a| a.kind() == *t);
-                let all: Vec<&Authenticator> = of_type.by_ref().collect();
+                let all: Vec<&Authenticator> = factors
+                    .authenticators
+                    .iter()
+                    .filter(|a| a.kind() == *t)
+                    .collect();
                 all.iter()
                     .rev()
                     .find(|a| a.active)
@@ -1167,7 +1177,10 @@ mod tests {
         assert_eq!(uri_component("a b:c@d"), "a%20b%3Ac@d");
         let code = recovery_code();
         assert_eq!(code.len(), 24);
-        assert!(code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
+        assert!(
+            code.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        );
         assert_eq!(normalise_recovery_code("ab-cd ef"), "ABCDEF");
         assert_eq!(six_digits().len(), 6);
     }

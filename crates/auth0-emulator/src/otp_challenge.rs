@@ -320,7 +320,10 @@ fn challenge_user(shared: &Shared, pending: &Pending) -> Result<UserConfig, OAut
         ..SignupProfile::default()
     };
     let mut store = shared.store();
-    store.accounts.profiles.insert(user.user_id.clone(), profile);
+    store
+        .accounts
+        .profiles
+        .insert(user.user_id.clone(), profile);
     store.flows.users.push(user.clone());
     Ok(user)
 }

@@ -82,6 +82,8 @@ pub(crate) struct Tenant {
     pub browser: crate::session::BrowserOptions,
     /// Passwordless, CIBA and token-exchange settings (see [`crate::flows`]).
     pub flows: crate::flows::FlowConfig,
+    /// MFA and passkey settings (see [`crate::mfa`]).
+    pub factors: crate::mfa::FactorConfig,
     /// WebFinger domains and anonymous-session lifetimes (see [`crate::accounts`]).
     pub accounts: crate::accounts::AccountConfig,
     /// When the tenant started (used as users' `updated_at`).
@@ -187,6 +189,8 @@ pub(crate) struct Shared {
     pub faults: FaultTable,
     /// Browser logins: transactions, sessions, codes, pushed requests, logouts.
     pub browser: crate::session::BrowserStore,
+    /// MFA authenticators and passkeys (see [`crate::mfa`], [`crate::passkey`]).
+    pub factors: crate::mfa::FactorStore,
 }
 
 impl Shared {
@@ -199,6 +203,7 @@ impl Shared {
             log: RequestLog::default(),
             faults: FaultTable::default(),
             browser: crate::session::BrowserStore::default(),
+            factors: crate::mfa::FactorStore::default(),
         }
     }
 

@@ -51,16 +51,15 @@ pub(crate) async fn userinfo_endpoint(
 
 /// The bearer token from the `Authorization` header.
 fn bearer(headers: &HeaderMap) -> Result<&str, Refusal> {
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .ok_or(Refusal("Missing access token: send Authorization: Bearer <access token>"))?;
+    let value = headers.get(header::AUTHORIZATION).ok_or(Refusal(
+        "Missing access token: send Authorization: Bearer <access token>",
+    ))?;
     let text = value
         .to_str()
         .map_err(|_| Refusal("Malformed Authorization header"))?;
-    let (scheme, token) = text
-        .trim()
-        .split_once(' ')
-        .ok_or(Refusal("Missing access token: send Authorization: Bearer <access token>"))?;
+    let (scheme, token) = text.trim().split_once(' ').ok_or(Refusal(
+        "Missing access token: send Authorization: Bearer <access token>",
+    ))?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(Refusal(
             "The Authorization header must use the Bearer scheme",
@@ -176,7 +175,10 @@ mod tests {
     fn bearer_tokens_are_read() {
         let mut h = HeaderMap::new();
         assert!(bearer(&h).is_err());
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("bearer  abc "));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer  abc "),
+        );
         assert_eq!(bearer(&h).ok(), Some("abc"));
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
         assert!(bearer(&h).is_err());

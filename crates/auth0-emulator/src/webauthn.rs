@@ -192,7 +192,10 @@ impl SoftwareAuthenticator {
         let attestation = Cbor::Map(vec![
             (Cbor::Text("fmt".into()), Cbor::Text("none".into())),
             (Cbor::Text("attStmt".into()), Cbor::Map(Vec::new())),
-            (Cbor::Text("authData".into()), Cbor::Bytes(auth_data.clone())),
+            (
+                Cbor::Text("authData".into()),
+                Cbor::Bytes(auth_data.clone()),
+            ),
         ])
         .encode();
         let spki = key
@@ -421,7 +424,10 @@ struct Envelope<'a> {
     client_data: Vec<u8>,
 }
 
-fn envelope<'a>(credential: &'a Value, expected: &Expected<'_>) -> Result<Envelope<'a>, OAuthError> {
+fn envelope<'a>(
+    credential: &'a Value,
+    expected: &Expected<'_>,
+) -> Result<Envelope<'a>, OAuthError> {
     let object = credential.as_object().ok_or_else(|| {
         malformed("authn_response must be a JSON object (as PublicKeyCredential.toJSON() makes).")
     })?;
@@ -441,7 +447,9 @@ fn envelope<'a>(credential: &'a Value, expected: &Expected<'_>) -> Result<Envelo
     if let Some(id) = object.get("id").and_then(Value::as_str)
         && b64_decode(id).as_deref() != Some(raw_id.as_slice())
     {
-        return Err(malformed("authn_response.id and authn_response.rawId differ."));
+        return Err(malformed(
+            "authn_response.id and authn_response.rawId differ.",
+        ));
     }
     let response = object
         .get("response")
@@ -471,7 +479,8 @@ fn check_client_data(bytes: &[u8], expected: &Expected<'_>) -> Result<(), OAuthE
         }
         None => return Err(malformed("clientDataJSON.type is missing.")),
     }
-    let challenge = text("challenge").ok_or_else(|| malformed("clientDataJSON.challenge is missing."))?;
+    let challenge =
+        text("challenge").ok_or_else(|| malformed("clientDataJSON.challenge is missing."))?;
     let same_challenge = challenge == expected.challenge
         || b64_decode(challenge).is_some_and(|c| Some(c) == b64_decode(expected.challenge));
     if !same_challenge {
@@ -515,7 +524,9 @@ fn parse_auth_data(bytes: &[u8], expected: &Expected<'_>) -> Result<AuthData, OA
     let flags = bytes[32];
     let sign_count = u32::from_be_bytes([bytes[33], bytes[34], bytes[35], bytes[36]]);
     if flags & FLAG_UP == 0 {
-        return Err(refused("The authenticator data does not have the user-present flag set."));
+        return Err(refused(
+            "The authenticator data does not have the user-present flag set.",
+        ));
     }
     if flags & FLAG_UV == 0 {
         return Err(refused(
@@ -548,7 +559,9 @@ fn cose_key(key: &Cbor) -> Result<CredentialKey, OAuthError> {
     match (int(1), int(3)) {
         (Some(2), Some(COSE_ES256) | None) => {
             if int(-1) != Some(1) {
-                return Err(malformed("The credential public key is EC2 but not on P-256 (crv 1)."));
+                return Err(malformed(
+                    "The credential public key is EC2 but not on P-256 (crv 1).",
+                ));
             }
             match (bytes(-2), bytes(-3)) {
                 (Some(x), Some(y)) if x.len() == 32 && y.len() == 32 => {
@@ -584,7 +597,11 @@ pub(crate) fn verify_registration(
     expected: &Expected<'_>,
 ) -> Result<NewCredential, OAuthError> {
     let envelope = envelope(credential, expected)?;
-    let attestation = binary(envelope.response, "authn_response.response", "attestationObject")?;
+    let attestation = binary(
+        envelope.response,
+        "authn_response.response",
+        "attestationObject",
+    )?;
     let attestation = cbor::decode_all(&attestation)
         .map_err(|e| malformed(format!("attestationObject is not valid CBOR: {e}.")))?;
     match attestation.get_text("fmt").and_then(Cbor::as_text) {
@@ -672,7 +689,9 @@ mod tests {
         assert_eq!(new.id, cred["id"].as_str().unwrap());
         assert_eq!(new.sign_count, 0);
 
-        let assertion = auth.get(&json!({"challenge": "bG9naW4", "rpId": RP})).unwrap();
+        let assertion = auth
+            .get(&json!({"challenge": "bG9naW4", "rpId": RP}))
+            .unwrap();
         let parsed = parse_assertion(&assertion, &expected(Ceremony::Get, "bG9naW4")).unwrap();
         assert_eq!(parsed.credential_id, new.id);
         assert_eq!(parsed.user_handle.as_deref(), Some(&b"user"[..]));
@@ -701,9 +720,13 @@ mod tests {
         let e = verify_registration(&cred, &expected(Ceremony::Create, "Y2hhbA")).unwrap_err();
         assert!(e.description.contains("rpIdHash"), "{}", e.description);
 
-        let e = verify_registration(&json!("x"), &expected(Ceremony::Create, "Y2hhbA")).unwrap_err();
+        let e =
+            verify_registration(&json!("x"), &expected(Ceremony::Create, "Y2hhbA")).unwrap_err();
         assert_eq!(e.error, "invalid_request");
-        assert!(auth.get(&json!({"challenge": "x", "rpId": "other.example"})).is_none());
+        assert!(
+            auth.get(&json!({"challenge": "x", "rpId": "other.example"}))
+                .is_none()
+        );
     }
 
     #[test]
@@ -715,7 +738,10 @@ mod tests {
             (Cbor::Int(-2), Cbor::Bytes(vec![1, 0, 1])),
         ]);
         assert!(matches!(cose_key(&rsa), Ok(CredentialKey::Rs256 { .. })));
-        let okp = Cbor::Map(vec![(Cbor::Int(1), Cbor::Int(1)), (Cbor::Int(3), Cbor::Int(-8))]);
+        let okp = Cbor::Map(vec![
+            (Cbor::Int(1), Cbor::Int(1)),
+            (Cbor::Int(3), Cbor::Int(-8)),
+        ]);
         assert!(cose_key(&okp).unwrap_err().description.contains("kty 1"));
     }
 }

@@ -75,7 +75,9 @@ impl EmulatorBuilder {
     /// discovery then answers `200` for that domain (and `404` for others).
     pub fn enterprise_domain(mut self, email_domain: &str, connection: &str) -> Self {
         let domain = email_domain.trim().to_lowercase();
-        self.accounts.enterprise_domains.retain(|(d, _)| *d != domain);
+        self.accounts
+            .enterprise_domains
+            .retain(|(d, _)| *d != domain);
         self.accounts
             .enterprise_domains
             .push((domain, connection.to_owned()));

@@ -194,10 +194,16 @@ async fn logout_ends_the_session_its_cookie_names() {
             }
         };
         // Without a cookie: 200, nothing ended.
-        assert_eq!(logout(None, json!({"client_id": demo::CLIENT_ID})).await, 200);
+        assert_eq!(
+            logout(None, json!({"client_id": demo::CLIENT_ID})).await,
+            200
+        );
         assert_eq!(em.anonymous_sessions().len(), 2);
         assert_eq!(logout(Some(pair.clone()), json!({})).await, 400);
-        assert_eq!(logout(Some(pair.clone()), json!({"client_id": "who"})).await, 401);
+        assert_eq!(
+            logout(Some(pair.clone()), json!({"client_id": "who"})).await,
+            401
+        );
         assert_eq!(
             logout(Some(pair), json!({"client_id": demo::CLIENT_ID})).await,
             200

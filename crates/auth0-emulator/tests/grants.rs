@@ -350,9 +350,10 @@ async fn mfa_required_shape() {
             "Multifactor authentication required"
         );
         assert!(body["mfa_token"].as_str().unwrap().len() >= 32);
+        // The demo MFA user has no authenticator yet: they are asked to enroll one.
         assert_eq!(
             body["mfa_requirements"],
-            json!({"challenge": [{"type": "otp"}]})
+            json!({"enroll": [{"type": "otp"}, {"type": "oob"}]})
         );
     })
     .await;

@@ -80,7 +80,9 @@ async fn userinfo_refusals_are_401_with_a_bearer_challenge_and_no_body() {
             assert_eq!(status, 401);
             assert!(body.is_empty(), "{body}");
             assert!(
-                challenge.starts_with(&format!(r#"Bearer realm="{issuer}", error="invalid_token", error_description=""#)),
+                challenge.starts_with(&format!(
+                    r#"Bearer realm="{issuer}", error="invalid_token", error_description=""#
+                )),
                 "{challenge}"
             );
         };
@@ -242,7 +244,10 @@ async fn revocation_checks_the_client() {
         assert_eq!(status, 400);
         let body: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(body["error"], "invalid_request");
-        assert_eq!(body["error_description"], "Missing required parameter: token");
+        assert_eq!(
+            body["error_description"],
+            "Missing required parameter: token"
+        );
         // Basic authentication works too.
         let response = http()
             .post(format!("{}/oauth/revoke", em.base_url()))
@@ -274,11 +279,8 @@ async fn public_clients_revoke_their_own_tokens_with_client_id_only() {
         .await;
         assert_eq!(status, 200, "{tokens}");
         let rt = tokens["refresh_token"].as_str().unwrap();
-        let (status, _) = revoke(
-            &em,
-            &[("token", rt), ("client_id", demo::PUBLIC_CLIENT_ID)],
-        )
-        .await;
+        let (status, _) =
+            revoke(&em, &[("token", rt), ("client_id", demo::PUBLIC_CLIENT_ID)]).await;
         assert_eq!(status, 200);
         let (status, body) = token(
             &em,

@@ -1,25 +1,20 @@
 //! Client-initiated back-channel authentication (CIBA): ask a user, on their own device, to
 //! approve a login; then poll for the tokens.
 
-use std::time::{Duration, Instant};
-
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::authorize::{AuthorizationParams, DEFAULT_SCOPE};
 use crate::client::AuthClient;
-use crate::error::{Error, ErrorCode, ErrorKind, OAuthError, Result};
+use crate::error::{ErrorCode, Result};
+use crate::grants::polling::poll_for_tokens;
 use crate::grants::required;
 use crate::http::Request;
 use crate::token::{TokenRequest, TokenResponse};
 
 /// The CIBA grant type.
 pub(crate) const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
-/// The poll interval when the server names none (RFC: 5 s).
-const DEFAULT_INTERVAL_SECS: u64 = 5;
-/// How much `slow_down` adds to the interval.
-const SLOW_DOWN_SECS: u64 = 5;
 
 /// A back-channel authentication request.
 ///
@@ -87,10 +82,6 @@ pub struct BackchannelAuthenticationStarted {
     /// How long (seconds) to wait between polls.
     #[serde(default)]
     pub interval: Option<u64>,
-}
-
-fn oauth_error(e: &Error) -> Option<&str> {
-    e.oauth().map(|o| o.error.as_str())
 }
 
 impl AuthClient {
@@ -188,33 +179,13 @@ impl AuthClient {
         &self,
         started: &BackchannelAuthenticationStarted,
     ) -> Result<TokenResponse> {
-        let deadline = Instant::now() + Duration::from_secs(started.expires_in);
-        let mut interval = started.interval.unwrap_or(DEFAULT_INTERVAL_SECS).max(1);
-        loop {
-            let wait = Duration::from_secs(interval);
-            if Instant::now() + wait > deadline {
-                return Err(Error::new(
-                    ErrorCode::BackchannelAuthentication,
-                    ErrorKind::OAuth,
-                    "the back-channel authentication request expired before the user answered",
-                )
-                .with_oauth(OAuthError {
-                    error: "expired_token".into(),
-                    error_description: None,
-                    mfa_token: None,
-                    mfa_requirements: None,
-                }));
-            }
-            tokio::time::sleep(wait).await;
-            match self
-                .backchannel_authentication_grant(&started.auth_req_id)
-                .await
-            {
-                Ok(tokens) => return Ok(tokens),
-                Err(e) if oauth_error(&e) == Some("authorization_pending") => {}
-                Err(e) if oauth_error(&e) == Some("slow_down") => interval += SLOW_DOWN_SECS,
-                Err(e) => return Err(e),
-            }
-        }
+        poll_for_tokens(
+            ErrorCode::BackchannelAuthentication,
+            "back-channel authentication request",
+            started.expires_in,
+            started.interval,
+            || self.backchannel_authentication_grant(&started.auth_req_id),
+        )
+        .await
     }
 }

@@ -4,9 +4,11 @@
 pub mod ciba;
 pub mod client_credentials;
 pub mod code;
+pub mod device;
 pub mod exchange;
 pub mod password;
 pub mod passwordless;
+pub(crate) mod polling;
 pub mod refresh;
 
 use crate::error::{Error, ErrorCode, Result};

@@ -11,6 +11,8 @@ use crate::state::{RegisteredClient, Shared};
 mod authorization_code;
 mod ciba;
 mod client_credentials;
+mod mfa;
+mod passkey;
 mod password;
 mod passwordless_otp;
 mod refresh_token;
@@ -58,6 +60,10 @@ const GRANTS: &[Grant] = &[
     ciba::GRANT,
     token_exchange::GRANT,
     token_vault::GRANT,
+    mfa::OTP_GRANT,
+    mfa::OOB_GRANT,
+    mfa::RECOVERY_GRANT,
+    passkey::GRANT,
 ];
 
 /// The grant for `grant_type`.

@@ -1,16 +1,12 @@
 //! `password` and `password-realm` (Resource Owner Password): a user's username and password
 //! are exchanged for tokens, or for an `mfa_required` answer when the user needs MFA.
 
-use axum::http::StatusCode;
-use serde_json::{Value, json};
-
 use super::{Grant, GrantContext};
 use crate::client_auth::secrets_equal;
 use crate::config::{DEFAULT_CONNECTION, OrganizationConfig};
 use crate::error::OAuthError;
 use crate::issue::{Session, TokenResponse, UserLogin, user_scopes, user_tokens};
 use crate::params::split_scope;
-use crate::state::{PendingMfa, now_secs, random_token};
 
 /// `grant_type=password` (`realm` optional).
 pub(super) const GRANT: Grant = Grant {
@@ -25,9 +21,6 @@ pub(super) const REALM_GRANT: Grant = Grant {
     public_clients: true,
     handle: handle_realm,
 };
-
-/// How long an `mfa_token` stays usable, in seconds.
-const MFA_TOKEN_LIFETIME: u64 = 600;
 
 fn handle(ctx: &GrantContext<'_>) -> Result<TokenResponse, OAuthError> {
     login(ctx, ctx.params.get("realm"))
@@ -74,25 +67,14 @@ fn login(ctx: &GrantContext<'_>, realm: Option<&str>) -> Result<TokenResponse, O
     let scopes = user_scopes(&requested, api);
 
     if user.require_mfa {
-        let mfa_token = random_token(32);
-        ctx.shared.store().mfa_tokens.insert(
-            mfa_token.clone(),
-            PendingMfa {
-                user_id: user.user_id.clone(),
-                client_id: ctx.client_id().to_owned(),
-                audience: audience.map(str::to_owned),
-                scopes,
-                organization: organization.map(|o| o.id.clone()),
-                expires_at: now_secs() + MFA_TOKEN_LIFETIME,
-            },
-        );
-        return Err(OAuthError::new(
-            StatusCode::FORBIDDEN,
-            "mfa_required",
-            "Multifactor authentication required",
-        )
-        .with("mfa_token", Value::from(mfa_token))
-        .with("mfa_requirements", json!({"challenge": [{"type": "otp"}]})));
+        return Err(crate::mfa::mfa_required(
+            ctx.shared,
+            user,
+            ctx.client_id(),
+            audience,
+            scopes,
+            organization,
+        ));
     }
 
     user_tokens(

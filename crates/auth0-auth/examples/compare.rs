@@ -1,0 +1,803 @@
+//! Our SDK against the reference `@auth0/auth0-auth-js`, on one machine, in one run:
+//! `bash bench/compare/run.sh` (which builds this with `--release` and runs it).
+//!
+//! With no arguments this is the driver. It starts the emulator (two demo tenants served by this
+//! one process: one advertising `https://tenant.example.com/` for the reference, whose
+//! `customFetch` rewrites that to the loopback address, and one advertising its plain loopback
+//! URL for our SDK, which checks that the discovered issuer is the URL it was given), then runs
+//! `node bench/compare/reference.mjs` and this same program with the argument `ours`, one after
+//! the other, each in its own process so that each one's peak RSS is its own. Both print raw
+//! timings as JSON; the driver prints one table of medians, p99s and ratios.
+//!
+//! `ours` also measures the floor in the same process: a raw `reqwest` POST of a prebuilt body
+//! to the same token endpoint, and one raw RS256 verification with a pre-parsed key.
+//!
+//! Options: `--node PATH` (default `node`), `--script PATH` (default
+//! `bench/compare/reference.mjs`), `--quick` (a few iterations, to check that it works),
+//! `--json PATH` (also write the raw results).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use auth0_auth::{
+    AuthClient, AuthorizationParams, AuthorizationUrlRequest, ClientCredentialsRequest,
+    ExposeSecret, RefreshTokenRequest, TokenByCodeRequest,
+};
+use auth0_emulator::{Emulator, RunningEmulator, demo};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+
+/// The tenant host the reference is configured with (its issuer is `https://{this}/`).
+const REFERENCE_DOMAIN: &str = "tenant.example.com";
+/// The `sub` of the logout token both sides verify.
+const LOGOUT_SUB: &str = "auth0|bench-user";
+/// The callback both sides log in with (one of the demo clients' allowed callbacks).
+const CALLBACK: &str = "http://localhost:3000/callback";
+/// The concurrency of the throughput measurement.
+const CONCURRENCY: usize = 64;
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+fn main() -> Result<(), Error> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("ours") {
+        return ours();
+    }
+    driver(&args)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The driver
+// ---------------------------------------------------------------------------------------------
+
+fn iterations(quick: bool) -> Value {
+    if quick {
+        json!({
+            "cpu_warmup": 50, "authorization_url": 200, "logout_token": 200,
+            "http_warmup": 10, "client_credentials": 50, "refresh": 50, "code_exchange": 10,
+            "concurrency": CONCURRENCY, "concurrent_rounds": 1, "concurrent_per_worker": 2,
+            "first_call": 10,
+        })
+    } else {
+        json!({
+            "cpu_warmup": 2000, "authorization_url": 20000, "logout_token": 5000,
+            "http_warmup": 200, "client_credentials": 2000, "refresh": 1000, "code_exchange": 300,
+            "concurrency": CONCURRENCY, "concurrent_rounds": 5, "concurrent_per_worker": 40,
+            "first_call": 200,
+        })
+    }
+}
+
+fn side_config(tenant: &RunningEmulator, domain: &str, quick: bool) -> Value {
+    json!({
+        "domain": domain,
+        "loopback": tenant.base_url(),
+        "issuer": tenant.issuer(),
+        "clientId": demo::CLIENT_ID,
+        "clientSecret": demo::CLIENT_SECRET,
+        "audience": demo::AUDIENCE,
+        "username": demo::USERNAME,
+        "password": demo::PASSWORD,
+        "callback": CALLBACK,
+        // Valid for two minutes: made just before the side starts.
+        "logoutToken": tenant.logout_token(demo::CLIENT_ID, Some(LOGOUT_SUB), Some("bench-sid")),
+        "logoutSub": LOGOUT_SUB,
+        "iterations": iterations(quick),
+    })
+}
+
+fn driver(args: &[String]) -> Result<(), Error> {
+    let mut node = "node".to_string();
+    let mut script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../bench/compare/reference.mjs"
+    )
+    .to_string();
+    let mut quick = false;
+    let mut json_out = None;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--node" => node = it.next().ok_or("--node needs a path")?.clone(),
+            "--script" => script = it.next().ok_or("--script needs a path")?.clone(),
+            "--json" => json_out = Some(it.next().ok_or("--json needs a path")?.clone()),
+            "--quick" => quick = true,
+            other => return Err(format!("unknown argument {other:?}").into()),
+        }
+    }
+
+    // The emulator: one process, two demo tenants (see the module docs for why two).
+    let runtime = tokio::runtime::Runtime::new()?;
+    let (reference_tenant, our_tenant) = runtime.block_on(async {
+        let reference = Emulator::builder()
+            .demo_tenant()
+            .issuer(&format!("https://{REFERENCE_DOMAIN}/"))
+            .start()
+            .await?;
+        let ours = Emulator::builder().demo_tenant().start().await?;
+        Ok::<_, std::io::Error>((reference, ours))
+    })?;
+    // The emulator records every request for tests; forget them so its memory stays flat.
+    {
+        let (a, b) = (reference_tenant.clone(), our_tenant.clone());
+        runtime.spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                a.clear_requests();
+                b.clear_requests();
+            }
+        });
+    }
+    eprintln!(
+        "emulator: reference tenant {} (issuer {}), our tenant {} (issuer {})",
+        reference_tenant.base_url(),
+        reference_tenant.issuer(),
+        our_tenant.base_url(),
+        our_tenant.issuer()
+    );
+
+    eprintln!("running the reference (@auth0/auth0-auth-js) …");
+    let reference = run_side(
+        Command::new(&node).arg(&script),
+        &side_config(&reference_tenant, REFERENCE_DOMAIN, quick),
+    )?;
+    eprintln!("running ours (auth0-auth) …");
+    let ours = run_side(
+        Command::new(std::env::current_exe()?).arg("ours"),
+        &side_config(&our_tenant, &our_tenant.base_url(), quick),
+    )?;
+    if let Some(path) = json_out {
+        std::fs::write(
+            path,
+            serde_json::to_vec_pretty(&json!({"ours": ours, "reference": reference}))?,
+        )?;
+    }
+    print_table(&ours, &reference);
+    runtime.block_on(async {
+        reference_tenant.shutdown().await;
+        our_tenant.shutdown().await;
+    });
+    Ok(())
+}
+
+fn run_side(command: &mut Command, config: &Value) -> Result<Value, Error> {
+    let output = command
+        .env("COMPARE_CONFIG", config.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("could not start {command:?}: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("{command:?} failed: {}", output.status).into());
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .ok_or_else(|| format!("{command:?} printed no JSON result"))?;
+    Ok(serde_json::from_str(line)?)
+}
+
+/// Median and p99 (nearest rank) of nanosecond samples.
+fn stats(samples: &Value) -> Option<(f64, f64)> {
+    let mut v: Vec<f64> = samples
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_f64)
+        .collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let rank = |q: f64| v[((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
+    Some((rank(0.5), rank(0.99)))
+}
+
+fn us(ns: f64) -> String {
+    let us = ns / 1000.0;
+    if us < 10.0 {
+        format!("{us:.2} µs")
+    } else if us < 1000.0 {
+        format!("{us:.1} µs")
+    } else {
+        format!("{:.2} ms", us / 1000.0)
+    }
+}
+
+fn print_table(ours: &Value, reference: &Value) {
+    let rows = [
+        ("authorization_url", "authorization URL (discovery cached)"),
+        ("logout_token", "logout-token verification (JWKS cached)"),
+        ("client_credentials", "client credentials, sequential"),
+        ("refresh", "refresh (ID token validated), sequential"),
+        ("code_exchange", "code exchange + ID-token validation"),
+        (
+            "concurrent_client_credentials",
+            "64-way client credentials, per request",
+        ),
+        ("first_call", "new client's first call (discovery)"),
+    ];
+    let w = 44;
+    let mut out = String::new();
+    out.push_str(&format!(
+        "\n{:<w$} | {:>10} {:>10} | {:>10} {:>10} | {:>7}\n",
+        "operation", "ours p50", "ours p99", "ref p50", "ref p99", "ref/ours"
+    ));
+    out.push_str(&format!("{}\n", "-".repeat(w + 62)));
+    let mut medians = BTreeMap::new();
+    for (key, label) in rows {
+        let o = stats(&ours["ops"][key]);
+        let r = stats(&reference["ops"][key]);
+        if let (Some((om, op)), Some((rm, rp))) = (o, r) {
+            medians.insert(key, (om, rm));
+            out.push_str(&format!(
+                "{label:<w$} | {:>10} {:>10} | {:>10} {:>10} | {:>6.2}x\n",
+                us(om),
+                us(op),
+                us(rm),
+                us(rp),
+                rm / om
+            ));
+        }
+    }
+    let (ot, rt) = (
+        stats(&ours["throughput"]).map(|s| s.0).unwrap_or(0.0),
+        stats(&reference["throughput"]).map(|s| s.0).unwrap_or(0.0),
+    );
+    let tp_ratio = ot / rt.max(1e-9);
+    out.push_str(&format!(
+        "{:<w$} | {:>21} | {:>21} | {:>6.2}x\n",
+        "64-way client credentials, throughput",
+        format!("{ot:.0} req/s"),
+        format!("{rt:.0} req/s"),
+        tp_ratio
+    ));
+    let (orss, rrss) = (
+        ours["peak_rss_kb"].as_f64().unwrap_or(0.0),
+        reference["peak_rss_kb"].as_f64().unwrap_or(0.0),
+    );
+    out.push_str(&format!(
+        "{:<w$} | {:>21} | {:>21} | {:>6.2}x\n",
+        "peak RSS of the process",
+        format!("{:.1} MiB", orss / 1024.0),
+        format!("{:.1} MiB", rrss / 1024.0),
+        rrss / orss.max(1.0)
+    ));
+    out.push_str(&format!("{}\n", "-".repeat(w + 62)));
+    let floors = [
+        (
+            "floor_post_client_credentials",
+            "floor: raw reqwest POST, client credentials",
+        ),
+        ("floor_post_refresh", "floor: raw reqwest POST, refresh"),
+        ("floor_post_code", "floor: raw reqwest POST, code exchange"),
+        (
+            "floor_rs256_verify",
+            "floor: one raw RS256 verify (aws-lc, parsed)",
+        ),
+        (
+            "floor_rs256_verify_jsonwebtoken",
+            "floor: one RS256 verify (jsonwebtoken)",
+        ),
+    ];
+    let mut floor_medians = BTreeMap::new();
+    for (key, label) in floors {
+        if let Some((m, p)) = stats(&ours["ops"][key]) {
+            floor_medians.insert(key, m);
+            out.push_str(&format!("{label:<w$} | {:>10} {:>10} |\n", us(m), us(p)));
+        }
+    }
+    out.push_str(&format!(
+        "\nours: {}; reference: {} with @auth0/auth0-auth-js {}\n",
+        ours["runtime"].as_str().unwrap_or("?"),
+        reference["runtime"].as_str().unwrap_or("?"),
+        reference["version"].as_str().unwrap_or("1.16.1"),
+    ));
+
+    // The issue's targets, against the medians above.
+    let ratio = |k: &str| medians.get(k).map(|(o, r)| r / o).unwrap_or(0.0);
+    let over_floor = |k: &str, f: &str| match (medians.get(k), floor_medians.get(f)) {
+        (Some((o, _)), Some(fl)) => o / fl,
+        _ => f64::INFINITY,
+    };
+    let mark = |ok: bool| if ok { "met" } else { "MISSED" };
+    out.push_str("\ntargets (medians):\n");
+    let mut target = |text: String, ok: bool| {
+        out.push_str(&format!("  [{:>6}] {text}\n", mark(ok)));
+    };
+    let r = ratio("authorization_url");
+    target(
+        format!("authorization URL ≥ 10x faster: {r:.1}x"),
+        r >= 10.0,
+    );
+    let r = ratio("logout_token");
+    target(
+        format!("logout-token verification ≥ 2.5x faster: {r:.1}x"),
+        r >= 2.5,
+    );
+    let f = over_floor("logout_token", "floor_rs256_verify");
+    target(
+        format!("logout-token verification ≤ 1.3x one raw RS256 verify: {f:.2}x"),
+        f <= 1.3,
+    );
+    for (key, floor, label) in [
+        (
+            "client_credentials",
+            "floor_post_client_credentials",
+            "client credentials",
+        ),
+        ("refresh", "floor_post_refresh", "refresh"),
+        ("code_exchange", "floor_post_code", "code exchange"),
+    ] {
+        let r = ratio(key);
+        target(format!("{label} ≥ 3x faster: {r:.2}x"), r >= 3.0);
+        let f = over_floor(key, floor);
+        target(
+            format!("{label} ≤ 1.5x the raw reqwest POST: {f:.2}x"),
+            f <= 1.5,
+        );
+    }
+    target(
+        format!("64-way client credentials ≥ 4x the throughput: {tp_ratio:.2}x"),
+        tp_ratio >= 4.0,
+    );
+    let r = ratio("first_call");
+    target(
+        format!("new client's first call ≥ 3x faster: {r:.2}x"),
+        r >= 3.0,
+    );
+    let r = rrss / orss.max(1.0);
+    target(
+        format!("peak RSS ≤ 1/5 of the reference's: 1/{r:.1}"),
+        r >= 5.0,
+    );
+    print!("{out}");
+    let _ = std::io::stdout().flush();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Our side
+// ---------------------------------------------------------------------------------------------
+
+struct Config {
+    loopback: String,
+    client_id: String,
+    client_secret: String,
+    audience: String,
+    username: String,
+    password: String,
+    callback: String,
+    logout_token: String,
+    logout_sub: String,
+    n: Value,
+}
+
+impl Config {
+    fn from_env() -> Result<Self, Error> {
+        let c: Value = serde_json::from_str(&std::env::var("COMPARE_CONFIG")?)?;
+        let s = |k: &str| c[k].as_str().map(String::from).ok_or(format!("no {k}"));
+        Ok(Self {
+            loopback: s("loopback")?,
+            client_id: s("clientId")?,
+            client_secret: s("clientSecret")?,
+            audience: s("audience")?,
+            username: s("username")?,
+            password: s("password")?,
+            callback: s("callback")?,
+            logout_token: s("logoutToken")?,
+            logout_sub: s("logoutSub")?,
+            n: c["iterations"].clone(),
+        })
+    }
+
+    fn n(&self, key: &str) -> usize {
+        self.n[key].as_u64().unwrap_or(1) as usize
+    }
+
+    fn client(&self) -> Result<AuthClient, Error> {
+        Ok(AuthClient::builder(&self.loopback, &self.client_id)
+            .client_secret(&self.client_secret)
+            .build()?)
+    }
+}
+
+/// Runs `op` `warmup` times untimed, then `count` times timed; nanoseconds per call.
+async fn timed<I>(
+    warmup: usize,
+    count: usize,
+    mut prepare: impl AsyncFnMut() -> Result<I, Error>,
+    mut op: impl AsyncFnMut(I) -> Result<(), Error>,
+) -> Result<Vec<u64>, Error> {
+    for _ in 0..warmup {
+        let input = prepare().await?;
+        op(input).await?;
+    }
+    let mut samples = Vec::with_capacity(count);
+    for _ in 0..count {
+        let input = prepare().await?;
+        let t0 = Instant::now();
+        op(input).await?;
+        samples.push(t0.elapsed().as_nanos() as u64);
+    }
+    Ok(samples)
+}
+
+async fn nothing() -> Result<(), Error> {
+    Ok(())
+}
+
+/// Plays the browser: opens the authorization URL, submits the login form, returns the
+/// callback URL.
+async fn browser_login(
+    http: &reqwest::Client,
+    cfg: &Config,
+    authorization_url: &str,
+) -> Result<String, Error> {
+    let html = http.get(authorization_url).send().await?.text().await?;
+    let marker = "name=\"tx\" value=\"";
+    let start = html.find(marker).ok_or("no login form")? + marker.len();
+    let end = html[start..].find('"').ok_or("no login form")? + start;
+    let tx = html[start..end]
+        .replace("&amp;", "&")
+        .replace("&quot;", "\"");
+    let submitted = http
+        .post(format!("{}/authorize/login", cfg.loopback))
+        .form(&[
+            ("tx", tx.as_str()),
+            ("username", cfg.username.as_str()),
+            ("password", cfg.password.as_str()),
+        ])
+        .send()
+        .await?;
+    let location = submitted
+        .headers()
+        .get("location")
+        .ok_or("the login form did not redirect")?
+        .to_str()?
+        .to_string();
+    Ok(url::Url::parse(&cfg.loopback)?.join(&location)?.to_string())
+}
+
+/// A fresh authorization code: (callback URL, code verifier).
+async fn fresh_code(
+    client: &AuthClient,
+    http: &reqwest::Client,
+    cfg: &Config,
+) -> Result<(String, String), Error> {
+    let login = client
+        .build_authorization_url(
+            AuthorizationUrlRequest::new()
+                .params(AuthorizationParams::new().redirect_uri(&cfg.callback)),
+        )
+        .await?;
+    let callback = browser_login(http, cfg, login.url.as_str()).await?;
+    Ok((callback, login.code_verifier.expose_secret().to_string()))
+}
+
+fn ours() -> Result<(), Error> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(ours_async())
+}
+
+async fn ours_async() -> Result<(), Error> {
+    let cfg = Config::from_env()?;
+    let mut ops: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+    let client = cfg.client()?;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+
+    let cb = cfg.callback.clone();
+    ops.insert(
+        "authorization_url",
+        timed(
+            cfg.n("cpu_warmup"),
+            cfg.n("authorization_url"),
+            nothing,
+            async |()| {
+                client
+                    .build_authorization_url(
+                        AuthorizationUrlRequest::new()
+                            .params(AuthorizationParams::new().redirect_uri(&cb).state("xyz")),
+                    )
+                    .await?;
+                Ok(())
+            },
+        )
+        .await?,
+    );
+
+    let verified = client.verify_logout_token(&cfg.logout_token).await?;
+    if verified.sub.as_deref() != Some(cfg.logout_sub.as_str()) {
+        return Err("the logout token did not verify".into());
+    }
+    ops.insert(
+        "logout_token",
+        timed(
+            cfg.n("cpu_warmup"),
+            cfg.n("logout_token"),
+            nothing,
+            async |()| {
+                client.verify_logout_token(&cfg.logout_token).await?;
+                Ok(())
+            },
+        )
+        .await?,
+    );
+
+    let cc = || ClientCredentialsRequest::new(&cfg.audience);
+    ops.insert(
+        "client_credentials",
+        timed(
+            cfg.n("http_warmup"),
+            cfg.n("client_credentials"),
+            nothing,
+            async |()| {
+                client.get_token_by_client_credentials(cc()).await?;
+                Ok(())
+            },
+        )
+        .await?,
+    );
+
+    let (callback, verifier) = fresh_code(&client, &browser, &cfg).await?;
+    let login = client
+        .get_token_by_code(&callback, TokenByCodeRequest::new(verifier))
+        .await?;
+    let refresh_token = login
+        .refresh_token
+        .ok_or("the login returned no refresh token")?
+        .expose_secret()
+        .to_string();
+    ops.insert(
+        "refresh",
+        timed(
+            cfg.n("http_warmup"),
+            cfg.n("refresh"),
+            nothing,
+            async |()| {
+                let t = client
+                    .get_token_by_refresh_token(RefreshTokenRequest::new(&refresh_token))
+                    .await?;
+                if t.claims.is_none() {
+                    return Err("the refresh returned no ID token".into());
+                }
+                Ok(())
+            },
+        )
+        .await?,
+    );
+
+    ops.insert(
+        "code_exchange",
+        timed(
+            cfg.n("http_warmup").min(20),
+            cfg.n("code_exchange"),
+            async || fresh_code(&client, &browser, &cfg).await,
+            async |(callback, verifier): (String, String)| {
+                client
+                    .get_token_by_code(&callback, TokenByCodeRequest::new(verifier))
+                    .await?;
+                Ok(())
+            },
+        )
+        .await?,
+    );
+
+    // 64-way concurrent client credentials.
+    let mut latencies = Vec::new();
+    let mut throughput = Vec::new();
+    let per_worker = cfg.n("concurrent_per_worker");
+    let concurrency = cfg.n("concurrency");
+    for round in 0..=cfg.n("concurrent_rounds") {
+        let t0 = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..concurrency {
+            let client = client.clone();
+            let audience = cfg.audience.clone();
+            tasks.spawn(async move {
+                let mut l = Vec::with_capacity(per_worker);
+                for _ in 0..per_worker {
+                    let s = Instant::now();
+                    client
+                        .get_token_by_client_credentials(ClientCredentialsRequest::new(&audience))
+                        .await?;
+                    l.push(s.elapsed().as_nanos() as u64);
+                }
+                Ok::<_, auth0_auth::Error>(l)
+            });
+        }
+        let mut round_latencies = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            round_latencies.extend(done??);
+        }
+        let elapsed = t0.elapsed().as_secs_f64();
+        if round > 0 {
+            throughput.push((concurrency * per_worker) as f64 / elapsed);
+            latencies.extend(round_latencies);
+        }
+    }
+    ops.insert("concurrent_client_credentials", latencies);
+
+    // A new client's first call: discovery (ttl 0: never cached) + client credentials.
+    ops.insert(
+        "first_call",
+        timed(5, cfg.n("first_call"), nothing, async |()| {
+            AuthClient::builder(&cfg.loopback, &cfg.client_id)
+                .client_secret(&cfg.client_secret)
+                .discovery_cache_ttl(Duration::ZERO)
+                .build()?
+                .get_token_by_client_credentials(cc())
+                .await?;
+            Ok(())
+        })
+        .await?,
+    );
+
+    // The floor, in the same process: raw POSTs of prebuilt bodies to the same endpoint…
+    let raw = reqwest::Client::new();
+    let token_url = format!("{}/oauth/token", cfg.loopback);
+    let form = |pairs: &[(&str, &str)]| -> &'static str {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs {
+            s.append_pair(k, v);
+        }
+        Box::leak(s.finish().into_boxed_str())
+    };
+    let raw_post = |body: &'static str| {
+        let request = raw
+            .post(&token_url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        async move {
+            let response = request.send().await?;
+            if !response.status().is_success() {
+                return Err(format!("raw POST answered {}", response.status()).into());
+            }
+            response.bytes().await?;
+            Ok::<_, Error>(())
+        }
+    };
+    let cc_body = form(&[
+        ("grant_type", "client_credentials"),
+        ("audience", &cfg.audience),
+        ("client_id", &cfg.client_id),
+        ("client_secret", &cfg.client_secret),
+    ]);
+    ops.insert(
+        "floor_post_client_credentials",
+        timed(
+            cfg.n("http_warmup"),
+            cfg.n("client_credentials"),
+            nothing,
+            async |()| raw_post(cc_body).await,
+        )
+        .await?,
+    );
+    let refresh_body = form(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", &refresh_token),
+        ("client_id", &cfg.client_id),
+        ("client_secret", &cfg.client_secret),
+    ]);
+    ops.insert(
+        "floor_post_refresh",
+        timed(
+            cfg.n("http_warmup"),
+            cfg.n("refresh"),
+            nothing,
+            async |()| raw_post(refresh_body).await,
+        )
+        .await?,
+    );
+    ops.insert(
+        "floor_post_code",
+        timed(
+            cfg.n("http_warmup").min(20),
+            cfg.n("code_exchange"),
+            async || {
+                let (callback, verifier) = fresh_code(&client, &browser, &cfg).await?;
+                let callback = url::Url::parse(&callback)?;
+                let code = callback
+                    .query_pairs()
+                    .find(|(k, _)| k == "code")
+                    .ok_or("no code")?
+                    .1
+                    .into_owned();
+                Ok(form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", &cfg.callback),
+                    ("code_verifier", &verifier),
+                    ("client_id", &cfg.client_id),
+                    ("client_secret", &cfg.client_secret),
+                ]))
+            },
+            async |body| raw_post(body).await,
+        )
+        .await?,
+    );
+
+    // … and one raw RS256 verification of the same logout token with a key parsed beforehand.
+    let jwks: Value = raw
+        .get(format!("{}/.well-known/jwks.json", cfg.loopback))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let jwk = &jwks["keys"][0];
+    let b64 = |v: &Value| URL_SAFE_NO_PAD.decode(v.as_str().unwrap_or_default());
+    let (n, e) = (b64(&jwk["n"])?, b64(&jwk["e"])?);
+    let parsed = aws_lc_rs::signature::RsaPublicKeyComponents { n: &n, e: &e }
+        .to_parsed_public_key(&aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256)?;
+    let token = cfg.logout_token.as_str();
+    let dot = token.rfind('.').ok_or("not a JWT")?;
+    let (signing_input, signature) = (
+        &token.as_bytes()[..dot],
+        URL_SAFE_NO_PAD.decode(&token[dot + 1..])?,
+    );
+    let verify = || {
+        parsed
+            .verify_sig(signing_input, &signature)
+            .map_err(|_| Error::from("raw verify failed"))
+    };
+    ops.insert(
+        "floor_rs256_verify",
+        timed(
+            cfg.n("cpu_warmup"),
+            cfg.n("logout_token"),
+            nothing,
+            async |()| verify(),
+        )
+        .await?,
+    );
+    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk.clone())?;
+    let key = jsonwebtoken::DecodingKey::from_jwk(&jwk)?;
+    let signature_b64 = &token[dot + 1..];
+    ops.insert(
+        "floor_rs256_verify_jsonwebtoken",
+        timed(
+            cfg.n("cpu_warmup"),
+            cfg.n("logout_token"),
+            nothing,
+            async |()| match jsonwebtoken::crypto::verify(
+                signature_b64,
+                signing_input,
+                &key,
+                jsonwebtoken::Algorithm::RS256,
+            ) {
+                Ok(true) => Ok(()),
+                _ => Err("jsonwebtoken verify failed".into()),
+            },
+        )
+        .await?,
+    );
+
+    let result = json!({
+        "side": "ours",
+        "runtime": format!("auth0-auth {} (tokio, release)", env!("CARGO_PKG_VERSION")),
+        "ops": ops,
+        "throughput": throughput,
+        "peak_rss_kb": peak_rss_kb(),
+    });
+    println!("{result}");
+    Ok(())
+}
+
+/// This process's peak resident set size (`VmHWM`), in KiB.
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
