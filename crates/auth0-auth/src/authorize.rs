@@ -349,7 +349,7 @@ impl AuthClient {
             let mut pairs: Vec<(&str, &str)> = params.iter().collect();
             pairs.extend(auth.fields.pairs().filter(|(k, _)| *k != "client_id"));
             let pushed: ParResponse = self
-                .send(
+                .send_dpop(
                     Request::new(
                         Method::POST,
                         par,
@@ -358,6 +358,7 @@ impl AuthClient {
                     )
                     .form(&pairs)
                     .authorization(auth.header.clone()),
+                    None,
                 )
                 .await?
                 .json()?;

@@ -87,6 +87,16 @@ impl AuthClient {
         }
     }
 
+    /// A DPoP proof for your own API call (see [`crate::AuthClient::dpop_proof`]).
+    pub fn dpop_proof(
+        &self,
+        method: &str,
+        url: &str,
+        access_token: Option<&str>,
+    ) -> Result<Option<String>> {
+        self.inner.dpop_proof(method, url, access_token)
+    }
+
     /// The MFA API.
     pub fn mfa(&self) -> Mfa<'_> {
         Mfa { client: self }
@@ -184,6 +194,12 @@ impl AuthClient {
         fn backchannel_authentication(request: BackchannelAuthenticationRequest) -> Result<TokenResponse>;
         /// See [`crate::AuthClient::poll_backchannel_authentication`].
         fn poll_backchannel_authentication(started: &BackchannelAuthenticationStarted) -> Result<TokenResponse>;
+        /// See [`crate::AuthClient::start_device_authorization`].
+        fn start_device_authorization(request: DeviceAuthorizationRequest) -> Result<DeviceAuthorization>;
+        /// See [`crate::AuthClient::device_code_grant`].
+        fn device_code_grant(device_code: &str) -> Result<TokenResponse>;
+        /// See [`crate::AuthClient::poll_device_authorization`].
+        fn poll_device_authorization(started: &DeviceAuthorization) -> Result<TokenResponse>;
         /// See [`crate::AuthClient::get_user_info`].
         fn get_user_info(access_token: &str, expected_subject: Option<&str>) -> Result<Claims>;
         /// See [`crate::AuthClient::revoke_token`].

@@ -105,6 +105,7 @@ pub(crate) struct Inner {
     pub leeway: Duration,
     pub id_token_algs: Vec<SigningAlgorithm>,
     pub audience_parameter: AudienceParameter,
+    pub dpop: Option<crate::dpop::Dpop>,
 }
 
 impl fmt::Debug for AuthClient {
@@ -198,6 +199,7 @@ pub struct AuthClientBuilder {
     id_token_algs: Vec<SigningAlgorithm>,
     retry: Option<RetryPolicy>,
     audience_parameter: AudienceParameter,
+    dpop: Option<crate::dpop::DpopKey>,
 }
 
 impl fmt::Debug for AuthClientBuilder {
@@ -241,7 +243,15 @@ impl AuthClientBuilder {
             id_token_algs: vec![SigningAlgorithm::RS256],
             retry: None,
             audience_parameter: AudienceParameter::Audience,
+            dpop: None,
         }
+    }
+
+    /// Binds tokens to this DPoP key (RFC 9449): token, PAR and user-info requests carry
+    /// proofs, and a server's nonce demand is answered once.
+    pub fn dpop_key(mut self, key: crate::dpop::DpopKey) -> Self {
+        self.dpop = Some(key);
+        self
     }
 
     /// Which token-request parameter names the API (`audience` for Auth0, the default;
@@ -448,6 +458,7 @@ impl AuthClientBuilder {
                 leeway: self.leeway,
                 id_token_algs: self.id_token_algs,
                 audience_parameter: self.audience_parameter,
+                dpop: self.dpop.map(crate::dpop::Dpop::new),
             }),
         })
     }

@@ -217,6 +217,11 @@ impl JwtSigner {
         Ok(signer)
     }
 
+    /// Replaces the protected header (for DPoP proofs: `typ` and `jwk`).
+    pub(crate) fn set_header(&mut self, header: &Value) {
+        self.header = b64url(header.to_string().as_bytes());
+    }
+
     /// The algorithm this signer uses.
     pub(crate) fn alg(&self) -> SigningAlgorithm {
         self.alg
@@ -247,8 +252,7 @@ impl JwtSigner {
         Ok(out)
     }
 
-    /// The public key, as a JWK (for DPoP headers and tests).
-    #[allow(dead_code)]
+    /// The public key bytes (an uncompressed point for EC keys).
     pub(crate) fn public_key_bytes(&self) -> Vec<u8> {
         match &self.key {
             SignerKey::Rsa(pair, _) => pair.public_key().as_ref().to_vec(),

@@ -188,6 +188,7 @@ mod client_auth;
 mod database;
 mod discovery;
 mod domain_discovery;
+mod dpop;
 mod error;
 mod grants;
 mod http;
@@ -219,6 +220,7 @@ pub use client::{
 pub use client_auth::ClientSecretMethod;
 pub use database::{ChangePasswordRequest, Database, SignUpRequest, SignedUpUser};
 pub use discovery::{DiscoveryCacheSettings, ServerMetadata};
+pub use dpop::DpopKey;
 pub use error::{
     Error, ErrorCode, ErrorKind, HttpDetails, MfaFactor, MfaRequirements, OAuthError, Result,
 };

@@ -237,7 +237,7 @@ impl AuthClient {
             }
             http.body = crate::http::Body::Form(body.finish());
         }
-        let raw: RawTokenResponse = self.send(http).await?.json()?;
+        let raw: RawTokenResponse = self.send_dpop(http, None).await?.json()?;
         self.finish_token_response(raw, &req.expect, req.read_act, code)
             .await
     }

@@ -41,9 +41,15 @@ impl AuthClient {
             metadata.userinfo_endpoint.as_ref(),
             code,
         )?;
+        // With a DPoP key the token is presented as DPoP-bound, with a proof.
+        let scheme = if self.inner.dpop.is_some() {
+            "DPoP"
+        } else {
+            "Bearer"
+        };
         let request = Request::new(Method::GET, url, code, "the user-info endpoint")
-            .header("authorization", &format!("Bearer {access_token}"))?;
-        let response = self.send(request).await?;
+            .header("authorization", &format!("{scheme} {access_token}"))?;
+        let response = self.send_dpop(request, Some(access_token)).await?;
         if !response.status.is_success() {
             return Err(userinfo_error(response));
         }
