@@ -6,9 +6,8 @@ mod common;
 use std::time::Duration;
 
 use auth0_auth::{
-    AuthClient, ClientCredentialsRequest, ClientSecretMethod, DeviceAuthorizationRequest,
-    DpopKey, ErrorKind, ExposeSecret, PasswordRequest, RefreshTokenRequest, RetryPolicy,
-    SigningAlgorithm,
+    AuthClient, ClientCredentialsRequest, ClientSecretMethod, DeviceAuthorizationRequest, DpopKey,
+    ErrorKind, ExposeSecret, PasswordRequest, RefreshTokenRequest, RetryPolicy, SigningAlgorithm,
 };
 use auth0_emulator::{ClientConfig, Emulator, Fault, RunningEmulator, demo, keys};
 use common::{bounded, confidential, demo_tenant, public_client, tenant};
@@ -33,10 +32,12 @@ async fn dpop_binds_tokens_and_answers_a_nonce_challenge_once() {
     let key = DpopKey::generate().unwrap();
     let thumbprint = key.thumbprint().to_string();
     let c = confidential(&t).dpop_key(key).build().unwrap();
-    let tokens = bounded(c.get_token_by_password(
-        PasswordRequest::new(demo::USERNAME, demo::PASSWORD)
-            .scope("openid profile email offline_access"),
-    ))
+    let tokens = bounded(
+        c.get_token_by_password(
+            PasswordRequest::new(demo::USERNAME, demo::PASSWORD)
+                .scope("openid profile email offline_access"),
+        ),
+    )
     .await
     .unwrap();
     assert_eq!(tokens.token_type.as_deref(), Some("dpop"));
@@ -81,9 +82,10 @@ async fn dpop_binds_tokens_and_answers_a_nonce_challenge_once() {
 async fn without_a_dpop_key_tokens_stay_bearer() {
     let t = demo_tenant().await;
     let c = common::client(&t);
-    let tokens = bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
-        .await
-        .unwrap();
+    let tokens =
+        bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
+            .await
+            .unwrap();
     assert_eq!(tokens.token_type.as_deref(), Some("bearer"));
     assert!(t.requests_to("/oauth/token")[0].header("dpop").is_none());
     assert!(c.dpop_proof("GET", "https://x/", None).unwrap().is_none());
@@ -107,20 +109,29 @@ async fn the_device_flow_completes_when_the_user_approves() {
     assert!(started.verification_uri.ends_with("/activate"));
     assert_eq!(started.interval, Some(1));
     let sent = t.requests_to("/oauth/device/code").pop().unwrap();
-    assert_eq!(sent.form_value("client_id").as_deref(), Some(demo::PUBLIC_CLIENT_ID));
+    assert_eq!(
+        sent.form_value("client_id").as_deref(),
+        Some(demo::PUBLIC_CLIENT_ID)
+    );
     let approver = t.clone();
     let user_code = started.user_code.clone();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(2500)).await;
         approver.approve_device(&user_code, demo::USERNAME);
     });
-    let tokens = bounded(c.poll_device_authorization(&started)).await.unwrap();
+    let tokens = bounded(c.poll_device_authorization(&started))
+        .await
+        .unwrap();
     assert_eq!(tokens.claims.unwrap().email(), None, "no email scope asked");
     assert!(tokens.refresh_token.is_some());
     let polls = t.device_poll_times(&started.user_code);
     assert!(polls.len() >= 2);
     for pair in polls.windows(2) {
-        assert!(pair[1] - pair[0] >= Duration::from_millis(950), "{:?}", pair[1] - pair[0]);
+        assert!(
+            pair[1] - pair[0] >= Duration::from_millis(950),
+            "{:?}",
+            pair[1] - pair[0]
+        );
     }
     let grant = t.requests_to("/oauth/token").pop().unwrap();
     assert_eq!(
@@ -137,7 +148,9 @@ async fn a_denied_device_ends_with_access_denied() {
         .await
         .unwrap();
     assert!(t.deny_device(&started.user_code));
-    let e = bounded(c.poll_device_authorization(&started)).await.unwrap_err();
+    let e = bounded(c.poll_device_authorization(&started))
+        .await
+        .unwrap_err();
     assert_eq!(e.code().as_str(), "device_authorization_error");
     assert_eq!(e.oauth().unwrap().error, "access_denied");
 }
@@ -155,7 +168,9 @@ async fn an_unanswered_device_code_expires() {
     let started = bounded(c.start_device_authorization(DeviceAuthorizationRequest::new()))
         .await
         .unwrap();
-    let e = bounded(c.poll_device_authorization(&started)).await.unwrap_err();
+    let e = bounded(c.poll_device_authorization(&started))
+        .await
+        .unwrap_err();
     assert_eq!(e.oauth().unwrap().error, "expired_token");
 }
 
@@ -185,7 +200,10 @@ async fn authenticates(c: AuthClient, t: &RunningEmulator) -> auth0_emulator::Re
 async fn every_client_authentication_method_is_accepted_by_the_tenant() {
     let t = demo_tenant().await;
     let post = authenticates(confidential(&t).build().unwrap(), &t).await;
-    assert_eq!(post.form_value("client_secret").as_deref(), Some(demo::CLIENT_SECRET));
+    assert_eq!(
+        post.form_value("client_secret").as_deref(),
+        Some(demo::CLIENT_SECRET)
+    );
 
     let basic = authenticates(
         confidential(&t)
@@ -239,9 +257,10 @@ async fn a_client_secret_jwt_with_the_wrong_secret_is_refused() {
         .client_secret_method(ClientSecretMethod::Jwt)
         .build()
         .unwrap();
-    let e = bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
-        .await
-        .unwrap_err();
+    let e =
+        bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
+            .await
+            .unwrap_err();
     assert_eq!(e.oauth().unwrap().error, "invalid_client");
 }
 
@@ -256,12 +275,21 @@ async fn a_429_with_retry_after_is_retried_and_then_succeeds() {
     let t = demo_tenant().await;
     let c = retrying(&t, RetryPolicy::default());
     bounded(c.server_metadata()).await.unwrap();
-    t.inject_fault("/oauth/token", Fault::RateLimited { retry_after_secs: 1 }, 1);
+    t.inject_fault(
+        "/oauth/token",
+        Fault::RateLimited {
+            retry_after_secs: 1,
+        },
+        1,
+    );
     let started = std::time::Instant::now();
     bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
         .await
         .unwrap();
-    assert!(started.elapsed() >= Duration::from_millis(900), "waited for Retry-After");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "waited for Retry-After"
+    );
     assert_eq!(t.requests_to("/oauth/token").len(), 2);
 }
 
@@ -270,15 +298,26 @@ async fn exhausting_the_retries_gives_a_clear_error_with_rate_limit_details() {
     let t = demo_tenant().await;
     let c = retrying(&t, RetryPolicy::default().max_retries(2));
     bounded(c.server_metadata()).await.unwrap();
-    t.inject_fault("/oauth/token", Fault::RateLimited { retry_after_secs: 0 }, 5);
-    let e = bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
-        .await
-        .unwrap_err();
+    t.inject_fault(
+        "/oauth/token",
+        Fault::RateLimited {
+            retry_after_secs: 0,
+        },
+        5,
+    );
+    let e =
+        bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
+            .await
+            .unwrap_err();
     assert_eq!(e.status(), Some(429));
     assert!(e.message().contains("not retried"), "{e}");
     let limit = e.rate_limit().expect("rate-limit details");
     assert_eq!(limit.retry_after, Some(Duration::ZERO));
-    assert_eq!(t.requests_to("/oauth/token").len(), 3, "one try and two retries");
+    assert_eq!(
+        t.requests_to("/oauth/token").len(),
+        3,
+        "one try and two retries"
+    );
 }
 
 #[tokio::test]
@@ -286,10 +325,17 @@ async fn a_budget_of_zero_means_no_retries_and_errors_say_so() {
     let t = demo_tenant().await;
     let c = retrying(&t, RetryPolicy::default().budget_per_minute(0));
     bounded(c.server_metadata()).await.unwrap();
-    t.inject_fault("/oauth/token", Fault::RateLimited { retry_after_secs: 0 }, 1);
-    let e = bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
-        .await
-        .unwrap_err();
+    t.inject_fault(
+        "/oauth/token",
+        Fault::RateLimited {
+            retry_after_secs: 0,
+        },
+        1,
+    );
+    let e =
+        bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
+            .await
+            .unwrap_err();
     assert!(e.message().contains("budget"), "{e}");
     assert_eq!(t.requests_to("/oauth/token").len(), 1);
 }
@@ -297,14 +343,22 @@ async fn a_budget_of_zero_means_no_retries_and_errors_say_so() {
 #[tokio::test]
 async fn token_requests_are_not_retried_on_a_plain_500_but_discovery_is() {
     let t = demo_tenant().await;
-    let c = retrying(&t, RetryPolicy::default().base_delay(Duration::from_millis(10)));
-    t.inject_fault("/.well-known/openid-configuration", Fault::ServerErrorHtml, 1);
+    let c = retrying(
+        &t,
+        RetryPolicy::default().base_delay(Duration::from_millis(10)),
+    );
+    t.inject_fault(
+        "/.well-known/openid-configuration",
+        Fault::ServerErrorHtml,
+        1,
+    );
     bounded(c.server_metadata()).await.unwrap();
     assert_eq!(t.requests_to("/.well-known/openid-configuration").len(), 2);
     t.inject_fault("/oauth/token", Fault::ServerErrorHtml, 1);
-    let e = bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
-        .await
-        .unwrap_err();
+    let e =
+        bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
+            .await
+            .unwrap_err();
     assert_eq!(e.status(), Some(500));
     assert_eq!(e.kind(), ErrorKind::HttpStatus);
     assert_eq!(t.requests_to("/oauth/token").len(), 1);
@@ -345,7 +399,13 @@ fn the_blocking_api_runs_the_same_scenarios() {
         .unwrap();
     assert_eq!(tokens.token_type.as_deref(), Some("dpop"));
     // A retried 429.
-    t.inject_fault("/oauth/token", Fault::RateLimited { retry_after_secs: 0 }, 1);
+    t.inject_fault(
+        "/oauth/token",
+        Fault::RateLimited {
+            retry_after_secs: 0,
+        },
+        1,
+    );
     c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE))
         .unwrap();
     // The device flow.

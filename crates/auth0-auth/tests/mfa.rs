@@ -196,7 +196,10 @@ async fn a_recovery_code_signs_in_and_returns_the_next_one() {
     ))
     .await
     .unwrap();
-    let next = tokens.recovery_code.expect("the next recovery code");
+    let next = tokens
+        .recovery_code
+        .clone()
+        .expect("the next recovery code");
     assert_ne!(next.expose_secret(), first_code.expose_secret());
     assert!(!format!("{tokens:?}").contains(next.expose_secret()));
 

@@ -85,8 +85,12 @@ async fn sign_up_then_log_in_with_a_passkey() {
     );
     assert_eq!(body["client_secret"], demo::CLIENT_SECRET);
 
-    // Log in: the challenge works for public clients too.
-    let login = bounded(public_client(&t).passkey().challenge(None, None))
+    // Log in. (The challenge works for public clients too; the session belongs to the client
+    // that opened it, so the confidential client opens the one it redeems.)
+    bounded(public_client(&t).passkey().challenge(None, None))
+        .await
+        .unwrap();
+    let login = bounded(client(&t).passkey().challenge(None, None))
         .await
         .unwrap();
     assert_eq!(login.authn_params_public_key.rp_id, RP);

@@ -1,6 +1,7 @@
 //! Client authentication at the token endpoint (and any endpoint that takes client
-//! credentials): `client_secret_post`, `client_secret_basic`, `private_key_jwt`, or none for
-//! public clients. Every check is real and every refusal says precisely what was wrong.
+//! credentials): `client_secret_post`, `client_secret_basic`, `client_secret_jwt` (an HS256
+//! assertion keyed with the secret), `private_key_jwt`, or none for public clients. Every check
+//! is real and every refusal says precisely what was wrong.
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use axum::http::{HeaderMap, header};
@@ -28,6 +29,8 @@ const MAX_ASSERTION_LIFETIME: u64 = 600;
 enum KeyFamily {
     Rsa,
     Ec,
+    /// A client secret (`client_secret_jwt`).
+    Hmac,
 }
 
 /// A `private_key_jwt` client's public key, parsed once at start.
@@ -35,6 +38,17 @@ enum KeyFamily {
 pub(crate) struct AssertionKey {
     key: DecodingKey,
     family: KeyFamily,
+}
+
+impl AssertionKey {
+    /// The key of a `client_secret_jwt` assertion: the client secret itself (`None` for an
+    /// empty secret, which cannot key an HMAC).
+    fn secret(secret: &str) -> Option<Self> {
+        Some(Self {
+            key: DecodingKey::from_secret(secret.as_bytes()).ok()?,
+            family: KeyFamily::Hmac,
+        })
+    }
 }
 
 /// Parses an SPKI PEM public key (RSA or EC).
@@ -96,16 +110,24 @@ pub(crate) fn authenticate<'a>(
         }
         ClientAuthMethod::Secret(expected) => {
             if assertion.is_some() || assertion_type.is_some() {
-                return Err(OAuthError::invalid_client(format!(
-                    "Client {client_id} authenticates with a client secret (client_secret_post or \
-                     client_secret_basic), not with a client assertion."
-                )));
+                // client_secret_jwt: an HS256 assertion keyed with the secret.
+                let assertion =
+                    assertion_pair(&client_id, assertion, assertion_type, "client_secret_jwt")?;
+                let key = AssertionKey::secret(expected).ok_or_else(|| {
+                    OAuthError::invalid_client(format!(
+                        "Client {client_id} has an empty client secret, which cannot sign a \
+                         client_secret_jwt assertion."
+                    ))
+                })?;
+                verify_assertion(shared, &client_id, &key, assertion, endpoint_path)?;
+                return Ok(client);
             }
             let given = basic.as_ref().map(|(_, s)| s.as_str()).or(body_secret).ok_or_else(|| {
                 OAuthError::invalid_client(format!(
                     "Client authentication is required: client {client_id} is confidential; send \
-                     client_secret in the body (client_secret_post) or an Authorization: Basic \
-                     header (client_secret_basic)."
+                     client_secret in the body (client_secret_post), an Authorization: Basic \
+                     header (client_secret_basic) or an HS256 client_assertion signed with the \
+                     secret (client_secret_jwt)."
                 ))
             })?;
             if !secrets_equal(given, expected) {
@@ -126,21 +148,8 @@ pub(crate) fn authenticate<'a>(
                      and client_assertion_type, not a client secret."
                 )));
             }
-            let (Some(assertion), Some(kind)) = (assertion, assertion_type) else {
-                return Err(match (assertion, assertion_type) {
-                    (Some(_), None) => OAuthError::missing("client_assertion_type"),
-                    (None, Some(_)) => OAuthError::missing("client_assertion"),
-                    _ => OAuthError::invalid_client(format!(
-                        "Client authentication is required: client {client_id} uses \
-                         private_key_jwt; send client_assertion and client_assertion_type."
-                    )),
-                });
-            };
-            if kind != ASSERTION_TYPE {
-                return Err(OAuthError::invalid_client(format!(
-                    "client_assertion_type must be {ASSERTION_TYPE}, got {kind}."
-                )));
-            }
+            let assertion =
+                assertion_pair(&client_id, assertion, assertion_type, "private_key_jwt")?;
             let key = client.assertion_key.as_ref().ok_or_else(|| {
                 OAuthError::server_error("The client's public key was not parsed at start.")
             })?;
@@ -148,6 +157,32 @@ pub(crate) fn authenticate<'a>(
         }
     }
     Ok(client)
+}
+
+/// The `client_assertion` of a client authenticating with `method` (`private_key_jwt` or
+/// `client_secret_jwt`), once both it and a correct `client_assertion_type` are there.
+fn assertion_pair<'p>(
+    client_id: &str,
+    assertion: Option<&'p str>,
+    assertion_type: Option<&str>,
+    method: &str,
+) -> Result<&'p str, OAuthError> {
+    let (Some(assertion), Some(kind)) = (assertion, assertion_type) else {
+        return Err(match (assertion, assertion_type) {
+            (Some(_), None) => OAuthError::missing("client_assertion_type"),
+            (None, Some(_)) => OAuthError::missing("client_assertion"),
+            _ => OAuthError::invalid_client(format!(
+                "Client authentication is required: client {client_id} uses {method}; send \
+                 client_assertion and client_assertion_type."
+            )),
+        });
+    };
+    if kind != ASSERTION_TYPE {
+        return Err(OAuthError::invalid_client(format!(
+            "client_assertion_type must be {ASSERTION_TYPE}, got {kind}."
+        )));
+    }
+    Ok(assertion)
 }
 
 /// The client id from the Basic header, the body, or (for assertions sent without one) the
@@ -238,11 +273,12 @@ fn algorithm(alg: &str) -> Option<(Algorithm, KeyFamily)> {
         "PS256" => (Algorithm::PS256, KeyFamily::Rsa),
         "ES256" => (Algorithm::ES256, KeyFamily::Ec),
         "ES384" => (Algorithm::ES384, KeyFamily::Ec),
+        "HS256" => (Algorithm::HS256, KeyFamily::Hmac),
         _ => return None,
     })
 }
 
-/// Verifies a `private_key_jwt` client assertion: signature, `iss`, `sub`, `aud`, `exp`, `nbf`
+/// Verifies a `private_key_jwt` or `client_secret_jwt` client assertion: signature, `iss`, `sub`, `aud`, `exp`, `nbf`
 /// and a `jti` never seen before.
 fn verify_assertion(
     shared: &Shared,
@@ -260,18 +296,17 @@ fn verify_assertion(
         .unwrap_or_default();
     let (alg, family) = algorithm(&alg_name).ok_or_else(|| {
         bad(format!(
-            "alg {alg_name} is not accepted; use RS256, RS384, RS512, PS256, ES256 or ES384."
+            "alg {alg_name} is not accepted; use RS256, RS384, RS512, PS256, ES256 or ES384 \
+             (private_key_jwt), or HS256 (client_secret_jwt)."
         ))
     })?;
     if family != key.family {
-        let registered = if key.family == KeyFamily::Rsa {
-            "an RSA"
-        } else {
-            "an EC"
+        let registered = match key.family {
+            KeyFamily::Rsa => "the client's registered key (an RSA key)",
+            KeyFamily::Ec => "the client's registered key (an EC key)",
+            KeyFamily::Hmac => "the client's credentials (a client secret: sign with HS256)",
         };
-        return Err(bad(format!(
-            "alg {alg_name} does not fit the client's registered key ({registered} key)."
-        )));
+        return Err(bad(format!("alg {alg_name} does not fit {registered}.")));
     }
     let mut validation = Validation::new(alg);
     validation.validate_exp = false;
@@ -281,7 +316,12 @@ fn verify_assertion(
     let claims = jsonwebtoken::decode::<Value>(assertion, &key.key, &validation)
         .map_err(|e| {
             bad(format!(
-                "signature verification with the client's registered key failed ({e})."
+                "signature verification with {} failed ({e}).",
+                if key.family == KeyFamily::Hmac {
+                    "the client secret"
+                } else {
+                    "the client's registered key"
+                }
             ))
         })?
         .claims;

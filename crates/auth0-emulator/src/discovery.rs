@@ -45,11 +45,13 @@ pub(crate) fn metadata(tenant: &Tenant) -> Value {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["HS256", "RS256", "PS256"],
         "token_endpoint_auth_methods_supported": [
-            "client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth"
+            "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt",
+            "tls_client_auth"
         ],
         "token_endpoint_auth_signing_alg_values_supported": [
-            "RS256", "RS384", "RS512", "PS256", "ES256", "ES384"
+            "HS256", "RS256", "RS384", "RS512", "PS256", "ES256", "ES384"
         ],
+        "dpop_signing_alg_values_supported": crate::dpop::ALGS,
         "claims_supported": [
             "aud", "auth_time", "created_at", "email", "email_verified", "exp", "family_name",
             "given_name", "iat", "identities", "iss", "name", "nickname", "phone_number",

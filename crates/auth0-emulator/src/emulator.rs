@@ -54,6 +54,8 @@ pub struct EmulatorBuilder {
     pub(crate) factors: crate::mfa::FactorConfig,
     /// User-info, database, WebFinger and anonymous-session settings (see [`crate::accounts`]).
     pub(crate) accounts: crate::accounts::AccountConfig,
+    /// Device-flow and DPoP settings (see [`crate::device`], [`crate::dpop`]).
+    pub(crate) device_dpop: crate::device_dpop::DeviceDpopConfig,
 }
 
 impl Default for EmulatorBuilder {
@@ -74,6 +76,7 @@ impl Default for EmulatorBuilder {
             flows: crate::flows::FlowConfig::default(),
             factors: crate::mfa::FactorConfig::default(),
             accounts: crate::accounts::AccountConfig::default(),
+            device_dpop: crate::device_dpop::DeviceDpopConfig::default(),
         }
     }
 }
@@ -246,6 +249,7 @@ impl EmulatorBuilder {
             flows: self.flows,
             factors: self.factors,
             accounts: self.accounts,
+            device_dpop: self.device_dpop,
             started_at: now_secs(),
         })
     }

@@ -30,7 +30,8 @@
 //! - `GET /.well-known/openid-configuration` and `GET /.well-known/jwks.json`.
 //! - `POST /oauth/token` (form or JSON) with `client_credentials`, `password`
 //!   (and `password-realm`) and `refresh_token`; client authentication by
-//!   `client_secret_post`, `client_secret_basic`, `private_key_jwt` or none (public clients).
+//!   `client_secret_post`, `client_secret_basic`, `client_secret_jwt` (HS256 assertions keyed
+//!   with the secret), `private_key_jwt` or none (public clients).
 //! - The same token endpoint under `/mtls` (the mTLS aliases).
 //! - MFA: `GET /mfa/authenticators`, `POST /mfa/associate`, `DELETE /mfa/authenticators/{id}`
 //!   (all with `Authorization: Bearer <mfa_token>`), `POST /mfa/challenge`, and the `mfa-otp`
@@ -56,6 +57,12 @@
 //! - CIBA: `POST /bc-authorize` and the `urn:openid:params:grant-type:ciba` grant
 //!   (`authorization_pending`, `slow_down`, `access_denied`, `expired_token`); tests play the
 //!   user with [`RunningEmulator::approve_ciba`] / [`RunningEmulator::deny_ciba`].
+//! - Device authorization (RFC 8628): `POST /oauth/device/code`, the `GET`/`POST /activate`
+//!   page and the `urn:ietf:params:oauth:grant-type:device_code` grant; tests play the user
+//!   with [`RunningEmulator::approve_device`] / [`RunningEmulator::deny_device`].
+//! - DPoP (RFC 9449) at the token endpoint (every grant), PAR and `/userinfo`: key-bound
+//!   access tokens (`cnf.jkt`, `token_type: DPoP`) and refresh tokens, optional server nonces
+//!   ([`EmulatorBuilder::dpop_nonce_required`]).
 //! - Token exchange: RFC 8693 profiles ([`TokenExchangeProfile`], with `act` for actor tokens)
 //!   and Token Vault ([`FederatedConnection`]).
 //!
@@ -71,6 +78,10 @@
 //! | 403 | `invalid_grant` | authorization codes: `Invalid authorization code` (unknown, used or expired), `Failed to verify code verifier`, a `redirect_uri` other than the one the code was sent to |
 //! | 403 | `invalid_scope` | a refresh asking for scopes beyond the original grant |
 //! | 403 | `mfa_required` | a password login of a user that needs MFA (with `mfa_token` and `mfa_requirements`) |
+//! | 400 | `authorization_pending` | the `mfa-oob` grant for a push notification not approved yet |
+//! | 400 | `unsupported_challenge_type` | `/mfa/challenge` for a factor the user has not enrolled |
+//! | 401 | `invalid_token` | `/mfa/authenticators` and `/mfa/associate` without a valid `Authorization: Bearer <mfa_token>` |
+//! | 403 | `invalid_grant` | MFA: `Invalid otp_code.`, `Invalid binding_code.`, `Invalid oob_code.`, `Invalid recovery_code.`, `Invalid mfa_token.`; passkeys: a failed WebAuthn check (challenge, origin, RP id, signature, counter) or a used, expired or unknown `auth_session` |
 //! | 404 | `not_found` | unknown routes |
 //! | 413 | `request_too_large` | bodies over 1 MiB |
 //!
@@ -91,7 +102,10 @@ mod client_auth;
 mod config;
 mod database;
 pub mod demo;
+mod device;
+mod device_dpop;
 mod discovery;
+mod dpop;
 mod emulator;
 mod error;
 mod exchange_config;
@@ -123,6 +137,7 @@ pub use anonymous::AnonymousSessionInfo;
 pub use ciba::{CibaRequestInfo, CibaStatus};
 pub use config::{ApiConfig, ClientConfig, DEFAULT_CONNECTION, OrganizationConfig, UserConfig};
 pub use database::PasswordChangeTicket;
+pub use device::{DeviceRequestInfo, DeviceStatus};
 pub use emulator::{Emulator, EmulatorBuilder, RunningEmulator};
 pub use exchange_config::{FederatedConnection, TokenExchangeProfile};
 pub use faults::Fault;

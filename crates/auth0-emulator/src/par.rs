@@ -30,7 +30,10 @@ pub(crate) async fn par_endpoint(
     if !shared.tenant.par {
         return (StatusCode::NOT_FOUND, Json(json!({"error": "not_found"}))).into_response();
     }
-    match push(&shared, &headers, uri.path(), &body) {
+    if let Err(response) = crate::dpop::check_request(&shared, &headers, uri.path()) {
+        return response;
+    }
+    let mut response = match push(&shared, &headers, uri.path(), &body) {
         Ok(answer) => {
             let mut response = (StatusCode::CREATED, Json(answer)).into_response();
             response
@@ -39,7 +42,9 @@ pub(crate) async fn par_endpoint(
             response
         }
         Err(error) => error.into_response(),
-    }
+    };
+    crate::dpop::add_nonce(&shared, response.headers_mut());
+    response
 }
 
 fn push(

@@ -36,6 +36,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .merge(endpoints())
         .merge(crate::passwordless::routes())
         .merge(crate::ciba::routes())
+        .merge(crate::device::routes())
         .merge(crate::mfa::routes())
         .merge(crate::passkey::routes())
         .merge(crate::accounts::routes())

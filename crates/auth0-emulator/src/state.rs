@@ -86,6 +86,8 @@ pub(crate) struct Tenant {
     pub factors: crate::mfa::FactorConfig,
     /// WebFinger domains and anonymous-session lifetimes (see [`crate::accounts`]).
     pub accounts: crate::accounts::AccountConfig,
+    /// Device-flow and DPoP settings (see [`crate::device`], [`crate::dpop`]).
+    pub device_dpop: crate::device_dpop::DeviceDpopConfig,
     /// When the tenant started (used as users' `updated_at`).
     pub started_at: u64,
 }
@@ -173,6 +175,8 @@ pub(crate) struct Store {
     pub flows: crate::flows::FlowState,
     /// Sign-ups, password tickets, OTP challenges, anonymous sessions (see [`crate::accounts`]).
     pub accounts: crate::accounts::AccountState,
+    /// Device authorization requests and DPoP state (see [`crate::device`], [`crate::dpop`]).
+    pub device_dpop: crate::device_dpop::DeviceDpopState,
 }
 
 /// Everything the server and the test handle share.

@@ -23,7 +23,13 @@ pub(crate) async fn token_endpoint(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match exchange(&shared, &headers, uri.path(), &body) {
+    let proof = match crate::dpop::check_token_request(&shared, &headers, uri.path(), &body) {
+        Ok(proof) => proof,
+        Err(response) => return response,
+    };
+    let result = exchange(&shared, &headers, uri.path(), &body)
+        .and_then(|tokens| crate::dpop::bind_tokens(&shared, proof.as_ref(), tokens));
+    let mut response = match result {
         Ok(tokens) => {
             let mut response = (StatusCode::OK, Json(tokens)).into_response();
             let h = response.headers_mut();
@@ -32,7 +38,9 @@ pub(crate) async fn token_endpoint(
             response
         }
         Err(error) => error.into_response(),
-    }
+    };
+    crate::dpop::add_nonce(&shared, response.headers_mut());
+    response
 }
 
 /// Parses, authenticates and runs one grant.

@@ -1,13 +1,13 @@
 //! `GET /userinfo` (and `POST`): the claims of the user an access token was issued to, as far
 //! as the token's scope allows. Refusals are `401` with an empty body and a
 //! `WWW-Authenticate: Bearer realm="…", error="invalid_token", error_description="…"` header,
-//! as Auth0 answers.
+//! as Auth0 answers. DPoP-bound tokens are checked by [`crate::dpop::userinfo_headers`] first.
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{OriginalUri, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
@@ -23,8 +23,14 @@ struct Refusal(&'static str);
 /// The user-info handler.
 pub(crate) async fn userinfo_endpoint(
     State(shared): State<Arc<Shared>>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Response {
+    let headers = match crate::dpop::userinfo_headers(&shared, &method, uri.path(), headers) {
+        Ok(headers) => headers,
+        Err(response) => return response,
+    };
     match user_claims(&shared, &headers) {
         Ok(claims) => {
             let mut response = (StatusCode::OK, Json(Value::Object(claims))).into_response();

@@ -213,7 +213,12 @@ async fn tampered_credentials_are_refused() {
         assert_eq!(status, 403);
         assert!(description(&body).contains("signature does not verify"), "{body}");
 
-        // A signature counter that went back (a cloned authenticator).
+        // A signature counter that went back (a cloned authenticator): after a good login
+        // (stored counter 1), an assertion that counts 1 again is refused.
+        let started = login_challenge(&em).await;
+        let assertion = authenticator.get(&started["authn_params_public_key"]).unwrap();
+        let (status, body) = exchange(&em, &started["auth_session"], &assertion).await;
+        assert_eq!(status, 200, "{body}");
         let id = authenticator.credential_ids()[0].clone();
         assert!(authenticator.set_sign_count(&id, 0));
         let started = login_challenge(&em).await;

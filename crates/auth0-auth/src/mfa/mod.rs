@@ -18,11 +18,24 @@
 //! # Ok(()) }
 //! ```
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::Method;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use url::Url;
+
+/// What encodeURIComponent leaves alone: letters, digits and `-_.!~*'()`.
+const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
 
 use crate::client::AuthClient;
 use crate::error::{Error, ErrorCode, Result};
@@ -367,11 +380,9 @@ impl Mfa<'_> {
     ) -> Result<()> {
         let code = ErrorCode::MfaDeleteAuthenticator;
         required(authenticator_id, "the authenticator id", code)?;
-        let mut url = self.url("mfa/authenticators/", code)?;
-        url.path_segments_mut()
-            .map_err(|_| Error::invalid_input(code, "the MFA path cannot be built"))?
-            .pop_if_empty()
-            .push(authenticator_id);
+        // Encoded like JavaScript's encodeURIComponent: `totp|dev_1` becomes `totp%7Cdev_1`.
+        let encoded = utf8_percent_encode(authenticator_id, URI_COMPONENT).to_string();
+        let url = self.url(&format!("mfa/authenticators/{encoded}"), code)?;
         let request = Request::new(Method::DELETE, url, code, "the MFA authenticators endpoint");
         let request = self.bearer(request, mfa_token)?;
         self.client.send(request).await?.success().map(|_| ())

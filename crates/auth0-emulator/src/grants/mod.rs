@@ -11,6 +11,7 @@ use crate::state::{RegisteredClient, Shared};
 mod authorization_code;
 mod ciba;
 mod client_credentials;
+mod device_code;
 mod mfa;
 mod passkey;
 mod password;
@@ -58,6 +59,7 @@ const GRANTS: &[Grant] = &[
     refresh_token::GRANT,
     passwordless_otp::GRANT,
     ciba::GRANT,
+    device_code::GRANT,
     token_exchange::GRANT,
     token_vault::GRANT,
     mfa::OTP_GRANT,
