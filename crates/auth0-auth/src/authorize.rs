@@ -229,6 +229,37 @@ struct ParResponse {
 }
 
 impl AuthClient {
+    /// The default scope, then the configured authorization params, then `call` (later wins).
+    pub(crate) fn merged_authorization_params(
+        &self,
+        call: AuthorizationParams,
+    ) -> AuthorizationParams {
+        call.over(
+            &self
+                .inner
+                .authorization_params
+                .over(&AuthorizationParams::new().scope(DEFAULT_SCOPE)),
+        )
+    }
+
+    /// A form request carrying `params` (which include `client_id`) and the client
+    /// authentication (fields, or a Basic header), for PAR and back-channel authentication.
+    pub(crate) fn with_client_auth(
+        &self,
+        request: Request,
+        params: &AuthorizationParams,
+        issuer: &str,
+    ) -> Result<Request> {
+        let auth = self
+            .inner
+            .auth
+            .form(&self.inner.client_id, issuer)
+            .map_err(|e| e.in_operation(request.code))?;
+        let mut pairs: Vec<(&str, &str)> = params.iter().collect();
+        pairs.extend(auth.fields.pairs().filter(|(k, _)| *k != "client_id"));
+        Ok(request.form(&pairs).authorization(auth.header))
+    }
+
     /// Builds the URL that sends a browser to log in, with PKCE (S256, a fresh verifier each
     /// call).
     ///
@@ -314,13 +345,8 @@ impl AuthClient {
             code,
         )?;
         let verifier = pkce::new_verifier();
-        let params = call_params
-            .over(
-                &self
-                    .inner
-                    .authorization_params
-                    .over(&AuthorizationParams::new().scope(DEFAULT_SCOPE)),
-            )
+        let params = self
+            .merged_authorization_params(call_params)
             .set("client_id", self.inner.client_id.as_str())
             .set("code_challenge", pkce::challenge(&verifier))
             .set("code_challenge_method", "S256")
@@ -341,27 +367,14 @@ impl AuthClient {
                 })?;
             let par =
                 metadata.endpoint("pushed_authorization_request_endpoint", Some(par), code)?;
-            let auth = self
-                .inner
-                .auth
-                .form(&self.inner.client_id, &metadata.issuer)
-                .map_err(|e| e.in_operation(code))?;
-            let mut pairs: Vec<(&str, &str)> = params.iter().collect();
-            pairs.extend(auth.fields.pairs().filter(|(k, _)| *k != "client_id"));
-            let pushed: ParResponse = self
-                .send_dpop(
-                    Request::new(
-                        Method::POST,
-                        par,
-                        code,
-                        "the pushed authorization request endpoint",
-                    )
-                    .form(&pairs)
-                    .authorization(auth.header.clone()),
-                    None,
-                )
-                .await?
-                .json()?;
+            let request = Request::new(
+                Method::POST,
+                par,
+                code,
+                "the pushed authorization request endpoint",
+            );
+            let request = self.with_client_auth(request, &params, &metadata.issuer)?;
+            let pushed: ParResponse = self.send_dpop(request, None).await?.json()?;
             url.query_pairs_mut()
                 .append_pair("client_id", &self.inner.client_id)
                 .append_pair("request_uri", &pushed.request_uri);

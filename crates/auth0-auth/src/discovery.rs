@@ -64,7 +64,7 @@ pub struct ServerMetadata {
 
 impl ServerMetadata {
     /// Replaces each plain endpoint that has an mTLS alias with the alias.
-    fn apply_mtls_aliases(&mut self) {
+    pub(crate) fn apply_mtls_aliases(&mut self) {
         let Some(aliases) = self.mtls_endpoint_aliases.clone() else {
             return;
         };
@@ -216,6 +216,24 @@ impl DiscoveryCache {
     }
 }
 
+/// Refuses a discovery document whose issuer is not the configured base URL (one trailing slash
+/// either way is tolerated, as standard providers omit it and Auth0 adds it).
+pub(crate) fn check_issuer(metadata: &ServerMetadata, base: &Url) -> Result<()> {
+    let without_slash = |s: &str| s.strip_suffix('/').unwrap_or(s).to_string();
+    if without_slash(&metadata.issuer) != without_slash(base.as_str()) {
+        return Err(Error::new(
+            ErrorCode::Discovery,
+            ErrorKind::Discovery,
+            format!(
+                "the discovery document's issuer {:?} does not match the configured domain {:?}",
+                metadata.issuer,
+                base.as_str()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Fetches and checks the discovery document.
 async fn fetch(transport: &Transport, base: &Url, mtls: bool) -> Result<ServerMetadata> {
     let url = base
@@ -230,18 +248,7 @@ async fn fetch(transport: &Transport, base: &Url, mtls: bool) -> Result<ServerMe
         ))
         .await?
         .json()?;
-    let expected = base.as_str().trim_end_matches('/');
-    if metadata.issuer.trim_end_matches('/') != expected {
-        return Err(Error::new(
-            ErrorCode::Discovery,
-            ErrorKind::Discovery,
-            format!(
-                "the discovery document's issuer {:?} does not match the configured domain {:?}",
-                metadata.issuer,
-                base.as_str()
-            ),
-        ));
-    }
+    check_issuer(&metadata, base)?;
     if mtls {
         metadata.apply_mtls_aliases();
     }

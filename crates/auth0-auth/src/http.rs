@@ -94,15 +94,22 @@ impl Request {
 
     /// Adds a header, refusing values that are not valid header text.
     pub(crate) fn header(mut self, name: &'static str, value: &str) -> Result<Self> {
-        let value = HeaderValue::from_str(value).map_err(|_| {
-            Error::invalid_input(
-                self.code,
-                format!("the {name} header value is not valid header text"),
-            )
-        })?;
-        self.headers.insert(HeaderName::from_static(name), value);
+        self.headers.insert(
+            HeaderName::from_static(name),
+            header_value(self.code, name, value)?,
+        );
         Ok(self)
     }
+}
+
+/// A header value from caller input, refused with a clear error when it is not header text.
+pub(crate) fn header_value(code: ErrorCode, name: &str, value: &str) -> Result<HeaderValue> {
+    HeaderValue::from_str(value).map_err(|_| {
+        Error::invalid_input(
+            code,
+            format!("the {name} header value is not valid header text"),
+        )
+    })
 }
 
 /// Encodes pairs as `application/x-www-form-urlencoded` (spaces as `+`), order kept.

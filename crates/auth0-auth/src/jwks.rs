@@ -76,7 +76,7 @@ impl KeySet {
 
     /// The keys a token with this `kid` and `alg` may be verified with; `Ok(empty)` when the
     /// `kid` is unknown, `Err` when keys exist but none fits the algorithm.
-    fn candidates(
+    pub(crate) fn candidates(
         &self,
         kid: Option<&str>,
         alg: SigningAlgorithm,

@@ -190,6 +190,9 @@ mod discovery;
 mod domain_discovery;
 mod dpop;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod grants;
 mod http;
 mod id_token;

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use reqwest::Method;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName};
 use secrecy::SecretString;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
@@ -102,6 +102,18 @@ struct RawTokenResponse {
     recovery_code: Option<String>,
 }
 
+/// Reads a token-endpoint answer the way [`AuthClient::request_token`] does, up to (not
+/// including) ID-token validation: for the fuzz targets. Returns `expires_at` for `now`.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn read_token_answer(response: crate::http::Response, now: u64) -> Result<u64> {
+    let raw: RawTokenResponse = response.json()?;
+    if let Some(id_token) = &raw.id_token {
+        let _ = UnverifiedJwt::parse(id_token);
+    }
+    let _ = UnverifiedJwt::parse(&raw.access_token).map(|jwt| jwt.claims.get("act").cloned());
+    Ok(now.saturating_add(raw.expires_in.unwrap_or(0)))
+}
+
 /// `expires_in` as a number or a numeric string.
 fn lenient_seconds<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<u64>, D::Error> {
     Ok(match Option::<Value>::deserialize(d)? {
@@ -159,12 +171,7 @@ impl TokenRequest {
 
     /// Adds a header; values that are not valid header text are refused up front.
     pub(crate) fn header(mut self, name: &'static str, value: &str) -> Result<Self> {
-        let value = HeaderValue::from_str(value).map_err(|_| {
-            Error::invalid_input(
-                self.code,
-                format!("the {name} header value is not valid header text"),
-            )
-        })?;
+        let value = crate::http::header_value(self.code, name, value)?;
         self.headers.insert(HeaderName::from_static(name), value);
         Ok(self)
     }
@@ -275,7 +282,8 @@ impl AuthClient {
             None
         };
         Ok(TokenResponse {
-            expires_at: now_secs() + raw.expires_in.unwrap_or(0),
+            // A hostile `expires_in` (up to u64::MAX) must not overflow.
+            expires_at: now_secs().saturating_add(raw.expires_in.unwrap_or(0)),
             access_token: SecretString::from(raw.access_token),
             id_token: raw.id_token.map(SecretString::from),
             refresh_token: raw.refresh_token.map(SecretString::from),

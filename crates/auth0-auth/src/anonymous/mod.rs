@@ -177,8 +177,9 @@ impl Anonymous<'_> {
         AnonymousSession {
             session_token,
             access_token: SecretString::from(answer.access_token.unwrap_or_default()),
-            expires_at: now + answer.expires_in.unwrap_or(0),
-            session_token_expires_at: answer.session_expires_in.map(|s| now + s),
+            // Hostile lifetimes (up to u64::MAX) must not overflow.
+            expires_at: now.saturating_add(answer.expires_in.unwrap_or(0)),
+            session_token_expires_at: answer.session_expires_in.map(|s| now.saturating_add(s)),
             scope: answer.scope,
         }
     }

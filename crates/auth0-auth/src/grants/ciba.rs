@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::authorize::{AuthorizationParams, DEFAULT_SCOPE};
+use crate::authorize::AuthorizationParams;
 use crate::client::AuthClient;
 use crate::error::{ErrorCode, Result};
 use crate::grants::polling::poll_for_tokens;
@@ -106,14 +106,8 @@ impl AuthClient {
             "iss": metadata.issuer,
             "sub": request.user_id,
         });
-        let mut params = request
-            .params
-            .over(
-                &self
-                    .inner
-                    .authorization_params
-                    .over(&AuthorizationParams::new().scope(DEFAULT_SCOPE)),
-            )
+        let mut params = self
+            .merged_authorization_params(request.params)
             .set("client_id", self.inner.client_id.as_str())
             .set("binding_message", request.binding_message)
             .set("login_hint", login_hint.to_string());
@@ -123,25 +117,14 @@ impl AuthClient {
         if let Some(details) = &request.authorization_details {
             params = params.authorization_details(details);
         }
-        let auth = self
-            .inner
-            .auth
-            .form(&self.inner.client_id, &metadata.issuer)
-            .map_err(|e| e.in_operation(code))?;
-        let mut pairs: Vec<(&str, &str)> = params.iter().collect();
-        pairs.extend(auth.fields.pairs().filter(|(k, _)| *k != "client_id"));
-        self.send(
-            Request::new(
-                Method::POST,
-                endpoint,
-                code,
-                "the back-channel authentication endpoint",
-            )
-            .form(&pairs)
-            .authorization(auth.header.clone()),
-        )
-        .await?
-        .json()
+        let http = Request::new(
+            Method::POST,
+            endpoint,
+            code,
+            "the back-channel authentication endpoint",
+        );
+        let http = self.with_client_auth(http, &params, &metadata.issuer)?;
+        self.send(http).await?.json()
     }
 
     /// Polls once for the tokens of a started back-channel authentication. While the user has

@@ -1,0 +1,266 @@
+//! Entry points for the fuzz targets in `fuzz/` (cargo feature `fuzzing`; hidden, not part of
+//! the API, no stability promise).
+//!
+//! Each function runs one of the SDK's parsers or validators over untrusted input exactly as
+//! the SDK does (the same internal functions, in the same order) and reports what it decided.
+//! None of them may panic, whatever the input.
+
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use serde_json::{Map, Value};
+use url::Url;
+
+use crate::discovery::{ServerMetadata, check_issuer};
+use crate::error::ErrorCode;
+use crate::http::Response;
+use crate::id_token::{ClaimRules, check_claims, check_organization};
+use crate::jwks::KeySet;
+use crate::jwt::{SigningAlgorithm, UnverifiedJwt, b64url};
+use crate::logout::check_logout_claims;
+
+/// The issuer the fuzzed tokens are checked against.
+pub const ISSUER: &str = "https://tenant.example.com/";
+/// The client id the fuzzed tokens are checked against.
+pub const CLIENT_ID: &str = "fuzz-client";
+/// The client secret that keys HS256 in [`id_token`]; no error may ever contain it.
+pub const CLIENT_SECRET: &str = "fuzz-client-secret-never-shown";
+/// The nonce [`id_token`] expects.
+pub const NONCE: &str = "fuzz-nonce";
+/// The leeway the claim checks use.
+pub const LEEWAY: u64 = 60;
+
+/// An RSA public key (RFC 7517's example) standing in for the tenant's key set.
+const TENANT_JWKS: &str = r#"{"keys":[{"kty":"RSA","kid":"k1","use":"sig","alg":"RS256","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw","e":"AQAB"}]}"#;
+
+/// The algorithms [`id_token`] allows (HS256 keyed with [`CLIENT_SECRET`], RS256 with the
+/// stand-in key set).
+const ALLOWED: &[SigningAlgorithm] = &[SigningAlgorithm::RS256, SigningAlgorithm::HS256];
+
+fn tenant_keys() -> Option<KeySet> {
+    KeySet::parse(TENANT_JWKS.as_bytes()).ok()
+}
+
+/// Makes an HS256 token keyed with [`CLIENT_SECRET`] from raw header and payload bytes, so the
+/// fuzzer can reach the claim rules with a valid signature.
+pub fn sign_hs256(header: &[u8], payload: &[u8]) -> String {
+    let input = format!("{}.{}", b64url(header), b64url(payload));
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, CLIENT_SECRET.as_bytes());
+    let tag = aws_lc_rs::hmac::sign(&key, input.as_bytes());
+    format!("{input}.{}", b64url(tag.as_ref()))
+}
+
+/// Validates an ID token as `AuthClient::validate_id_token` does: parse, algorithm allow-list,
+/// signature (HS256 with the client secret, RS256 with the key set), claims (issuer, subject,
+/// audience/azp, expiry, iat, nonce, max_age 300 s), then an organization (`org_…` id or name)
+/// when one is given. Returns the claims it accepted.
+pub fn id_token(
+    token: &str,
+    now: u64,
+    organization: Option<&str>,
+) -> Result<Map<String, Value>, String> {
+    crate::jwt::ensure_crypto_provider();
+    let jwt = UnverifiedJwt::parse(token)?;
+    let alg = jwt.algorithm(ALLOWED)?;
+    if alg == SigningAlgorithm::HS256 {
+        let key = jsonwebtoken::DecodingKey::from_secret(CLIENT_SECRET.as_bytes())
+            .map_err(|_| "the client secret cannot key HS256".to_string())?;
+        jwt.verify_signature(&key, alg)?;
+    } else {
+        let keys = tenant_keys().ok_or("the stand-in key set does not parse")?;
+        let candidates = keys.candidates(jwt.header.kid.as_deref(), alg)?;
+        if !candidates
+            .iter()
+            .any(|k| jwt.verify_signature(k, alg).is_ok())
+        {
+            return Err("the token signature is invalid".into());
+        }
+    }
+    let rules = ClaimRules {
+        issuer: ISSUER,
+        client_id: CLIENT_ID,
+        now,
+        leeway: LEEWAY,
+        nonce: Some(NONCE),
+        max_age: Some(300),
+    };
+    check_claims(&jwt.claims, &rules)?;
+    if let Some(org) = organization {
+        check_organization(&jwt.claims, org)?;
+    }
+    Ok(jwt.claims)
+}
+
+/// The claim rules of ID tokens alone, over a JSON payload (no signature involved).
+pub fn id_token_claims(payload: &[u8], now: u64, nonce: Option<&str>) -> Result<(), String> {
+    let claims: Map<String, Value> =
+        serde_json::from_slice(payload).map_err(|_| "not a JSON object".to_string())?;
+    let rules = ClaimRules {
+        issuer: ISSUER,
+        client_id: CLIENT_ID,
+        now,
+        leeway: LEEWAY,
+        nonce,
+        max_age: Some(300),
+    };
+    check_claims(&claims, &rules)
+}
+
+/// What a verified logout token names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogoutSubject {
+    /// `sid`.
+    pub sid: Option<String>,
+    /// `sub`.
+    pub sub: Option<String>,
+}
+
+/// Verifies a back-channel logout token as `AuthClient::verify_logout_token` does: parse,
+/// algorithm (RS256 only; HS256 never applies), signature with the stand-in key set, then the
+/// logout claim rules.
+pub fn logout_token(token: &str, now: u64) -> Result<LogoutSubject, String> {
+    crate::jwt::ensure_crypto_provider();
+    let jwt = UnverifiedJwt::parse(token)?;
+    let alg = jwt.algorithm(&[SigningAlgorithm::RS256])?;
+    let keys = tenant_keys().ok_or("the stand-in key set does not parse")?;
+    let candidates = keys.candidates(jwt.header.kid.as_deref(), alg)?;
+    if !candidates
+        .iter()
+        .any(|k| jwt.verify_signature(k, alg).is_ok())
+    {
+        return Err("the token signature is invalid".into());
+    }
+    logout_claims_map(&jwt.claims, now)
+}
+
+/// The logout-token claim rules alone, over a JSON payload.
+pub fn logout_claims(payload: &[u8], now: u64) -> Result<LogoutSubject, String> {
+    let claims: Map<String, Value> =
+        serde_json::from_slice(payload).map_err(|_| "not a JSON object".to_string())?;
+    logout_claims_map(&claims, now)
+}
+
+fn logout_claims_map(claims: &Map<String, Value>, now: u64) -> Result<LogoutSubject, String> {
+    let c = check_logout_claims(claims, ISSUER, CLIENT_ID, now, LEEWAY)?;
+    Ok(LogoutSubject {
+        sid: c.sid,
+        sub: c.sub,
+    })
+}
+
+/// Reads a key set as the JWKS cache does, then asks it for keys of every supported algorithm,
+/// with and without `kid`. Returns how many (kid, alg) questions found a key.
+pub fn jwks(body: &[u8], kids: &[&str]) -> Result<usize, String> {
+    crate::jwt::ensure_crypto_provider();
+    let set = KeySet::parse(body)?;
+    let algs = [
+        SigningAlgorithm::RS256,
+        SigningAlgorithm::RS384,
+        SigningAlgorithm::RS512,
+        SigningAlgorithm::PS256,
+        SigningAlgorithm::PS384,
+        SigningAlgorithm::PS512,
+        SigningAlgorithm::ES256,
+        SigningAlgorithm::ES384,
+    ];
+    let mut found = 0;
+    for alg in algs {
+        for kid in kids.iter().map(|k| Some(*k)).chain([None]) {
+            if set.candidates(kid, alg).is_ok_and(|keys| !keys.is_empty()) {
+                found += 1;
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Reads a discovery document as discovery does (JSON into [`ServerMetadata`], the issuer
+/// check against `base`, the mTLS aliases when `mtls`), then resolves every endpoint the SDK
+/// uses with its scheme rules. Returns how many endpoints are usable.
+pub fn discovery(body: &[u8], base: &str, mtls: bool) -> Result<usize, String> {
+    let base = Url::parse(base).map_err(|_| "the base is not a URL".to_string())?;
+    let mut metadata: ServerMetadata =
+        serde_json::from_slice(body).map_err(|e| format!("not a discovery document: {e}"))?;
+    check_issuer(&metadata, &base).map_err(|e| e.to_string())?;
+    if mtls {
+        metadata.apply_mtls_aliases();
+    }
+    let code = ErrorCode::Discovery;
+    let endpoints = [
+        ("authorization_endpoint", &metadata.authorization_endpoint),
+        ("token_endpoint", &metadata.token_endpoint),
+        ("userinfo_endpoint", &metadata.userinfo_endpoint),
+        ("jwks_uri", &metadata.jwks_uri),
+        ("revocation_endpoint", &metadata.revocation_endpoint),
+        ("end_session_endpoint", &metadata.end_session_endpoint),
+        (
+            "pushed_authorization_request_endpoint",
+            &metadata.pushed_authorization_request_endpoint,
+        ),
+        (
+            "backchannel_authentication_endpoint",
+            &metadata.backchannel_authentication_endpoint,
+        ),
+        (
+            "device_authorization_endpoint",
+            &metadata.device_authorization_endpoint,
+        ),
+    ];
+    let mut usable = 0;
+    for (name, value) in endpoints {
+        if metadata.endpoint(name, value.as_ref(), code).is_ok() {
+            usable += 1;
+        }
+    }
+    let _ = metadata.token_url(code);
+    Ok(usable)
+}
+
+/// Reads a token-endpoint answer as the token path does: a success body into the token
+/// response (lenient `expires_in`, the `act` of a JWT access token), an error body into the
+/// OAuth error (both of Auth0's shapes), the rate-limit headers, and a `WWW-Authenticate`
+/// challenge as user info reads it. Returns `expires_at` for `now`, or the error's text.
+pub fn token_response(
+    status: u16,
+    content_type: &str,
+    www_authenticate: &str,
+    retry_after: &str,
+    body: &[u8],
+    now: u64,
+) -> Result<u64, String> {
+    let mut headers = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        headers.insert(CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(retry_after) {
+        headers.insert("retry-after", v.clone());
+        headers.insert("x-ratelimit-reset", v);
+    }
+    let _ = crate::userinfo::parse_bearer_challenge(www_authenticate);
+    let response = Response {
+        status: StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        headers,
+        body: body.to_vec(),
+        code: ErrorCode::TokenByPassword,
+        endpoint: "the token endpoint",
+    };
+    match crate::token::read_token_answer(response, now) {
+        Ok(expires_at) => Ok(expires_at),
+        Err(e) => {
+            let _ = e.rate_limit();
+            let _ = (e.is_mfa_required(), e.mfa_token(), e.mfa_requirements());
+            Err(format!("{e} {e:?}"))
+        }
+    }
+}
+
+/// Reads a login callback URL as the code exchange does (its `error`, `state` when expected,
+/// `iss` when present, `code`). Returns the code and the redirect URI.
+pub fn callback(
+    callback_url: &str,
+    expected_state: Option<&str>,
+    issuer: &str,
+) -> Result<(String, String), String> {
+    crate::grants::code::read_callback(callback_url, expected_state, issuer, ErrorCode::TokenByCode)
+        .map(|c| (c.code, c.redirect_uri))
+        .map_err(|e| format!("{e} {e:?}"))
+}
