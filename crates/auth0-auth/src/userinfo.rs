@@ -113,41 +113,32 @@ fn userinfo_error(response: crate::http::Response) -> Error {
         .headers
         .get("www-authenticate")
         .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let mut error = response.into_error();
-    if error.oauth().is_none()
-        && let Some(challenge) = challenge
-        && let Some(oauth) = parse_bearer_challenge(&challenge)
-    {
-        let message = format!(
-            "{}: {}{}",
-            error.message(),
-            oauth.error,
-            oauth
-                .error_description
-                .as_deref()
-                .map(|d| format!(": {d}"))
-                .unwrap_or_default()
-        );
-        error = Error::new(error.code(), ErrorKind::OAuth, message)
-            .with_http(
-                error
-                    .http()
-                    .cloned()
-                    .unwrap_or_else(|| crate::error::HttpDetails {
-                        status: 0,
-                        headers: Vec::new(),
-                        body: String::new(),
-                    }),
-            )
-            .with_oauth(oauth);
+        .and_then(parse_bearer_challenge);
+    let details = response.details();
+    let error = response.into_error();
+    match challenge {
+        Some(oauth) if error.oauth().is_none() => {
+            let mut message = format!("{}: {}", error.message(), oauth.error);
+            if let Some(d) = &oauth.error_description {
+                message.push_str(": ");
+                message.push_str(d);
+            }
+            Error::new(error.code(), ErrorKind::OAuth, message)
+                .with_http(details)
+                .with_oauth(oauth)
+        }
+        _ => error,
     }
-    error
 }
 
-/// Reads `error` and `error_description` from a `WWW-Authenticate: Bearer …` challenge.
+/// Reads `error` and `error_description` from a `WWW-Authenticate: Bearer …` (or `DPoP …`)
+/// challenge.
 pub(crate) fn parse_bearer_challenge(header: &str) -> Option<crate::error::OAuthError> {
-    let rest = header.trim().strip_prefix("Bearer")?.trim();
+    let header = header.trim();
+    let rest = header
+        .strip_prefix("Bearer")
+        .or_else(|| header.strip_prefix("DPoP"))?
+        .trim();
     let mut error = None;
     let mut description = None;
     let mut remaining = rest;
