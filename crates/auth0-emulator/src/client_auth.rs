@@ -294,19 +294,29 @@ fn verify_assertion(
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
-    let (alg, family) = algorithm(&alg_name).ok_or_else(|| {
-        bad(format!(
-            "alg {alg_name} is not accepted; use RS256, RS384, RS512, PS256, ES256 or ES384 \
-             (private_key_jwt), or HS256 (client_secret_jwt)."
-        ))
-    })?;
+    // Secret clients sign with HS256 only, key clients never do.
+    let hmac = key.family == KeyFamily::Hmac;
+    let (alg, family) = algorithm(&alg_name)
+        .filter(|(_, family)| (*family == KeyFamily::Hmac) == hmac)
+        .ok_or_else(|| {
+            bad(if hmac {
+                format!("alg {alg_name} is not accepted; use HS256 (client_secret_jwt).")
+            } else {
+                format!(
+                    "alg {alg_name} is not accepted; use RS256, RS384, RS512, PS256, ES256 or \
+                     ES384."
+                )
+            })
+        })?;
     if family != key.family {
-        let registered = match key.family {
-            KeyFamily::Rsa => "the client's registered key (an RSA key)",
-            KeyFamily::Ec => "the client's registered key (an EC key)",
-            KeyFamily::Hmac => "the client's credentials (a client secret: sign with HS256)",
+        let registered = if key.family == KeyFamily::Rsa {
+            "an RSA"
+        } else {
+            "an EC"
         };
-        return Err(bad(format!("alg {alg_name} does not fit {registered}.")));
+        return Err(bad(format!(
+            "alg {alg_name} does not fit the client's registered key ({registered} key)."
+        )));
     }
     let mut validation = Validation::new(alg);
     validation.validate_exp = false;
@@ -317,7 +327,7 @@ fn verify_assertion(
         .map_err(|e| {
             bad(format!(
                 "signature verification with {} failed ({e}).",
-                if key.family == KeyFamily::Hmac {
+                if hmac {
                     "the client secret"
                 } else {
                     "the client's registered key"

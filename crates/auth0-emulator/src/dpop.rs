@@ -137,7 +137,7 @@ enum Failure {
 
 impl Failure {
     /// The token-endpoint (or PAR) answer: `400` JSON, with `DPoP-Nonce` when nonces are on.
-    fn into_response(self, shared: &Shared) -> Response {
+    fn into_response(self, shared: &Shared) -> Box<Response> {
         let error = match self {
             Self::Invalid(why) => {
                 OAuthError::new(StatusCode::BAD_REQUEST, "invalid_dpop_proof", why)
@@ -148,7 +148,7 @@ impl Failure {
         };
         let mut response = error.into_response();
         add_nonce(shared, response.headers_mut());
-        response
+        Box::new(response)
     }
 }
 
@@ -359,7 +359,7 @@ pub(crate) fn check_request(
     shared: &Shared,
     headers: &HeaderMap,
     path: &str,
-) -> Result<Option<Proof>, Response> {
+) -> Result<Option<Proof>, Box<Response>> {
     let target = Target {
         method: "POST",
         path,
@@ -376,7 +376,7 @@ pub(crate) fn check_token_request(
     headers: &HeaderMap,
     path: &str,
     body: &[u8],
-) -> Result<Option<Proof>, Response> {
+) -> Result<Option<Proof>, Box<Response>> {
     let proof = check_request(shared, headers, path)?;
     let Ok(params) = Params::parse(headers, body) else {
         return Ok(proof);
@@ -440,7 +440,7 @@ pub(crate) fn bind_tokens(
 }
 
 /// A `401` for `/userinfo` with a `WWW-Authenticate: DPoP` challenge.
-fn challenge(error: &str, description: &str) -> Response {
+fn challenge(error: &str, description: &str) -> Box<Response> {
     let description = description.replace(['"', '\\'], "'");
     let algs = ALGS.join(" ");
     let value = HeaderValue::from_str(&format!(
@@ -452,7 +452,7 @@ fn challenge(error: &str, description: &str) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::WWW_AUTHENTICATE, value);
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    Box::new(response)
 }
 
 /// The `cnf.jkt` of an access token this tenant signed, if it is valid and bound.
@@ -474,7 +474,7 @@ pub(crate) fn userinfo_headers(
     method: &Method,
     path: &str,
     mut headers: HeaderMap,
-) -> Result<HeaderMap, Response> {
+) -> Result<HeaderMap, Box<Response>> {
     let Some((scheme, token)) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

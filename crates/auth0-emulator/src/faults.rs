@@ -1,12 +1,14 @@
 //! Misbehaviour on demand: tests queue faults for a path and the next requests to that path get
-//! them instead of (or, for [`Fault::Delay`], before) the normal answer.
+//! them instead of (or, for [`Fault::Delay`], before) the normal answer. Some faults change the
+//! normal answer on its way out instead: [`Fault::SlowDrip`], [`Fault::ResetMidBody`] and
+//! [`Fault::WrongContentType`].
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{StatusCode, header};
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 
 use crate::state::{lock, now_secs};
@@ -31,7 +33,37 @@ pub enum Fault {
         /// Seconds until the client may retry.
         retry_after_secs: u64,
     },
+    /// The normal answer's status and headers (with its full `Content-Length`), then the first
+    /// half of its body, then the connection is dropped.
+    ResetMidBody,
+    /// Never answers: the request is held until the client gives up (the emulator itself
+    /// answers `504` after ten minutes).
+    NeverAnswer,
+    /// The normal answer, its body sent `chunk` bytes at a time with `interval` between chunks.
+    SlowDrip {
+        /// Bytes per chunk (at least one).
+        chunk: usize,
+        /// The pause before each chunk after the first.
+        interval: Duration,
+    },
+    /// The normal answer with its `Content-Type` replaced by this one.
+    WrongContentType(String),
+    /// `302 Found` with `Location` set to this URL and an empty body.
+    RedirectTo(String),
+    /// Any answer: this status, this `Content-Type`, this body (for example a discovery
+    /// document with a foreign issuer, or a key set with malformed keys).
+    Body {
+        /// The status code.
+        status: u16,
+        /// The `Content-Type` header.
+        content_type: String,
+        /// The body.
+        body: String,
+    },
 }
+
+/// How long [`Fault::NeverAnswer`] holds a request before giving up itself (with a `504`).
+pub(crate) const NEVER_ANSWER_LIMIT: Duration = Duration::from_secs(600);
 
 /// What the front layer must do with a request after consulting the fault table.
 pub(crate) enum Outcome {
@@ -39,6 +71,10 @@ pub(crate) enum Outcome {
     Proceed(Option<Duration>),
     /// Answer with this instead.
     Replace(Response),
+    /// Hold the request without answering.
+    Hang,
+    /// Answer normally, then pass the answer through [`Fault::rewrite`].
+    Rewrite,
 }
 
 impl Fault {
@@ -46,13 +82,73 @@ impl Fault {
     pub(crate) fn outcome(&self) -> Outcome {
         match self {
             Self::Delay(d) => Outcome::Proceed(Some(*d)),
+            Self::NeverAnswer => Outcome::Hang,
+            Self::ResetMidBody | Self::SlowDrip { .. } | Self::WrongContentType(_) => {
+                Outcome::Rewrite
+            }
             other => Outcome::Replace(other.response()),
+        }
+    }
+
+    /// Changes a normal answer on its way out (for the faults whose outcome is
+    /// [`Outcome::Rewrite`]; others leave it alone).
+    pub(crate) async fn rewrite(&self, response: Response) -> Response {
+        let (mut parts, body) = response.into_parts();
+        match self {
+            Self::WrongContentType(content_type) => {
+                match HeaderValue::from_str(content_type) {
+                    Ok(v) => {
+                        parts.headers.insert(header::CONTENT_TYPE, v);
+                    }
+                    Err(_) => {
+                        parts.headers.remove(header::CONTENT_TYPE);
+                    }
+                }
+                Response::from_parts(parts, body)
+            }
+            Self::SlowDrip { chunk, interval } => {
+                let bytes = axum::body::to_bytes(body, usize::MAX)
+                    .await
+                    .unwrap_or_default();
+                parts
+                    .headers
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+                Response::from_parts(parts, trickle(bytes, (*chunk).max(1), *interval, false))
+            }
+            Self::ResetMidBody => {
+                let bytes = axum::body::to_bytes(body, usize::MAX)
+                    .await
+                    .unwrap_or_default();
+                // Promise the whole body, deliver half of it (at least one byte short).
+                let full = bytes.len().max(2);
+                parts
+                    .headers
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from(full));
+                let half = bytes.slice(..bytes.len() / 2);
+                Response::from_parts(parts, trickle(half, usize::MAX, Duration::ZERO, true))
+            }
+            _ => Response::from_parts(parts, body),
         }
     }
 
     fn response(&self) -> Response {
         match self {
-            Self::Delay(_) => respond(StatusCode::OK, None, String::new(), &[]),
+            Self::Delay(_)
+            | Self::NeverAnswer
+            | Self::ResetMidBody
+            | Self::SlowDrip { .. }
+            | Self::WrongContentType(_) => respond(StatusCode::OK, None, String::new(), &[]),
+            Self::RedirectTo(location) => respond(
+                StatusCode::FOUND,
+                None,
+                String::new(),
+                &[("location", location.clone())],
+            ),
+            Self::Body {
+                status: code,
+                content_type,
+                body,
+            } => respond(status(*code), Some(content_type), body.clone(), &[]),
             Self::ServerErrorHtml => respond(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 Some("text/html; charset=utf-8"),
@@ -95,6 +191,32 @@ impl Fault {
 }
 
 const JSON: &str = "application/json";
+
+/// A body that sends `bytes` in chunks of `chunk` bytes with `interval` before each chunk after
+/// the first, then ends, or, when `then_fail`, fails (which makes the server drop the
+/// connection).
+fn trickle(bytes: Bytes, chunk: usize, interval: Duration, then_fail: bool) -> Body {
+    let stream = futures_util::stream::unfold(
+        (bytes, true, then_fail),
+        move |(mut rest, first, fail)| async move {
+            if rest.is_empty() {
+                return fail.then(|| {
+                    let reset = std::io::Error::new(
+                        std::io::ErrorKind::ConnectionReset,
+                        "fault: connection dropped mid-body",
+                    );
+                    (Err(reset), (rest, false, false))
+                });
+            }
+            if !first {
+                tokio::time::sleep(interval).await;
+            }
+            let head = rest.split_to(chunk.min(rest.len()));
+            Some((Ok(head), (rest, false, fail)))
+        },
+    );
+    Body::from_stream(stream)
+}
 
 fn status(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)

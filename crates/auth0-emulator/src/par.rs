@@ -31,7 +31,7 @@ pub(crate) async fn par_endpoint(
         return (StatusCode::NOT_FOUND, Json(json!({"error": "not_found"}))).into_response();
     }
     if let Err(response) = crate::dpop::check_request(&shared, &headers, uri.path()) {
-        return response;
+        return *response;
     }
     let mut response = match push(&shared, &headers, uri.path(), &body) {
         Ok(answer) => {

@@ -86,15 +86,25 @@ async fn front(State(shared): State<Arc<Shared>>, request: Request, next: Next) 
         )
         .into_response();
     }
-    if let Some(fault) = shared.faults.take(parts.uri.path()) {
+    let fault = shared.faults.take(parts.uri.path());
+    if let Some(fault) = &fault {
         match fault.outcome() {
             Outcome::Proceed(Some(delay)) => tokio::time::sleep(delay).await,
-            Outcome::Proceed(None) => {}
+            Outcome::Proceed(None) | Outcome::Rewrite => {}
             Outcome::Replace(response) => return response,
+            Outcome::Hang => {
+                tokio::time::sleep(crate::faults::NEVER_ANSWER_LIMIT).await;
+                return StatusCode::GATEWAY_TIMEOUT.into_response();
+            }
         }
     }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    match fault {
+        Some(fault) => fault.rewrite(response).await,
+        None => response,
+    }
 }
 
 async fn not_found() -> Response {

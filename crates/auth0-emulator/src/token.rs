@@ -25,7 +25,7 @@ pub(crate) async fn token_endpoint(
 ) -> Response {
     let proof = match crate::dpop::check_token_request(&shared, &headers, uri.path(), &body) {
         Ok(proof) => proof,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let result = exchange(&shared, &headers, uri.path(), &body)
         .and_then(|tokens| crate::dpop::bind_tokens(&shared, proof.as_ref(), tokens));

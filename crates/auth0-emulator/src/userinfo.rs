@@ -29,7 +29,7 @@ pub(crate) async fn userinfo_endpoint(
 ) -> Response {
     let headers = match crate::dpop::userinfo_headers(&shared, &method, uri.path(), headers) {
         Ok(headers) => headers,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     match user_claims(&shared, &headers) {
         Ok(claims) => {
