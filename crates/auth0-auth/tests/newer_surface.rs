@@ -306,6 +306,18 @@ async fn anonymous_sessions_are_created_renewed_and_transferred() {
     .unwrap();
     assert!(session.session_token_expires_at.is_some());
     assert!(!format!("{session:?}").contains(session.access_token.expose_secret()));
+    let sent = t.requests_to("/anonymous/token").pop().unwrap();
+    assert_eq!(sent.method, "POST");
+    assert_eq!(sent.header("content-type"), Some("application/json"));
+    assert_eq!(
+        sent.json().unwrap(),
+        serde_json::json!({
+            "client_id": demo::CLIENT_ID,
+            "client_secret": demo::CLIENT_SECRET,
+            "audience": demo::AUDIENCE,
+            "metadata": {"referral": "homepage"},
+        })
+    );
     let renewed = bounded(c.anonymous().get_access_token(
         Some(session.session_token.expose_secret()),
         AnonymousSessionRequest::new().audience(demo::AUDIENCE),
@@ -346,4 +358,13 @@ async fn anonymous_sessions_are_created_renewed_and_transferred() {
     assert_eq!(e.code().as_str(), "anonymous_session_error");
     assert_eq!(e.oauth().unwrap().error, "session_expired");
     bounded(c.anonymous().logout()).await.unwrap();
+    let sent = t.requests_to("/anonymous/logout").pop().unwrap();
+    assert_eq!(sent.json().unwrap(), serde_json::json!({"client_id": demo::CLIENT_ID}));
+    let transfer = t
+        .requests_to("/anonymous/token")
+        .into_iter()
+        .filter_map(|r| r.json())
+        .find(|b| b["audience"] == "urn:auth0:anon_transfer")
+        .expect("a transfer request");
+    assert!(transfer["session_token"].is_string());
 }
