@@ -110,7 +110,8 @@ impl Provider {
             .unwrap_or_else(|| panic!("the provider's ready line has no {name:?}"))
     }
 
-    /// Starts the provider and waits (bounded) for its ready line.
+    /// Starts the provider and waits (bounded) for its ready line. Installs the pinned
+    /// provider first (`npm ci`, bounded) when `interop/node_modules` is missing.
     pub fn start() -> Result<Provider, String> {
         let dir = interop_dir();
         let dir = dir.canonicalize().unwrap_or(dir);
@@ -125,11 +126,9 @@ impl Provider {
             .join("node_modules/oidc-provider/package.json")
             .is_file()
         {
-            return Err(format!(
-                "oidc-provider is not installed in {dir}: run `npm ci` in {dir} (CI's .ci/run does \
-                 it) before running the interop tests",
-                dir = dir.display()
-            ));
+            // Like cargo fetching crates on a first build: install the pinned provider from the
+            // committed lockfile once, so `cargo test --workspace` works on a fresh clone.
+            install_provider(&dir)?;
         }
         let node = std::env::var_os("INTEROP_NODE").unwrap_or_else(|| "node".into());
         let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join("interop-oidc-provider.log");
@@ -529,4 +528,49 @@ pub async fn logout_listener() -> LogoutListener {
         }
     });
     LogoutListener { uri, token: rx }
+}
+
+/// Runs `npm ci` in `dir` (from the committed lockfile), waiting at most five minutes.
+fn install_provider(dir: &Path) -> Result<(), String> {
+    let npm = std::env::var_os("INTEROP_NPM").unwrap_or_else(|| "npm".into());
+    eprintln!(
+        "interop: installing the pinned oidc-provider with `npm ci` in {}",
+        dir.display()
+    );
+    let mut child = Command::new(&npm)
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| {
+            format!(
+                "oidc-provider is not installed in {} and npm ({npm:?}) could not run ({e}): \
+                 install Node.js 20+ and run `npm ci` there",
+                dir.display()
+            )
+        })?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return Ok(()),
+            Ok(Some(status)) => {
+                return Err(format!(
+                    "`npm ci` in {} failed ({status}); run it by hand to see why",
+                    dir.display()
+                ));
+            }
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            _ => {
+                let _ = child.kill();
+                return Err(format!(
+                    "`npm ci` in {} did not finish in 5 minutes",
+                    dir.display()
+                ));
+            }
+        }
+    }
 }
