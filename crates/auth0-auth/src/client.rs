@@ -575,6 +575,12 @@ mod tests {
     }
 
     #[test]
+    fn the_client_is_send_sync_and_cheap_to_clone() {
+        fn send_sync<T: Send + Sync + Clone>() {}
+        send_sync::<AuthClient>();
+    }
+
+    #[test]
     fn debug_hides_the_secret() {
         let b = AuthClient::builder("t.auth0.com", "c").client_secret("hunter2-secret");
         assert!(!format!("{b:?}").contains("hunter2-secret"));
