@@ -5,7 +5,8 @@
 //! - `verify_id_token` and `verify_logout_token` with the JWKS cached (parsing, the RS256
 //!   signature, the claim rules);
 //! - `floor/raw_rs256_verify`: one RS256 verification of the same logout token with aws-lc and a
-//!   key parsed beforehand, the floor the two above are measured against.
+//!   key parsed beforehand, the floor the two above are measured against;
+//!   `floor/jsonwebtoken_rs256_verify` is the same through `jsonwebtoken`.
 //!
 //! Run with `cargo bench -p auth0-auth --bench cpu`. The tokens come from a local emulator.
 
@@ -121,6 +122,23 @@ fn cpu(c: &mut Criterion) {
         b.iter(|| {
             key.verify_sig(black_box(signing_input), black_box(&signature))
                 .expect("the signature verifies")
+        })
+    });
+    // The same verification through `jsonwebtoken`, which builds the RSA key from its
+    // components on every call.
+    let jwk: jsonwebtoken::jwk::Jwk =
+        serde_json::from_value(jwks["keys"][0].clone()).expect("a JWK");
+    let decoding = jsonwebtoken::DecodingKey::from_jwk(&jwk).expect("a key");
+    let signature_b64 = &logout_token[dot + 1..];
+    group.bench_function("floor/jsonwebtoken_rs256_verify", |b| {
+        b.iter(|| {
+            jsonwebtoken::crypto::verify(
+                black_box(signature_b64),
+                black_box(signing_input),
+                &decoding,
+                jsonwebtoken::Algorithm::RS256,
+            )
+            .expect("the signature verifies")
         })
     });
     group.finish();

@@ -14,7 +14,10 @@
 //!
 //! Options: `--node PATH` (default `node`), `--script PATH` (default
 //! `bench/compare/reference.mjs`), `--quick` (a few iterations, to check that it works),
-//! `--json PATH` (also write the raw results).
+//! `--json PATH` (also write the raw results), `--set NAME=COUNT` (change one iteration count,
+//! e.g. `--set first_call=2000`), `--ours-only` (skip the reference, for profiling),
+//! `--rounds N` (default 2: the two sides take turns N times, each with 1/N of the iterations,
+//! and their samples are pooled).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -65,13 +68,13 @@ fn iterations(quick: bool) -> Value {
         json!({
             "cpu_warmup": 2000, "authorization_url": 20000, "logout_token": 5000,
             "http_warmup": 200, "client_credentials": 2000, "refresh": 1000, "code_exchange": 300,
-            "concurrency": CONCURRENCY, "concurrent_rounds": 5, "concurrent_per_worker": 40,
+            "concurrency": CONCURRENCY, "concurrent_rounds": 6, "concurrent_per_worker": 20,
             "first_call": 200,
         })
     }
 }
 
-fn side_config(tenant: &RunningEmulator, domain: &str, quick: bool) -> Value {
+fn side_config(tenant: &RunningEmulator, domain: &str, iterations: &Value) -> Value {
     json!({
         "domain": domain,
         "loopback": tenant.base_url(),
@@ -85,7 +88,7 @@ fn side_config(tenant: &RunningEmulator, domain: &str, quick: bool) -> Value {
         // Valid for two minutes: made just before the side starts.
         "logoutToken": tenant.logout_token(demo::CLIENT_ID, Some(LOGOUT_SUB), Some("bench-sid")),
         "logoutSub": LOGOUT_SUB,
-        "iterations": iterations(quick),
+        "iterations": iterations,
     })
 }
 
@@ -97,6 +100,9 @@ fn driver(args: &[String]) -> Result<(), Error> {
     )
     .to_string();
     let mut quick = false;
+    let mut rounds = 2usize;
+    let mut ours_only = false;
+    let mut overrides = Vec::new();
     let mut json_out = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -105,6 +111,13 @@ fn driver(args: &[String]) -> Result<(), Error> {
             "--script" => script = it.next().ok_or("--script needs a path")?.clone(),
             "--json" => json_out = Some(it.next().ok_or("--json needs a path")?.clone()),
             "--quick" => quick = true,
+            "--ours-only" => ours_only = true,
+            "--rounds" => rounds = it.next().ok_or("--rounds needs a number")?.parse()?,
+            "--set" => {
+                let kv = it.next().ok_or("--set needs NAME=COUNT")?;
+                let (k, v) = kv.split_once('=').ok_or("--set needs NAME=COUNT")?;
+                overrides.push((k.to_string(), v.parse::<u64>()?));
+            }
             other => return Err(format!("unknown argument {other:?}").into()),
         }
     }
@@ -139,16 +152,48 @@ fn driver(args: &[String]) -> Result<(), Error> {
         our_tenant.issuer()
     );
 
-    eprintln!("running the reference (@auth0/auth0-auth-js) …");
-    let reference = run_side(
-        Command::new(&node).arg(&script),
-        &side_config(&reference_tenant, REFERENCE_DOMAIN, quick),
-    )?;
-    eprintln!("running ours (auth0-auth) …");
-    let ours = run_side(
-        Command::new(std::env::current_exe()?).arg("ours"),
-        &side_config(&our_tenant, &our_tenant.base_url(), quick),
-    )?;
+    let mut counts = iterations(quick);
+    for (k, v) in overrides {
+        counts[k.as_str()] = Value::from(v);
+    }
+    // The sides take turns, `rounds` times each with their share of the iterations, and their
+    // samples are pooled: a machine that gets busier or quieter during the run weighs on both.
+    if rounds > 1 {
+        for key in [
+            "authorization_url",
+            "logout_token",
+            "client_credentials",
+            "refresh",
+            "code_exchange",
+            "first_call",
+            "concurrent_rounds",
+        ] {
+            let n = counts[key].as_u64().unwrap_or(1);
+            counts[key] = Value::from(n.div_ceil(rounds as u64));
+        }
+    }
+    let load_before = load_average();
+    let (mut reference, mut ours) = (json!({}), json!({}));
+    for round in 1..=rounds {
+        if !ours_only {
+            eprintln!("round {round}/{rounds}: the reference (@auth0/auth0-auth-js) …");
+            let r = run_side(
+                Command::new(&node).arg(&script),
+                &side_config(&reference_tenant, REFERENCE_DOMAIN, &counts),
+            )?;
+            merge(&mut reference, r);
+        }
+        eprintln!("round {round}/{rounds}: ours (auth0-auth) …");
+        let o = run_side(
+            Command::new(std::env::current_exe()?).arg("ours"),
+            &side_config(&our_tenant, &our_tenant.base_url(), &counts),
+        )?;
+        merge(&mut ours, o);
+    }
+    println!(
+        "load average (1 min) before / after the run: {load_before} / {}",
+        load_average()
+    );
     if let Some(path) = json_out {
         std::fs::write(
             path,
@@ -161,6 +206,37 @@ fn driver(args: &[String]) -> Result<(), Error> {
         our_tenant.shutdown().await;
     });
     Ok(())
+}
+
+/// Pools one round's results into `into`: samples and throughputs are concatenated, the peak
+/// RSS is the largest.
+fn merge(into: &mut Value, round: Value) {
+    if into.as_object().is_none_or(|o| o.is_empty()) {
+        *into = round;
+        return;
+    }
+    if let Some(ops) = round["ops"].as_object() {
+        for (k, v) in ops {
+            if let (Some(all), Some(new)) = (into["ops"][k].as_array_mut(), v.as_array()) {
+                all.extend(new.iter().cloned());
+            }
+        }
+    }
+    for k in ["throughput", "floor_throughput"] {
+        if let (Some(all), Some(new)) = (into[k].as_array_mut(), round[k].as_array()) {
+            all.extend(new.iter().cloned());
+        }
+    }
+    let rss = |v: &Value| v["peak_rss_kb"].as_u64().unwrap_or(0);
+    into["peak_rss_kb"] = Value::from(rss(into).max(rss(&round)));
+}
+
+/// The 1-minute load average, as `/proc/loadavg` has it.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(String::from))
+        .unwrap_or_else(|| "?".into())
 }
 
 fn run_side(command: &mut Command, config: &Value) -> Result<Value, Error> {
@@ -221,6 +297,10 @@ fn print_table(ours: &Value, reference: &Value) {
             "64-way client credentials, per request",
         ),
         ("first_call", "new client's first call (discovery)"),
+        (
+            "first_call_shared_http",
+            "  the same, one reqwest::Client shared",
+        ),
     ];
     let w = 44;
     let mut out = String::new();
@@ -230,21 +310,36 @@ fn print_table(ours: &Value, reference: &Value) {
     ));
     out.push_str(&format!("{}\n", "-".repeat(w + 62)));
     let mut medians = BTreeMap::new();
+    let mut floor_line = String::new();
     for (key, label) in rows {
         let o = stats(&ours["ops"][key]);
         let r = stats(&reference["ops"][key]);
-        if let (Some((om, op)), Some((rm, rp))) = (o, r) {
-            medians.insert(key, (om, rm));
-            out.push_str(&format!(
-                "{label:<w$} | {:>10} {:>10} | {:>10} {:>10} | {:>6.2}x\n",
-                us(om),
-                us(op),
-                us(rm),
-                us(rp),
-                rm / om
-            ));
+        match (o, r) {
+            (Some((om, op)), Some((rm, rp))) => {
+                medians.insert(key, (om, rm));
+                out.push_str(&format!(
+                    "{label:<w$} | {:>10} {:>10} | {:>10} {:>10} | {:>6.2}x\n",
+                    us(om),
+                    us(op),
+                    us(rm),
+                    us(rp),
+                    rm / om
+                ));
+            }
+            (Some((om, op)), None) => {
+                medians.insert(key, (om, f64::NAN));
+                out.push_str(&format!(
+                    "{label:<w$} | {:>10} {:>10} | {:>10} {:>10} |\n",
+                    us(om),
+                    us(op),
+                    "-",
+                    "-"
+                ));
+            }
+            _ => {}
         }
     }
+
     let (ot, rt) = (
         stats(&ours["throughput"]).map(|s| s.0).unwrap_or(0.0),
         stats(&reference["throughput"]).map(|s| s.0).unwrap_or(0.0),
@@ -257,6 +352,13 @@ fn print_table(ours: &Value, reference: &Value) {
         format!("{rt:.0} req/s"),
         tp_ratio
     ));
+    if let Some((ft, _)) = stats(&ours["floor_throughput"]) {
+        floor_line = format!(
+            "{:<w$} | {:>21} |\n",
+            "floor: raw reqwest POST, 64-way throughput",
+            format!("{ft:.0} req/s")
+        );
+    }
     let (orss, rrss) = (
         ours["peak_rss_kb"].as_f64().unwrap_or(0.0),
         reference["peak_rss_kb"].as_f64().unwrap_or(0.0),
@@ -292,6 +394,7 @@ fn print_table(ours: &Value, reference: &Value) {
             out.push_str(&format!("{label:<w$} | {:>10} {:>10} |\n", us(m), us(p)));
         }
     }
+    out.push_str(&floor_line);
     out.push_str(&format!(
         "\nours: {}; reference: {} with @auth0/auth0-auth-js {}\n",
         ours["runtime"].as_str().unwrap_or("?"),
@@ -484,6 +587,58 @@ fn ours() -> Result<(), Error> {
     runtime.block_on(ours_async())
 }
 
+/// Runs `a` and `b` alternately (after `warmup` untimed pairs), each on its own input from
+/// `prepare`; nanoseconds per call of each. Alternating makes the ratio of the two immune to
+/// the machine getting busier or quieter during the run.
+async fn interleaved<I>(
+    warmup: usize,
+    count: usize,
+    mut prepare: impl AsyncFnMut() -> Result<I, Error>,
+    mut a: impl AsyncFnMut(I) -> Result<(), Error>,
+    mut b: impl AsyncFnMut(I) -> Result<(), Error>,
+) -> Result<(Vec<u64>, Vec<u64>), Error> {
+    let (mut sa, mut sb) = (Vec::with_capacity(count), Vec::with_capacity(count));
+    for i in 0..warmup + count {
+        let (ia, ib) = (prepare().await?, prepare().await?);
+        let t0 = Instant::now();
+        a(ia).await?;
+        let ta = t0.elapsed().as_nanos() as u64;
+        let t0 = Instant::now();
+        b(ib).await?;
+        let tb = t0.elapsed().as_nanos() as u64;
+        if i >= warmup {
+            sa.push(ta);
+            sb.push(tb);
+        }
+    }
+    Ok((sa, sb))
+}
+
+/// A form body built once and kept for the whole run (reqwest sends a `&'static str` body
+/// without copying it).
+fn prebuilt_form(pairs: &[(&str, &str)]) -> &'static str {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        s.append_pair(k, v);
+    }
+    Box::leak(s.finish().into_boxed_str())
+}
+
+/// The floor of a token request: a raw POST of a prebuilt body; the answer is read, not parsed.
+async fn raw_post(raw: &reqwest::Client, url: &str, body: &'static str) -> Result<(), Error> {
+    let response = raw
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await?;
+    if !response.status().is_success() {
+        return Err(format!("raw POST answered {}", response.status()).into());
+    }
+    response.bytes().await?;
+    Ok(())
+}
+
 async fn ours_async() -> Result<(), Error> {
     let cfg = Config::from_env()?;
     let mut ops: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
@@ -491,6 +646,9 @@ async fn ours_async() -> Result<(), Error> {
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
+    // The floors' own HTTP client (default settings, its own connection pool).
+    let raw = reqwest::Client::new();
+    let token_url = format!("{}/oauth/token", cfg.loopback);
 
     let cb = cfg.callback.clone();
     ops.insert(
@@ -512,38 +670,90 @@ async fn ours_async() -> Result<(), Error> {
         .await?,
     );
 
+    // Logout-token verification, alternating with one raw RS256 verification of the same
+    // token with a key parsed beforehand (and the signature decoded beforehand).
     let verified = client.verify_logout_token(&cfg.logout_token).await?;
     if verified.sub.as_deref() != Some(cfg.logout_sub.as_str()) {
         return Err("the logout token did not verify".into());
     }
+    let jwks: Value = raw
+        .get(format!("{}/.well-known/jwks.json", cfg.loopback))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let jwk = &jwks["keys"][0];
+    let b64 = |v: &Value| URL_SAFE_NO_PAD.decode(v.as_str().unwrap_or_default());
+    let (n, e) = (b64(&jwk["n"])?, b64(&jwk["e"])?);
+    let parsed = aws_lc_rs::signature::RsaPublicKeyComponents { n: &n, e: &e }
+        .to_parsed_public_key(&aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256)?;
+    let token = cfg.logout_token.as_str();
+    let dot = token.rfind('.').ok_or("not a JWT")?;
+    let signing_input = &token.as_bytes()[..dot];
+    let signature = URL_SAFE_NO_PAD.decode(&token[dot + 1..])?;
+    let (sdk, floor) = interleaved(
+        cfg.n("cpu_warmup"),
+        cfg.n("logout_token"),
+        nothing,
+        async |()| {
+            client.verify_logout_token(&cfg.logout_token).await?;
+            Ok(())
+        },
+        async |()| {
+            parsed
+                .verify_sig(signing_input, &signature)
+                .map_err(|_| Error::from("raw verify failed"))
+        },
+    )
+    .await?;
+    ops.insert("logout_token", sdk);
+    ops.insert("floor_rs256_verify", floor);
+    // For reference: the same verification through `jsonwebtoken` (which builds the RSA key
+    // from its components on every call).
+    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk.clone())?;
+    let key = jsonwebtoken::DecodingKey::from_jwk(&jwk)?;
+    let signature_b64 = &token[dot + 1..];
     ops.insert(
-        "logout_token",
+        "floor_rs256_verify_jsonwebtoken",
         timed(
             cfg.n("cpu_warmup"),
             cfg.n("logout_token"),
             nothing,
-            async |()| {
-                client.verify_logout_token(&cfg.logout_token).await?;
-                Ok(())
+            async |()| match jsonwebtoken::crypto::verify(
+                signature_b64,
+                signing_input,
+                &key,
+                jsonwebtoken::Algorithm::RS256,
+            ) {
+                Ok(true) => Ok(()),
+                _ => Err("jsonwebtoken verify failed".into()),
             },
         )
         .await?,
     );
 
+    // Sequential token requests, each alternating with a raw POST of a prebuilt body to the
+    // same endpoint.
     let cc = || ClientCredentialsRequest::new(&cfg.audience);
-    ops.insert(
-        "client_credentials",
-        timed(
-            cfg.n("http_warmup"),
-            cfg.n("client_credentials"),
-            nothing,
-            async |()| {
-                client.get_token_by_client_credentials(cc()).await?;
-                Ok(())
-            },
-        )
-        .await?,
-    );
+    let cc_body = prebuilt_form(&[
+        ("grant_type", "client_credentials"),
+        ("audience", &cfg.audience),
+        ("client_id", &cfg.client_id),
+        ("client_secret", &cfg.client_secret),
+    ]);
+    let (sdk, floor) = interleaved(
+        cfg.n("http_warmup"),
+        cfg.n("client_credentials"),
+        nothing,
+        async |()| {
+            client.get_token_by_client_credentials(cc()).await?;
+            Ok(())
+        },
+        async |()| raw_post(&raw, &token_url, cc_body).await,
+    )
+    .await?;
+    ops.insert("client_credentials", sdk);
+    ops.insert("floor_post_client_credentials", floor);
 
     let (callback, verifier) = fresh_code(&client, &browser, &cfg).await?;
     let login = client
@@ -554,44 +764,70 @@ async fn ours_async() -> Result<(), Error> {
         .ok_or("the login returned no refresh token")?
         .expose_secret()
         .to_string();
-    ops.insert(
-        "refresh",
-        timed(
-            cfg.n("http_warmup"),
-            cfg.n("refresh"),
-            nothing,
-            async |()| {
-                let t = client
-                    .get_token_by_refresh_token(RefreshTokenRequest::new(&refresh_token))
-                    .await?;
-                if t.claims.is_none() {
-                    return Err("the refresh returned no ID token".into());
-                }
-                Ok(())
-            },
-        )
-        .await?,
-    );
+    let refresh_body = prebuilt_form(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", &refresh_token),
+        ("client_id", &cfg.client_id),
+        ("client_secret", &cfg.client_secret),
+    ]);
+    let (sdk, floor) = interleaved(
+        cfg.n("http_warmup"),
+        cfg.n("refresh"),
+        nothing,
+        async |()| {
+            let t = client
+                .get_token_by_refresh_token(RefreshTokenRequest::new(&refresh_token))
+                .await?;
+            if t.claims.is_none() {
+                return Err("the refresh returned no ID token".into());
+            }
+            Ok(())
+        },
+        async |()| raw_post(&raw, &token_url, refresh_body).await,
+    )
+    .await?;
+    ops.insert("refresh", sdk);
+    ops.insert("floor_post_refresh", floor);
 
-    ops.insert(
-        "code_exchange",
-        timed(
-            cfg.n("http_warmup").min(20),
-            cfg.n("code_exchange"),
-            async || fresh_code(&client, &browser, &cfg).await,
-            async |(callback, verifier): (String, String)| {
-                client
-                    .get_token_by_code(&callback, TokenByCodeRequest::new(verifier))
-                    .await?;
-                Ok(())
-            },
-        )
-        .await?,
-    );
+    // Code exchange: every call gets a fresh code from an (untimed) browser login.
+    let (sdk, floor) = interleaved(
+        cfg.n("http_warmup").min(20),
+        cfg.n("code_exchange"),
+        async || fresh_code(&client, &browser, &cfg).await,
+        async |(callback, verifier): (String, String)| {
+            client
+                .get_token_by_code(&callback, TokenByCodeRequest::new(verifier))
+                .await?;
+            Ok(())
+        },
+        async |(callback, verifier): (String, String)| {
+            let code = url::Url::parse(&callback)?
+                .query_pairs()
+                .find(|(k, _)| k == "code")
+                .ok_or("no code")?
+                .1
+                .into_owned();
+            let body = prebuilt_form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", &cfg.callback),
+                ("code_verifier", &verifier),
+                ("client_id", &cfg.client_id),
+                ("client_secret", &cfg.client_secret),
+            ]);
+            // Timed from here: the body is prebuilt.
+            raw_post(&raw, &token_url, body).await
+        },
+    )
+    .await?;
+    ops.insert("code_exchange", sdk);
+    ops.insert("floor_post_code", floor);
 
-    // 64-way concurrent client credentials.
+    // 64-way concurrent client credentials, rounds alternating with the same load as raw
+    // POSTs (what the emulator can serve at most).
     let mut latencies = Vec::new();
     let mut throughput = Vec::new();
+    let mut floor_throughput = Vec::new();
     let per_worker = cfg.n("concurrent_per_worker");
     let concurrency = cfg.n("concurrency");
     for round in 0..=cfg.n("concurrent_rounds") {
@@ -621,13 +857,38 @@ async fn ours_async() -> Result<(), Error> {
             throughput.push((concurrency * per_worker) as f64 / elapsed);
             latencies.extend(round_latencies);
         }
+
+        let t0 = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..concurrency {
+            let (raw, url) = (raw.clone(), token_url.clone());
+            tasks.spawn(async move {
+                for _ in 0..per_worker {
+                    raw_post(&raw, &url, cc_body).await?;
+                }
+                Ok::<_, Error>(())
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            done??;
+        }
+        if round > 0 {
+            floor_throughput.push((concurrency * per_worker) as f64 / t0.elapsed().as_secs_f64());
+        }
     }
     ops.insert("concurrent_client_credentials", latencies);
 
-    // A new client's first call: discovery (ttl 0: never cached) + client credentials.
-    ops.insert(
-        "first_call",
-        timed(5, cfg.n("first_call"), nothing, async |()| {
+    // A new client's first call: discovery (ttl 0: never cached) + client credentials; and
+    // the same with one `reqwest::Client` shared by every new client (`http_client`): what a
+    // new client costs when it does not build (and load the system's CA roots into) its own.
+    let shared_http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let (own, shared) = interleaved(
+        5,
+        cfg.n("first_call"),
+        nothing,
+        async |()| {
             AuthClient::builder(&cfg.loopback, &cfg.client_id)
                 .client_secret(&cfg.client_secret)
                 .discovery_cache_ttl(Duration::ZERO)
@@ -635,154 +896,28 @@ async fn ours_async() -> Result<(), Error> {
                 .get_token_by_client_credentials(cc())
                 .await?;
             Ok(())
-        })
-        .await?,
-    );
-
-    // The floor, in the same process: raw POSTs of prebuilt bodies to the same endpoint…
-    let raw = reqwest::Client::new();
-    let token_url = format!("{}/oauth/token", cfg.loopback);
-    let form = |pairs: &[(&str, &str)]| -> &'static str {
-        let mut s = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in pairs {
-            s.append_pair(k, v);
-        }
-        Box::leak(s.finish().into_boxed_str())
-    };
-    let raw_post = |body: &'static str| {
-        let request = raw
-            .post(&token_url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body);
-        async move {
-            let response = request.send().await?;
-            if !response.status().is_success() {
-                return Err(format!("raw POST answered {}", response.status()).into());
-            }
-            response.bytes().await?;
-            Ok::<_, Error>(())
-        }
-    };
-    let cc_body = form(&[
-        ("grant_type", "client_credentials"),
-        ("audience", &cfg.audience),
-        ("client_id", &cfg.client_id),
-        ("client_secret", &cfg.client_secret),
-    ]);
-    ops.insert(
-        "floor_post_client_credentials",
-        timed(
-            cfg.n("http_warmup"),
-            cfg.n("client_credentials"),
-            nothing,
-            async |()| raw_post(cc_body).await,
-        )
-        .await?,
-    );
-    let refresh_body = form(&[
-        ("grant_type", "refresh_token"),
-        ("refresh_token", &refresh_token),
-        ("client_id", &cfg.client_id),
-        ("client_secret", &cfg.client_secret),
-    ]);
-    ops.insert(
-        "floor_post_refresh",
-        timed(
-            cfg.n("http_warmup"),
-            cfg.n("refresh"),
-            nothing,
-            async |()| raw_post(refresh_body).await,
-        )
-        .await?,
-    );
-    ops.insert(
-        "floor_post_code",
-        timed(
-            cfg.n("http_warmup").min(20),
-            cfg.n("code_exchange"),
-            async || {
-                let (callback, verifier) = fresh_code(&client, &browser, &cfg).await?;
-                let callback = url::Url::parse(&callback)?;
-                let code = callback
-                    .query_pairs()
-                    .find(|(k, _)| k == "code")
-                    .ok_or("no code")?
-                    .1
-                    .into_owned();
-                Ok(form(&[
-                    ("grant_type", "authorization_code"),
-                    ("code", &code),
-                    ("redirect_uri", &cfg.callback),
-                    ("code_verifier", &verifier),
-                    ("client_id", &cfg.client_id),
-                    ("client_secret", &cfg.client_secret),
-                ]))
-            },
-            async |body| raw_post(body).await,
-        )
-        .await?,
-    );
-
-    // … and one raw RS256 verification of the same logout token with a key parsed beforehand.
-    let jwks: Value = raw
-        .get(format!("{}/.well-known/jwks.json", cfg.loopback))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let jwk = &jwks["keys"][0];
-    let b64 = |v: &Value| URL_SAFE_NO_PAD.decode(v.as_str().unwrap_or_default());
-    let (n, e) = (b64(&jwk["n"])?, b64(&jwk["e"])?);
-    let parsed = aws_lc_rs::signature::RsaPublicKeyComponents { n: &n, e: &e }
-        .to_parsed_public_key(&aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256)?;
-    let token = cfg.logout_token.as_str();
-    let dot = token.rfind('.').ok_or("not a JWT")?;
-    let (signing_input, signature) = (
-        &token.as_bytes()[..dot],
-        URL_SAFE_NO_PAD.decode(&token[dot + 1..])?,
-    );
-    let verify = || {
-        parsed
-            .verify_sig(signing_input, &signature)
-            .map_err(|_| Error::from("raw verify failed"))
-    };
-    ops.insert(
-        "floor_rs256_verify",
-        timed(
-            cfg.n("cpu_warmup"),
-            cfg.n("logout_token"),
-            nothing,
-            async |()| verify(),
-        )
-        .await?,
-    );
-    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk.clone())?;
-    let key = jsonwebtoken::DecodingKey::from_jwk(&jwk)?;
-    let signature_b64 = &token[dot + 1..];
-    ops.insert(
-        "floor_rs256_verify_jsonwebtoken",
-        timed(
-            cfg.n("cpu_warmup"),
-            cfg.n("logout_token"),
-            nothing,
-            async |()| match jsonwebtoken::crypto::verify(
-                signature_b64,
-                signing_input,
-                &key,
-                jsonwebtoken::Algorithm::RS256,
-            ) {
-                Ok(true) => Ok(()),
-                _ => Err("jsonwebtoken verify failed".into()),
-            },
-        )
-        .await?,
-    );
+        },
+        async |()| {
+            AuthClient::builder(&cfg.loopback, &cfg.client_id)
+                .client_secret(&cfg.client_secret)
+                .discovery_cache_ttl(Duration::ZERO)
+                .http_client(shared_http.clone())
+                .build()?
+                .get_token_by_client_credentials(cc())
+                .await?;
+            Ok(())
+        },
+    )
+    .await?;
+    ops.insert("first_call", own);
+    ops.insert("first_call_shared_http", shared);
 
     let result = json!({
         "side": "ours",
         "runtime": format!("auth0-auth {} (tokio, release)", env!("CARGO_PKG_VERSION")),
         "ops": ops,
         "throughput": throughput,
+        "floor_throughput": floor_throughput,
         "peak_rss_kb": peak_rss_kb(),
     });
     println!("{result}");

@@ -14,6 +14,10 @@
 //! 2. Throughput of concurrent client-credentials requests, one client, as concurrency grows
 //!    from 1 to 256.
 //!
+//! The memory part runs twice, each time in a fresh process: once with every `AuthClient` built
+//! by the builder's default (each one builds its own `reqwest::Client`, which loads the system's
+//! CA roots), once with one `reqwest::Client` shared through `http_client`.
+//!
 //! Options: `--tenants N` (default 1000), `--quick` (100 tenants, fewer requests).
 
 use std::io::{BufRead, BufReader, Write};
@@ -30,9 +34,29 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 
 fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("host") {
-        let n = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(10);
-        return host(n);
+    match args.first().map(String::as_str) {
+        Some("host") => {
+            let n = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(10);
+            return host(n);
+        }
+        Some("measure") => {
+            let file = args.get(1).ok_or("measure needs a file")?;
+            let shared = args.get(2).map(String::as_str) == Some("shared");
+            let quick = args.iter().any(|a| a == "--quick");
+            let specs = std::fs::read_to_string(file)?
+                .lines()
+                .map(|line| {
+                    let v: Value = serde_json::from_str(line)?;
+                    Ok((
+                        v["base"].as_str().unwrap_or_default().to_string(),
+                        v["logout_token"].as_str().unwrap_or_default().to_string(),
+                    ))
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
+            let runtime = tokio::runtime::Runtime::new()?;
+            return runtime.block_on(measure_async(specs, quick, shared));
+        }
+        _ => {}
     }
     let mut tenants = 1000;
     let mut quick = false;
@@ -156,41 +180,67 @@ fn measure(count: usize, quick: bool) -> Result<(), Error> {
         .stderr(Stdio::inherit())
         .spawn()?;
     let stdout = child.stdout.take().ok_or("no child stdout")?;
-    let mut specs = Vec::with_capacity(count);
+    let mut specs = String::new();
+    let mut started_tenants = 0;
     for line in BufReader::new(stdout).lines() {
         let line = line?;
         if line == "ready" {
             break;
         }
-        let v: Value = serde_json::from_str(&line)?;
-        specs.push((
-            v["base"].as_str().unwrap_or_default().to_string(),
-            v["logout_token"].as_str().unwrap_or_default().to_string(),
-        ));
+        specs.push_str(&line);
+        specs.push('\n');
+        started_tenants += 1;
     }
-    if specs.len() != count {
-        return Err(format!("the host started {} of {count} tenants", specs.len()).into());
+    if started_tenants != count {
+        return Err(format!("the host started {started_tenants} of {count} tenants").into());
     }
     eprintln!(
         "{count} emulators up after {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    let file = std::env::temp_dir().join(format!("auth0-auth-scale-{}.jsonl", std::process::id()));
+    std::fs::write(&file, specs)?;
 
-    let runtime = tokio::runtime::Runtime::new()?;
-    let result = runtime.block_on(measure_async(specs, quick));
+    // Each way of building the clients is measured in a fresh process of its own, so that
+    // its resident memory starts from the same point.
+    let mut result = Ok(());
+    for mode in ["own", "shared"] {
+        let mut measure = Command::new(std::env::current_exe()?);
+        measure.arg("measure").arg(&file).arg(mode);
+        if quick {
+            measure.arg("--quick");
+        }
+        let status = measure.status()?;
+        if !status.success() {
+            result = Err(format!("the {mode} measurement failed: {status}").into());
+            break;
+        }
+    }
+    let _ = std::fs::remove_file(&file);
     drop(child.stdin.take());
     let _ = child.wait();
     eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
     result
 }
 
-async fn measure_async(specs: Vec<(String, String)>, quick: bool) -> Result<(), Error> {
+async fn measure_async(
+    specs: Vec<(String, String)>,
+    quick: bool,
+    shared: bool,
+) -> Result<(), Error> {
+    let shared_http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
     let build = |base: &str| {
-        AuthClient::builder(base, demo::CLIENT_ID)
+        let builder = AuthClient::builder(base, demo::CLIENT_ID)
             .client_secret(demo::CLIENT_SECRET)
             // The default keeps 100 tenants' discovery documents; this process serves more.
-            .discovery_cache_max_entries(specs.len() as u64 + 16)
-            .build()
+            .discovery_cache_max_entries(specs.len() as u64 + 16);
+        if shared {
+            builder.http_client(shared_http.clone()).build()
+        } else {
+            builder.build()
+        }
     };
     // Warm up the process (runtime, allocator, TLS roots, first client) before the baseline.
     {
@@ -205,7 +255,12 @@ async fn measure_async(specs: Vec<(String, String)>, quick: bool) -> Result<(), 
         .collect();
     checkpoints.push(specs.len());
     println!(
-        "\nmemory per tenant and lookup cost (median ns per call, round-robin over every tenant)"
+        "\n{}: memory per tenant and lookup cost (median ns per call, round-robin over every tenant)",
+        if shared {
+            "every AuthClient given one shared reqwest::Client (http_client)"
+        } else {
+            "every AuthClient with its own reqwest::Client (the builder's default)"
+        }
     );
     println!(
         "{:>8} | {:>10} {:>14} | {:>16} {:>18} {:>20}",
@@ -278,6 +333,9 @@ async fn measure_async(specs: Vec<(String, String)>, quick: bool) -> Result<(), 
         rss_before as f64 / 1024.0
     );
 
+    if shared {
+        return Ok(());
+    }
     // Throughput of concurrent token requests through one client.
     let client = tenants[0].client.clone();
     println!("\nconcurrent client-credentials requests, one client, one emulator");

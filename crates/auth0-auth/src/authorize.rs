@@ -74,6 +74,32 @@ impl AuthorizationParams {
     }
 
     /// `self` laid over `base`: later values win, unset values are dropped.
+    /// The layers' entries merged as [`over`](Self::over) merges them (first position kept,
+    /// later value wins, unset values dropped at the end), borrowing every key and value: an
+    /// authorization URL is written straight from this, with no copy of any parameter.
+    fn merged<'a>(
+        layers: &[&'a AuthorizationParams],
+        last: &[(&'a str, &'a str)],
+    ) -> Vec<(&'a str, &'a str)> {
+        let mut merged: Vec<(&'a str, Option<&'a str>)> = Vec::with_capacity(16);
+        let mut put = |k: &'a str, v: Option<&'a str>| match merged.iter_mut().find(|e| e.0 == k) {
+            Some(slot) => slot.1 = v,
+            None => merged.push((k, v)),
+        };
+        for layer in layers {
+            for (k, v) in &layer.entries {
+                put(k, v.as_deref());
+            }
+        }
+        for &(k, v) in last {
+            put(k, Some(v));
+        }
+        merged
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect()
+    }
+
     pub(crate) fn over(&self, base: &AuthorizationParams) -> AuthorizationParams {
         let mut merged = base.clone();
         for (k, v) in &self.entries {
@@ -345,14 +371,31 @@ impl AuthClient {
             code,
         )?;
         let verifier = pkce::new_verifier();
-        let params = self
-            .merged_authorization_params(call_params)
-            .set("client_id", self.inner.client_id.as_str())
-            .set("code_challenge", pkce::challenge(&verifier))
-            .set("code_challenge_method", "S256")
-            .set("response_type", "code");
+        let challenge = pkce::challenge(&verifier);
+        // The default scope, then the configured params, then this call's, then the SDK's own
+        // (later wins), as `merged_authorization_params` + `set` would give.
+        let default_scope = AuthorizationParams {
+            entries: vec![("scope".into(), Some(DEFAULT_SCOPE.into()))],
+        };
+        let pairs = AuthorizationParams::merged(
+            &[
+                &default_scope,
+                &self.inner.authorization_params,
+                &call_params,
+            ],
+            &[
+                ("client_id", self.inner.client_id.as_str()),
+                ("code_challenge", challenge.as_str()),
+                ("code_challenge_method", "S256"),
+                ("response_type", "code"),
+            ],
+        );
         let mut url = endpoint;
         if pushed {
+            let mut params = AuthorizationParams::new();
+            for (k, v) in &pairs {
+                params.put((*k).to_string(), Some((*v).to_string()));
+            }
             let par = metadata
                 .pushed_authorization_request_endpoint
                 .as_ref()
@@ -380,7 +423,7 @@ impl AuthClient {
                 .append_pair("request_uri", &pushed.request_uri);
         } else {
             let mut query = url.query_pairs_mut();
-            for (k, v) in params.iter() {
+            for (k, v) in pairs {
                 query.append_pair(k, v);
             }
         }
@@ -394,6 +437,40 @@ impl AuthClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_borrowed_merge_gives_what_over_and_set_give() {
+        let defaults = AuthorizationParams::new().scope(DEFAULT_SCOPE);
+        let configured = AuthorizationParams::new()
+            .audience("https://a/")
+            .set("client_id", "spoofed")
+            .redirect_uri("http://localhost/cb")
+            .unset("scope");
+        let call = AuthorizationParams::new()
+            .scope("openid")
+            .unset("redirect_uri")
+            .state("xyz")
+            .unset("nothing-to-unset");
+        let expected = call
+            .over(&configured.over(&defaults))
+            .set("client_id", "c1")
+            .set("response_type", "code");
+        let merged = AuthorizationParams::merged(
+            &[&defaults, &configured, &call],
+            &[("client_id", "c1"), ("response_type", "code")],
+        );
+        assert_eq!(merged, expected.iter().collect::<Vec<_>>());
+        assert_eq!(
+            merged,
+            [
+                ("scope", "openid"),
+                ("audience", "https://a/"),
+                ("client_id", "c1"),
+                ("state", "xyz"),
+                ("response_type", "code")
+            ]
+        );
+    }
 
     #[test]
     fn later_values_win_and_unset_values_are_dropped() {

@@ -229,7 +229,11 @@ pub struct MfaFactor {
 }
 
 /// What the server answered, kept on errors that came from an HTTP response.
-#[derive(Clone, Debug)]
+///
+/// `Debug` shows the status and headers but only the size of the body: a body can hold tokens
+/// (a recorded token answer, the `mfa_token` of an `mfa_required` answer). Read
+/// [`body`](Self::body) itself when you need it.
+#[derive(Clone)]
 pub struct HttpDetails {
     /// The HTTP status code.
     pub status: u16,
@@ -237,6 +241,19 @@ pub struct HttpDetails {
     pub headers: Vec<(String, String)>,
     /// The response body as text (cut to a few kilobytes).
     pub body: String,
+}
+
+impl fmt::Debug for HttpDetails {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpDetails")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field(
+                "body",
+                &format_args!("[{} bytes, not shown]", self.body.len()),
+            )
+            .finish()
+    }
 }
 
 impl HttpDetails {

@@ -264,3 +264,253 @@ pub fn callback(
         .map(|c| (c.code, c.redirect_uri))
         .map_err(|e| format!("{e} {e:?}"))
 }
+
+// ---------------------------------------------------------------------------------------------
+// The fuzz targets' bodies, shared with the regression test that replays `fuzz/seeds` and
+// `fuzz/regressions` (`tests/fuzz_regressions.rs`). Each returns `Err` with what broke when an
+// invariant does not hold; the fuzz targets panic on it.
+
+/// The time the targets validate tokens at.
+pub const NOW: u64 = 1_700_000_000;
+
+/// The names of the fuzz targets, as [`run`] knows them.
+pub const TARGETS: &[&str] = &[
+    "id_token",
+    "logout_token",
+    "discovery",
+    "jwks",
+    "token_response",
+    "callback",
+];
+
+/// Runs one fuzz target's body over `data`; `Err` says which invariant broke.
+pub fn run(target: &str, data: &[u8]) -> Result<(), String> {
+    match target {
+        "id_token" => target_id_token(data),
+        "logout_token" => target_logout_token(data),
+        "discovery" => target_discovery(data),
+        "jwks" => target_jwks(data),
+        "token_response" => target_token_response(data),
+        "callback" => target_callback(data),
+        other => Err(format!("no fuzz target {other:?}")),
+    }
+}
+
+fn check(holds: bool, what: &str) -> Result<(), String> {
+    if holds { Ok(()) } else { Err(what.to_string()) }
+}
+
+fn claim_number(v: Option<&Value>) -> Option<u64> {
+    v.and_then(|v| v.as_u64().or_else(|| v.as_f64().map(|f| f as u64)))
+}
+
+fn names_client(aud: Option<&Value>) -> bool {
+    match aud {
+        Some(Value::String(a)) => a == CLIENT_ID,
+        Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(CLIENT_ID)),
+        _ => false,
+    }
+}
+
+/// ID tokens: the first byte picks raw token / HS256-signed header and payload (so the claim
+/// rules are reached with a valid signature) / bare claims, and the organization. Invariants:
+/// nothing accepted that breaks a rule; no error shows the client secret.
+pub fn target_id_token(data: &[u8]) -> Result<(), String> {
+    let Some((&mode, rest)) = data.split_first() else {
+        return Ok(());
+    };
+    let organization = match mode >> 4 {
+        0 => Some("org_abc"),
+        1 => Some("acme"),
+        _ => None,
+    };
+    // What the input itself says (decoded): errors may quote the token, never anything else.
+    let says_secret = |token: &str| {
+        UnverifiedJwt::parse(token).is_ok_and(|jwt| {
+            jwt.header.alg.contains(CLIENT_SECRET)
+                || jwt.header.kid.is_some_and(|k| k.contains(CLIENT_SECRET))
+                || Value::Object(jwt.claims)
+                    .to_string()
+                    .contains(CLIENT_SECRET)
+        })
+    };
+    let mut quoted_secret = false;
+    let outcome = match mode % 3 {
+        0 => {
+            let token = String::from_utf8_lossy(rest);
+            quoted_secret = says_secret(&token);
+            id_token(&token, NOW, organization)
+        }
+        1 => {
+            let (header, payload) = match rest.iter().position(|b| *b == b'\n') {
+                Some(i) => (&rest[..i], &rest[i + 1..]),
+                None => (&br#"{"alg":"HS256","typ":"JWT"}"#[..], rest),
+            };
+            let token = sign_hs256(header, payload);
+            quoted_secret = says_secret(&token);
+            let outcome = id_token(&token, NOW, organization);
+            if outcome.is_ok() {
+                check(
+                    serde_json::from_slice::<Map<String, Value>>(header).is_ok(),
+                    "accepted a header that is not a JSON object",
+                )?;
+            }
+            outcome
+        }
+        _ => match id_token_claims(rest, NOW, Some(NONCE)) {
+            Err(message) => {
+                quoted_secret = serde_json::from_slice::<Value>(rest)
+                    .is_ok_and(|v| v.to_string().contains(CLIENT_SECRET));
+                Err(message)
+            }
+            Ok(()) => serde_json::from_slice(rest)
+                .map_err(|_| "accepted what is not an object".to_string()),
+        },
+    };
+    match outcome {
+        Ok(claims) => {
+            check(
+                claims.get("iss").and_then(Value::as_str) == Some(ISSUER),
+                "accepted another issuer",
+            )?;
+            check(
+                claims
+                    .get("sub")
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| !s.is_empty()),
+                "accepted without a subject",
+            )?;
+            check(names_client(claims.get("aud")), "accepted another audience")?;
+            let exp = claim_number(claims.get("exp")).ok_or("accepted without exp")?;
+            check(
+                exp.saturating_add(LEEWAY) > NOW,
+                "accepted an expired token",
+            )?;
+            let iat = claim_number(claims.get("iat")).ok_or("accepted without iat")?;
+            check(iat <= NOW + LEEWAY, "accepted a token issued in the future")?;
+            if let Some(nbf) = claim_number(claims.get("nbf")) {
+                check(nbf <= NOW + LEEWAY, "accepted a token before its nbf")?;
+            }
+            check(
+                claims.get("nonce").and_then(Value::as_str) == Some(NONCE),
+                "accepted another nonce",
+            )?;
+            if let Some(azp) = claims.get("azp") {
+                check(azp.as_str() == Some(CLIENT_ID), "accepted another azp")?;
+            }
+            Ok(())
+        }
+        Err(message) => check(
+            quoted_secret || !message.contains(CLIENT_SECRET),
+            "an error shows the client secret",
+        ),
+    }
+}
+
+/// Logout tokens: raw tokens (even first byte) or bare claims. Invariant: an accepted claim
+/// set names a session or user, has the issuer and audience, no nonce, and the event.
+pub fn target_logout_token(data: &[u8]) -> Result<(), String> {
+    let Some((&mode, rest)) = data.split_first() else {
+        return Ok(());
+    };
+    if mode % 2 == 0 {
+        let _ = logout_token(&String::from_utf8_lossy(rest), NOW);
+        return Ok(());
+    }
+    let Ok(subject) = logout_claims(rest, NOW) else {
+        return Ok(());
+    };
+    check(
+        subject.sid.is_some() || subject.sub.is_some(),
+        "accepted without sid or sub",
+    )?;
+    let claims: Map<String, Value> =
+        serde_json::from_slice(rest).map_err(|_| "accepted what is not an object")?;
+    check(!claims.contains_key("nonce"), "accepted a nonce")?;
+    check(
+        claims.get("iss").and_then(Value::as_str) == Some(ISSUER),
+        "accepted another issuer",
+    )?;
+    check(names_client(claims.get("aud")), "accepted another audience")?;
+    check(
+        claims
+            .get("events")
+            .and_then(|e| e.get(crate::logout::BACKCHANNEL_LOGOUT_EVENT))
+            .is_some_and(Value::is_object),
+        "accepted without the event",
+    )
+}
+
+/// Discovery documents. Invariant: an accepted document's issuer is the base URL (give or take
+/// one trailing slash).
+pub fn target_discovery(data: &[u8]) -> Result<(), String> {
+    const BASE: &str = "https://tenant.example.com/";
+    for mtls in [false, true] {
+        if discovery(data, BASE, mtls).is_ok() {
+            let doc: Value =
+                serde_json::from_slice(data).map_err(|_| "accepted what is not JSON")?;
+            let issuer = doc
+                .get("issuer")
+                .and_then(Value::as_str)
+                .ok_or("accepted without an issuer")?;
+            check(
+                issuer == BASE || issuer == BASE.trim_end_matches('/'),
+                "accepted a foreign issuer",
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Key sets. Invariant: no panic.
+pub fn target_jwks(data: &[u8]) -> Result<(), String> {
+    let _ = jwks(data, &["k1", "", "kid-2"]);
+    Ok(())
+}
+
+/// Token-endpoint answers: two bytes of status, one of content type, then the body (whose
+/// text also serves as `WWW-Authenticate` and, its first line, as `Retry-After`). Invariants:
+/// only a 2xx answer is accepted; `expires_at` never goes backwards.
+pub fn target_token_response(data: &[u8]) -> Result<(), String> {
+    const CONTENT_TYPES: &[&str] = &[
+        "application/json",
+        "application/json; charset=utf-8",
+        "text/html; charset=utf-8",
+        "text/plain",
+        "",
+    ];
+    let [a, b, c, rest @ ..] = data else {
+        return Ok(());
+    };
+    let status = 100 + u16::from_le_bytes([*a, *b]) % 500;
+    let content_type = CONTENT_TYPES[usize::from(*c) % CONTENT_TYPES.len()];
+    let text = String::from_utf8_lossy(rest);
+    let first_line = text.lines().next().unwrap_or_default();
+    match token_response(status, content_type, &text, first_line, rest, NOW) {
+        Ok(expires_at) => {
+            check((200..300).contains(&status), "accepted a non-2xx answer")?;
+            check(expires_at >= NOW, "expires_at went backwards")
+        }
+        Err(_) => Ok(()),
+    }
+}
+
+/// Callback URLs (first byte: whether a state is expected). Invariant: an accepted callback
+/// has a code and a redirect URI without query or fragment.
+pub fn target_callback(data: &[u8]) -> Result<(), String> {
+    let Some((&mode, rest)) = data.split_first() else {
+        return Ok(());
+    };
+    let url = String::from_utf8_lossy(rest);
+    let state = (mode % 2 == 0).then_some("xyz");
+    match callback(&url, state, ISSUER) {
+        Ok((code, redirect_uri)) => {
+            check(!code.is_empty(), "accepted an empty code")?;
+            check(
+                !redirect_uri.contains('?') && !redirect_uri.contains('#'),
+                "the redirect URI keeps a query or fragment",
+            )
+        }
+        Err(_) => Ok(()),
+    }
+}

@@ -404,7 +404,8 @@ impl Transport {
 
         let mut response = builder.send().await.map_err(transport_error)?;
         let status = response.status();
-        let headers = response.headers().clone();
+        // Taken, not copied: the body is read from the response without its headers.
+        let headers = std::mem::take(response.headers_mut());
         let too_large = || {
             Error::new(
                 code,

@@ -166,6 +166,15 @@ pub(crate) fn check_claims(
             rules.now
         ));
     }
+    // RFC 7519 section 4.1.5: never accepted before its `nbf`, when it has one.
+    if let Some(nbf) = number(claims, "nbf")?
+        && nbf > rules.now.saturating_add(rules.leeway)
+    {
+        return Err(format!(
+            "the ID token is not valid before {nbf} (now {}, leeway {} s)",
+            rules.now, rules.leeway
+        ));
+    }
     if let Some(expected) = rules.nonce {
         match claims.get("nonce").and_then(Value::as_str) {
             None => return Err("the ID token has no \"nonce\" claim, but one was sent".into()),

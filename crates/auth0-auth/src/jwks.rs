@@ -4,6 +4,9 @@
 //! more than one per [`MIN_REFRESH_INTERVAL`] per key set, however many such tokens arrive.
 
 use std::sync::{Arc, OnceLock};
+
+use aws_lc_rs::signature::{ParsedPublicKey, RsaPublicKeyComponents};
+use jsonwebtoken::DecodingKeyKind;
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::DecodingKey;
@@ -16,7 +19,7 @@ use url::Url;
 
 use crate::error::{Error, ErrorCode, ErrorKind, Result};
 use crate::http::{Request, Transport};
-use crate::jwt::{SigningAlgorithm, UnverifiedJwt};
+use crate::jwt::{SignatureKey, SigningAlgorithm, UnverifiedJwt, verify_parsed};
 
 /// The shortest time between two refetches of one key set caused by unknown `kid`s.
 pub(crate) const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(10);
@@ -26,11 +29,52 @@ const KEY_SET_TTL: Duration = Duration::from_secs(600);
 const MAX_KEY_SETS: u64 = 10_000;
 
 /// One usable key of a key set.
-struct Key {
+pub(crate) struct Key {
     kid: Option<String>,
     alg: Option<String>,
     kty: &'static str,
     key: DecodingKey,
+    /// The key parsed into an aws-lc key, per algorithm, on its first use with that algorithm:
+    /// verifying then costs the signature check alone (no key building, no Montgomery setup).
+    /// `None` when aws-lc refuses the key, which then fails verification as before.
+    parsed: [OnceLock<Option<ParsedPublicKey>>; SigningAlgorithm::COUNT],
+}
+
+impl Key {
+    fn new(kid: Option<String>, alg: Option<String>, kty: &'static str, key: DecodingKey) -> Self {
+        Self {
+            kid,
+            alg,
+            kty,
+            key,
+            parsed: std::array::from_fn(|_| OnceLock::new()),
+        }
+    }
+
+    fn parsed(&self, alg: SigningAlgorithm) -> Option<&ParsedPublicKey> {
+        self.parsed[alg.index()]
+            .get_or_init(|| match self.key.kind() {
+                DecodingKeyKind::RsaModulusExponent { n, e } => {
+                    let params = alg.rsa_verification()?;
+                    RsaPublicKeyComponents { n, e }
+                        .to_parsed_public_key(params)
+                        .ok()
+                }
+                DecodingKeyKind::SecretOrDer(point) => {
+                    ParsedPublicKey::new(alg.ecdsa_verification()?, point).ok()
+                }
+            })
+            .as_ref()
+    }
+}
+
+impl SignatureKey for Key {
+    fn verifies(&self, signing_input: &[u8], signature: &str, alg: SigningAlgorithm) -> bool {
+        match self.parsed(alg) {
+            Some(key) => verify_parsed(key, signing_input, signature),
+            None => self.key.verifies(signing_input, signature, alg),
+        }
+    }
 }
 
 /// The usable keys of a fetched JWKS (keys with `use` other than `sig`, or that cannot be
@@ -64,12 +108,12 @@ impl KeySet {
             let Ok(key) = DecodingKey::from_jwk(&jwk) else {
                 continue;
             };
-            keys.push(Key {
-                kid: raw.get("kid").and_then(Value::as_str).map(String::from),
-                alg: raw.get("alg").and_then(Value::as_str).map(String::from),
+            keys.push(Key::new(
+                raw.get("kid").and_then(Value::as_str).map(String::from),
+                raw.get("alg").and_then(Value::as_str).map(String::from),
                 kty,
                 key,
-            });
+            ));
         }
         Ok(Self { keys })
     }
@@ -80,7 +124,7 @@ impl KeySet {
         &self,
         kid: Option<&str>,
         alg: SigningAlgorithm,
-    ) -> std::result::Result<Vec<&DecodingKey>, String> {
+    ) -> std::result::Result<Vec<&Key>, String> {
         let named: Vec<&Key> = match kid {
             Some(kid) => self
                 .keys
@@ -92,11 +136,10 @@ impl KeySet {
         if named.is_empty() {
             return Ok(Vec::new());
         }
-        let fitting: Vec<&DecodingKey> = named
-            .iter()
+        let fitting: Vec<&Key> = named
+            .into_iter()
             .filter(|k| k.kty == alg.key_type())
             .filter(|k| k.alg.as_deref().is_none_or(|a| a == alg.as_str()))
-            .map(|k| &k.key)
             .collect();
         if fitting.is_empty() {
             return Err(format!(
@@ -167,6 +210,10 @@ impl JwksCache {
     }
 
     async fn get(&self, transport: &Transport, uri: &Url, code: ErrorCode) -> Result<Arc<KeySet>> {
+        // The hit path looks up by `&str`: no key string is allocated.
+        if let Some(set) = self.sets.get(uri.as_str()).await {
+            return Ok(set);
+        }
         self.sets
             .try_get_with(uri.to_string(), fetch(transport, uri, code))
             .await
@@ -248,5 +295,80 @@ mod tests {
         assert!(KeySet::parse(b"[]").is_err());
         assert!(KeySet::parse(b"<html>").is_err());
         assert!(KeySet::parse(br#"{"keys":{}}"#).is_err());
+    }
+
+    /// An EC key pair on `curve` and its public JWK.
+    fn ec_key(
+        signing: &'static aws_lc_rs::signature::EcdsaSigningAlgorithm,
+        crv: &str,
+    ) -> (aws_lc_rs::signature::EcdsaKeyPair, String) {
+        use aws_lc_rs::signature::KeyPair;
+        let pair = aws_lc_rs::signature::EcdsaKeyPair::generate(signing).unwrap();
+        let point = pair.public_key().as_ref().to_vec();
+        let half = (point.len() - 1) / 2;
+        let jwk = format!(
+            r#"{{"kty":"EC","kid":"{crv}","crv":"{crv}","x":"{}","y":"{}"}}"#,
+            crate::jwt::b64url(&point[1..=half]),
+            crate::jwt::b64url(&point[half + 1..])
+        );
+        (pair, jwk)
+    }
+
+    fn signed(pair: &aws_lc_rs::signature::EcdsaKeyPair, alg: &str, kid: &str) -> String {
+        let input = format!(
+            "{}.{}",
+            crate::jwt::b64url(format!(r#"{{"alg":"{alg}","kid":"{kid}"}}"#).as_bytes()),
+            crate::jwt::b64url(br#"{"sub":"x"}"#)
+        );
+        let sig = pair
+            .sign(&aws_lc_rs::rand::SystemRandom::new(), input.as_bytes())
+            .unwrap();
+        format!("{input}.{}", crate::jwt::b64url(sig.as_ref()))
+    }
+
+    #[test]
+    fn parsed_keys_verify_good_signatures_and_refuse_bad_ones() {
+        use aws_lc_rs::signature::{
+            ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING,
+        };
+        let (p256, jwk256) = ec_key(&ECDSA_P256_SHA256_FIXED_SIGNING, "P-256");
+        let (p384, jwk384) = ec_key(&ECDSA_P384_SHA384_FIXED_SIGNING, "P-384");
+        let set = KeySet::parse(format!(r#"{{"keys":[{jwk256},{jwk384}]}}"#).as_bytes()).unwrap();
+        for (pair, alg, kid) in [
+            (&p256, SigningAlgorithm::ES256, "P-256"),
+            (&p384, SigningAlgorithm::ES384, "P-384"),
+        ] {
+            let token = signed(pair, alg.as_str(), kid);
+            let jwt = UnverifiedJwt::parse(&token).unwrap();
+            let keys = set.candidates(Some(kid), alg).unwrap();
+            // Twice: the second check uses the key parsed by the first.
+            for _ in 0..2 {
+                assert!(jwt.verify_signature(&keys[0], alg).is_ok(), "{alg}");
+            }
+            // A changed payload, a changed signature and the other curve's key all fail.
+            let (input, sig) = token.rsplit_once('.').unwrap();
+            let tampered = format!("{input}x.{sig}");
+            let jwt2 = UnverifiedJwt::parse(&tampered);
+            if let Ok(jwt2) = jwt2 {
+                assert!(jwt2.verify_signature(&keys[0], alg).is_err());
+            }
+            let mut bad_sig = sig.to_string();
+            let first = if bad_sig.starts_with('A') { "B" } else { "A" };
+            bad_sig.replace_range(0..1, first);
+            let bad_token = format!("{input}.{bad_sig}");
+            let jwt3 = UnverifiedJwt::parse(&bad_token).unwrap();
+            assert!(jwt3.verify_signature(&keys[0], alg).is_err());
+            let other = if kid == "P-256" { "P-384" } else { "P-256" };
+            let other_key = set
+                .keys
+                .iter()
+                .find(|k| k.kid.as_deref() == Some(other))
+                .unwrap();
+            assert!(jwt.verify_signature(other_key, alg).is_err());
+            assert!(
+                jwt.verify_signature(&keys[0], SigningAlgorithm::RS256)
+                    .is_err()
+            );
+        }
     }
 }

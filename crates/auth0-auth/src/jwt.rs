@@ -87,6 +87,48 @@ impl SigningAlgorithm {
         }
     }
 
+    /// The aws-lc parameters that verify this algorithm with an RSA key (the same ones
+    /// `jsonwebtoken` uses: 2048- to 8192-bit keys).
+    pub(crate) fn rsa_verification(self) -> Option<&'static sig::RsaParameters> {
+        Some(match self {
+            Self::RS256 => &sig::RSA_PKCS1_2048_8192_SHA256,
+            Self::RS384 => &sig::RSA_PKCS1_2048_8192_SHA384,
+            Self::RS512 => &sig::RSA_PKCS1_2048_8192_SHA512,
+            Self::PS256 => &sig::RSA_PSS_2048_8192_SHA256,
+            Self::PS384 => &sig::RSA_PSS_2048_8192_SHA384,
+            Self::PS512 => &sig::RSA_PSS_2048_8192_SHA512,
+            _ => return None,
+        })
+    }
+
+    /// The aws-lc algorithm that verifies this algorithm with an EC key (fixed-length `r||s`
+    /// signatures, as JWS has them).
+    pub(crate) fn ecdsa_verification(self) -> Option<&'static sig::EcdsaVerificationAlgorithm> {
+        match self {
+            Self::ES256 => Some(&sig::ECDSA_P256_SHA256_FIXED),
+            Self::ES384 => Some(&sig::ECDSA_P384_SHA384_FIXED),
+            _ => None,
+        }
+    }
+
+    /// A small dense index, for per-algorithm tables.
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Self::HS256 => 0,
+            Self::RS256 => 1,
+            Self::RS384 => 2,
+            Self::RS512 => 3,
+            Self::PS256 => 4,
+            Self::PS384 => 5,
+            Self::PS512 => 6,
+            Self::ES256 => 7,
+            Self::ES384 => 8,
+        }
+    }
+
+    /// How many algorithms [`index`](Self::index) numbers.
+    pub(crate) const COUNT: usize = 9;
+
     /// The JWK `kty` of keys for this algorithm.
     pub(crate) fn key_type(self) -> &'static str {
         match self {
@@ -305,7 +347,9 @@ impl<'a> UnverifiedJwt<'a> {
         let header_bytes = URL_SAFE_NO_PAD
             .decode(h)
             .map_err(|_| "the token header is not base64url".to_string())?;
-        let header: Header = serde_json::from_slice(&header_bytes)
+        // An object, not any JSON serde could read as the struct (an array would do).
+        let header: Header = serde_json::from_slice::<Map<String, Value>>(&header_bytes)
+            .and_then(|object| serde_json::from_value(Value::Object(object)))
             .map_err(|_| "the token header is not a JSON object with an \"alg\"".to_string())?;
         let claims_bytes = URL_SAFE_NO_PAD
             .decode(p)
@@ -340,20 +384,53 @@ impl<'a> UnverifiedJwt<'a> {
     }
 
     /// Verifies the signature with `key` under `alg`.
-    pub(crate) fn verify_signature(
+    pub(crate) fn verify_signature<K: SignatureKey + ?Sized>(
         &self,
-        key: &jsonwebtoken::DecodingKey,
+        key: &K,
         alg: SigningAlgorithm,
     ) -> Result<(), String> {
-        match jsonwebtoken::crypto::verify(
-            self.signature,
-            self.signing_input.as_bytes(),
-            key,
-            alg.jsonwebtoken(),
-        ) {
-            Ok(true) => Ok(()),
-            _ => Err("the token signature is invalid".into()),
+        if key.verifies(self.signing_input.as_bytes(), self.signature, alg) {
+            Ok(())
+        } else {
+            Err("the token signature is invalid".into())
         }
+    }
+}
+
+/// A key a token's signature can be checked with: a `jsonwebtoken` key (HS256 with the client
+/// secret), or a key-set key holding aws-lc keys parsed once (see `jwks.rs`).
+pub(crate) trait SignatureKey {
+    /// Whether `signature` (base64url, as it stands in the token) signs `signing_input` under
+    /// `alg`.
+    fn verifies(&self, signing_input: &[u8], signature: &str, alg: SigningAlgorithm) -> bool;
+}
+
+impl SignatureKey for jsonwebtoken::DecodingKey {
+    fn verifies(&self, signing_input: &[u8], signature: &str, alg: SigningAlgorithm) -> bool {
+        matches!(
+            jsonwebtoken::crypto::verify(signature, signing_input, self, alg.jsonwebtoken()),
+            Ok(true)
+        )
+    }
+}
+
+impl<T: SignatureKey + ?Sized> SignatureKey for &T {
+    fn verifies(&self, signing_input: &[u8], signature: &str, alg: SigningAlgorithm) -> bool {
+        (**self).verifies(signing_input, signature, alg)
+    }
+}
+
+/// Checks a base64url `signature` of `signing_input` with a key parsed beforehand. The
+/// signature is decoded on the stack (RSA-8192 signatures are 1,024 bytes).
+pub(crate) fn verify_parsed(
+    key: &sig::ParsedPublicKey,
+    signing_input: &[u8],
+    signature: &str,
+) -> bool {
+    let mut buf = [0u8; 1040];
+    match URL_SAFE_NO_PAD.decode_slice(signature, &mut buf) {
+        Ok(len) => key.verify_sig(signing_input, &buf[..len]).is_ok(),
+        Err(_) => false,
     }
 }
 

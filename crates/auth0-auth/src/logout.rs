@@ -75,7 +75,24 @@ pub(crate) fn check_logout_claims(
         Some(v) if !v.is_number() => {
             return Err("the logout token's \"iat\" is not a number".into());
         }
-        Some(_) => {}
+        // Validated as in ID tokens (Back-Channel Logout 1.0, section 2.6).
+        Some(v) => {
+            if let Some(iat) = v.as_u64()
+                && iat > now.saturating_add(leeway)
+            {
+                return Err(format!(
+                    "the logout token was issued in the future ({iat}; now {now})"
+                ));
+            }
+        }
+    }
+    if let Some(nbf) = claims.get("nbf") {
+        let nbf = nbf
+            .as_u64()
+            .ok_or_else(|| "the logout token's \"nbf\" is not a number".to_string())?;
+        if nbf > now.saturating_add(leeway) {
+            return Err(format!("the logout token is not valid before {nbf}"));
+        }
     }
     if let Some(exp) = claims.get("exp") {
         let exp = exp

@@ -2,11 +2,14 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::jwt::{b64url, random_b64url};
+use crate::jwt::b64url;
 
 /// A fresh code verifier: 32 random bytes, base64url (43 characters).
 pub(crate) fn new_verifier() -> String {
-    random_b64url(32)
+    let mut bytes = [0u8; 32];
+    // The system RNG failing leaves no safe way on; aws-lc aborts in that case itself.
+    let _ = aws_lc_rs::rand::fill(&mut bytes);
+    b64url(&bytes)
 }
 
 /// The S256 challenge of a verifier.

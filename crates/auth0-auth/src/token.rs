@@ -111,7 +111,13 @@ pub(crate) fn read_token_answer(response: crate::http::Response, now: u64) -> Re
         let _ = UnverifiedJwt::parse(id_token);
     }
     let _ = UnverifiedJwt::parse(&raw.access_token).map(|jwt| jwt.claims.get("act").cloned());
-    Ok(now.saturating_add(raw.expires_in.unwrap_or(0)))
+    Ok(expires_at(now, raw.expires_in))
+}
+
+/// When a token given at `now` with this `expires_in` expires. A hostile `expires_in` (up to
+/// `u64::MAX`) must not overflow.
+fn expires_at(now: u64, expires_in: Option<u64>) -> u64 {
+    now.saturating_add(expires_in.unwrap_or(0))
 }
 
 /// `expires_in` as a number or a numeric string.
@@ -282,8 +288,7 @@ impl AuthClient {
             None
         };
         Ok(TokenResponse {
-            // A hostile `expires_in` (up to u64::MAX) must not overflow.
-            expires_at: now_secs().saturating_add(raw.expires_in.unwrap_or(0)),
+            expires_at: expires_at(now_secs(), raw.expires_in),
             access_token: SecretString::from(raw.access_token),
             id_token: raw.id_token.map(SecretString::from),
             refresh_token: raw.refresh_token.map(SecretString::from),

@@ -359,7 +359,10 @@ async fn anonymous_sessions_are_created_renewed_and_transferred() {
     assert_eq!(e.oauth().unwrap().error, "session_expired");
     bounded(c.anonymous().logout()).await.unwrap();
     let sent = t.requests_to("/anonymous/logout").pop().unwrap();
-    assert_eq!(sent.json().unwrap(), serde_json::json!({"client_id": demo::CLIENT_ID}));
+    assert_eq!(
+        sent.json().unwrap(),
+        serde_json::json!({"client_id": demo::CLIENT_ID})
+    );
     let transfer = t
         .requests_to("/anonymous/token")
         .into_iter()

@@ -322,4 +322,74 @@ mod tests {
             assert_eq!(oversized(n).len(), n);
         }
     }
+
+    fn normal_answer() -> Response {
+        respond(
+            StatusCode::OK,
+            Some(JSON),
+            r#"{"access_token":"abc","expires_in":60}"#.to_owned(),
+            &[],
+        )
+    }
+
+    #[tokio::test]
+    async fn rewriting_faults_change_the_normal_answer() {
+        assert!(matches!(Fault::NeverAnswer.outcome(), Outcome::Hang));
+        for f in [
+            Fault::ResetMidBody,
+            Fault::WrongContentType("text/plain".into()),
+            Fault::SlowDrip {
+                chunk: 4,
+                interval: Duration::from_millis(1),
+            },
+        ] {
+            assert!(matches!(f.outcome(), Outcome::Rewrite), "{f:?}");
+        }
+
+        let r = Fault::WrongContentType("text/plain".into())
+            .rewrite(normal_answer())
+            .await;
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "text/plain");
+
+        // The slow drip delivers the whole body, announced with its length.
+        let r = Fault::SlowDrip {
+            chunk: 4,
+            interval: Duration::from_millis(1),
+        }
+        .rewrite(normal_answer())
+        .await;
+        assert_eq!(r.headers()[header::CONTENT_LENGTH], "38");
+        let body = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(&body[..], br#"{"access_token":"abc","expires_in":60}"#);
+
+        // The reset promises the whole body and fails after half of it.
+        let r = Fault::ResetMidBody.rewrite(normal_answer()).await;
+        assert_eq!(r.headers()[header::CONTENT_LENGTH], "38");
+        assert!(
+            axum::body::to_bytes(r.into_body(), usize::MAX)
+                .await
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn replacing_faults_answer_what_they_say() {
+        let Outcome::Replace(r) = Fault::RedirectTo("http://127.0.0.1:1/x".into()).outcome() else {
+            panic!("a replacement")
+        };
+        assert_eq!(r.status(), StatusCode::FOUND);
+        assert_eq!(r.headers()[header::LOCATION], "http://127.0.0.1:1/x");
+        let Outcome::Replace(r) = Fault::Body {
+            status: 201,
+            content_type: "text/html".into(),
+            body: "<p>".into(),
+        }
+        .outcome() else {
+            panic!("a replacement")
+        };
+        assert_eq!(r.status(), StatusCode::CREATED);
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "text/html");
+    }
 }

@@ -25,11 +25,19 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<TokenResponse>>,
 {
-    let deadline = Instant::now() + Duration::from_secs(expires_in);
+    // The server names both numbers: one past any representable instant must not panic.
+    // `None` is a deadline that never comes; a wait that cannot be represented never ends
+    // before the deadline, so it counts as expiry.
+    let deadline = Instant::now().checked_add(Duration::from_secs(expires_in));
     let mut interval = interval.unwrap_or(DEFAULT_INTERVAL_SECS).max(1);
     loop {
         let wait = Duration::from_secs(interval);
-        if Instant::now() + wait > deadline {
+        let expired = match (Instant::now().checked_add(wait), deadline) {
+            (None, _) => true,
+            (Some(next), Some(deadline)) => next > deadline,
+            (Some(_), None) => false,
+        };
+        if expired {
             return Err(Error::new(
                 code,
                 ErrorKind::OAuth,
@@ -47,7 +55,7 @@ where
             Ok(tokens) => return Ok(tokens),
             Err(e) => match e.oauth().map(|o| o.error.as_str()) {
                 Some("authorization_pending") => {}
-                Some("slow_down") => interval += SLOW_DOWN_SECS,
+                Some("slow_down") => interval = interval.saturating_add(SLOW_DOWN_SECS),
                 _ => return Err(e),
             },
         }
