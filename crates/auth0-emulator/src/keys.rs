@@ -33,6 +33,8 @@ impl std::fmt::Debug for GeneratedKey {
 ///
 /// # Panics
 /// If the system's crypto library cannot generate a key (it always can).
+// Key generation fails only if the system RNG does; a test cannot go on without a key.
+#[allow(clippy::expect_used)]
 pub fn generate_rsa() -> GeneratedKey {
     try_generate_rsa()
         .map(|(_, k)| k)
@@ -43,6 +45,8 @@ pub fn generate_rsa() -> GeneratedKey {
 ///
 /// # Panics
 /// If the system's crypto library cannot generate a key (it always can).
+// Key generation fails only if the system RNG does; a test cannot go on without a key.
+#[allow(clippy::expect_used)]
 pub fn generate_ec_p256() -> GeneratedKey {
     try_generate_ec(&signature::ECDSA_P256_SHA256_FIXED_SIGNING)
         .expect("aws-lc failed to generate a P-256 key")
@@ -52,6 +56,8 @@ pub fn generate_ec_p256() -> GeneratedKey {
 ///
 /// # Panics
 /// If the system's crypto library cannot generate a key (it always can).
+// Key generation fails only if the system RNG does; a test cannot go on without a key.
+#[allow(clippy::expect_used)]
 pub fn generate_ec_p384() -> GeneratedKey {
     try_generate_ec(&signature::ECDSA_P384_SHA384_FIXED_SIGNING)
         .expect("aws-lc failed to generate a P-384 key")

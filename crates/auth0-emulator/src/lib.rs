@@ -96,6 +96,9 @@
 //! [`RunningEmulator::set_next_id_token`] let tests exercise token validation.
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations)]
+// Nothing reachable from a request may panic; the three test-key helpers in `keys` are the
+// justified exceptions (documented under `# Panics`).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod accounts;
 mod anonymous;
