@@ -98,7 +98,10 @@
 #![deny(missing_docs, missing_debug_implementations)]
 // Nothing reachable from a request may panic; the three test-key helpers in `keys` are the
 // justified exceptions (documented under `# Panics`).
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod accounts;
 mod anonymous;
