@@ -24,10 +24,9 @@ use crate::config::UserConfig;
 use crate::database::SignupProfile;
 use crate::emulator::RunningEmulator;
 use crate::error::OAuthError;
-use crate::flows::mfa_required;
 use crate::grants::GrantContext;
-use crate::issue::{Session, TokenResponse, UserLogin, user_scopes, user_tokens};
-use crate::params::{Params, split_scope};
+use crate::issue::TokenResponse;
+use crate::params::Params;
 use crate::passwordless::is_e164;
 use crate::state::{Shared, now_secs, random_token};
 
@@ -232,30 +231,7 @@ pub(crate) fn grant(ctx: &GrantContext<'_>) -> Result<TokenResponse, OAuthError>
     let pending = redeem(ctx.shared, auth_session, otp, ctx.client_id())?;
     let user = challenge_user(ctx.shared, &pending)?;
 
-    let requested = split_scope(ctx.params.get("scope").unwrap_or("openid"));
-    let scopes = user_scopes(&requested, api);
-    if user.require_mfa {
-        return Err(mfa_required(
-            ctx.shared,
-            &user,
-            ctx.client_id(),
-            audience,
-            scopes,
-            None,
-        ));
-    }
-    user_tokens(
-        ctx.shared,
-        UserLogin {
-            client_id: ctx.client_id(),
-            user: &user,
-            audience,
-            scopes,
-            gty: "passwordless",
-            session: Session::start(None),
-            may_issue_refresh: true,
-        },
-    )
+    crate::grants::passwordless_otp::passwordless_tokens(ctx, &user, audience, api)
 }
 
 /// Checks `otp` against the challenge `auth_session` of `client_id` and consumes it.

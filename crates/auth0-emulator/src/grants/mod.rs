@@ -15,7 +15,7 @@ mod device_code;
 mod mfa;
 mod passkey;
 mod password;
-mod passwordless_otp;
+pub(crate) mod passwordless_otp;
 mod refresh_token;
 mod token_exchange;
 mod token_vault;

@@ -3,6 +3,7 @@
 //! connection and are created on their first login.
 
 use super::{Grant, GrantContext};
+use crate::config::{ApiConfig, UserConfig};
 use crate::error::OAuthError;
 use crate::flows::mfa_required;
 use crate::issue::{Session, TokenResponse, UserLogin, user_scopes, user_tokens};
@@ -35,12 +36,23 @@ fn handle(ctx: &GrantContext<'_>) -> Result<TokenResponse, OAuthError> {
     redeem_code(ctx.shared, realm, username, otp, ctx.client_id())?;
 
     let user = ctx.shared.passwordless_user(realm, username);
+    passwordless_tokens(ctx, &user, audience, api)
+}
+
+/// The tokens of a passwordless login (or `mfa_required` for users who need MFA), shared by
+/// the username + realm form and the `/otp/challenge` form of this grant.
+pub(crate) fn passwordless_tokens(
+    ctx: &GrantContext<'_>,
+    user: &UserConfig,
+    audience: Option<&str>,
+    api: Option<&ApiConfig>,
+) -> Result<TokenResponse, OAuthError> {
     let requested = split_scope(ctx.params.get("scope").unwrap_or("openid"));
     let scopes = user_scopes(&requested, api);
     if user.require_mfa {
         return Err(mfa_required(
             ctx.shared,
-            &user,
+            user,
             ctx.client_id(),
             audience,
             scopes,
@@ -51,7 +63,7 @@ fn handle(ctx: &GrantContext<'_>) -> Result<TokenResponse, OAuthError> {
         ctx.shared,
         UserLogin {
             client_id: ctx.client_id(),
-            user: &user,
+            user,
             audience,
             scopes,
             gty: "passwordless",
