@@ -6,10 +6,11 @@
 //! ```
 //!
 //! With no `AUTH0_DOMAIN` in the environment it starts the local tenant emulator in-process, so
-//! it runs anywhere with no network. Against a real tenant, set `AUTH0_DOMAIN`,
-//! `AUTH0_CLIENT_ID`, `AUTH0_CLIENT_SECRET` and `AUTH0_AUDIENCE` (an API the application may
-//! use with client credentials); add `AUTH0_USERNAME` and `AUTH0_PASSWORD` (a database user,
-//! with the Password grant enabled for the application) for the sign-in steps.
+//! it runs anywhere with no network, and ends with a multi-factor sign-in. Against a real
+//! tenant, set `AUTH0_DOMAIN`, `AUTH0_CLIENT_ID`, `AUTH0_CLIENT_SECRET` and `AUTH0_AUDIENCE`
+//! (an API the application may use with client credentials); add `AUTH0_USERNAME` and
+//! `AUTH0_PASSWORD` (a database user, with the Password grant enabled for the application) for
+//! the sign-in steps.
 
 use std::env;
 use std::error::Error as StdError;
@@ -61,6 +62,59 @@ async fn tenant() -> Result<Tenant, Box<dyn StdError>> {
         user: Some((demo::USERNAME.into(), demo::PASSWORD.into())),
         _emulator: Some(emulator),
     })
+}
+
+/// On the local tenant: a user who needs MFA gets `mfa_required`, enrolls an authenticator app
+/// and finishes signing in with a one-time code (computed here from the enrolled secret, as the
+/// app on their phone would).
+async fn mfa_walkthrough(client: &AuthClient) -> Result<(), Box<dyn StdError>> {
+    use auth0_auth::{EnrollRequest, Enrollment, MfaVerification};
+    use auth0_emulator::{demo, totp_code};
+
+    println!("\n6. Multi-factor authentication");
+    let error = match client
+        .get_token_by_password(
+            PasswordRequest::new(demo::MFA_USERNAME, demo::PASSWORD).scope("openid email"),
+        )
+        .await
+    {
+        Err(e) if e.is_mfa_required() => e,
+        Err(e) => return Err(e.into()),
+        Ok(_) => return Err("the MFA user signed in without MFA".into()),
+    };
+    println!(
+        "   the password grant answered: {}",
+        error.oauth().map(|o| o.error.as_str()).unwrap_or("-")
+    );
+    let mfa_token = error.mfa_token().unwrap_or_default().to_string();
+    let Enrollment::Otp(otp) = client
+        .mfa()
+        .enroll_authenticator(&mfa_token, EnrollRequest::otp())
+        .await?
+    else {
+        return Err("expected an OTP enrollment".into());
+    };
+    println!(
+        "   enrolled an authenticator app ({} recovery code(s) issued)",
+        otp.recovery_codes.as_ref().map_or(0, Vec::len)
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    let code = totp_code(otp.secret.expose_secret(), now).ok_or("could not compute the code")?;
+    let tokens = client
+        .mfa()
+        .verify(&mfa_token, MfaVerification::otp(code))
+        .await?;
+    println!(
+        "   verified the one-time code; signed in as {}",
+        tokens
+            .claims
+            .as_ref()
+            .and_then(|c| c.email())
+            .unwrap_or("-")
+    );
+    Ok(())
 }
 
 fn hidden(token: &str) -> String {
@@ -153,6 +207,9 @@ async fn main() -> Result<(), Box<dyn StdError>> {
             }
             println!("   message:        {e}");
         }
+    }
+    if tenant._emulator.is_some() {
+        mfa_walkthrough(&client).await?;
     }
     println!("\nDone.");
     Ok(())
