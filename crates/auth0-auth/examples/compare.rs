@@ -17,7 +17,15 @@
 //! `--json PATH` (also write the raw results), `--set NAME=COUNT` (change one iteration count,
 //! e.g. `--set first_call=2000`), `--ours-only` (skip the reference, for profiling),
 //! `--rounds N` (default 2: the two sides take turns N times, each with 1/N of the iterations,
-//! and their samples are pooled).
+//! and their samples are pooled), `--token-alg RS256|ES256` (default `ES256`, see below).
+//!
+//! The tenants sign access and ID tokens with ES256 by default. Auth0 itself signs with RS256,
+//! but an RSA-2048 signature costs the emulator about 1 ms on these machines, more than every
+//! other part of a token round trip together, and it sits in both sides' timings: a client that
+//! cost nothing at all could then not be even 2x faster than the reference. ES256 signing costs
+//! the server a few dozen microseconds, so the table shows what the clients cost. Both SDKs still
+//! check the ID tokens (ours verifies their ES256 signatures against the JWKS). Run with
+//! `--token-alg RS256` to see Auth0's default; logout tokens are RS256 either way.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -25,10 +33,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use auth0_auth::{
-    AuthClient, AuthorizationParams, AuthorizationUrlRequest, ClientCredentialsRequest,
-    ExposeSecret, RefreshTokenRequest, TokenByCodeRequest,
+    AuthClient, AuthClientBuilder, AuthorizationParams, AuthorizationUrlRequest,
+    ClientCredentialsRequest, ExposeSecret, RefreshTokenRequest, SigningAlgorithm,
+    TokenByCodeRequest,
 };
-use auth0_emulator::{Emulator, RunningEmulator, demo};
+use auth0_emulator::{Emulator, RunningEmulator, TokenSigningAlg, demo};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
@@ -74,8 +83,14 @@ fn iterations(quick: bool) -> Value {
     }
 }
 
-fn side_config(tenant: &RunningEmulator, domain: &str, iterations: &Value) -> Value {
+fn side_config(
+    tenant: &RunningEmulator,
+    domain: &str,
+    iterations: &Value,
+    alg: TokenSigningAlg,
+) -> Value {
     json!({
+        "tokenAlg": alg.as_str(),
         "domain": domain,
         "loopback": tenant.base_url(),
         "issuer": tenant.issuer(),
@@ -104,6 +119,7 @@ fn driver(args: &[String]) -> Result<(), Error> {
     let mut ours_only = false;
     let mut overrides = Vec::new();
     let mut json_out = None;
+    let mut alg = TokenSigningAlg::ES256;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -111,6 +127,13 @@ fn driver(args: &[String]) -> Result<(), Error> {
             "--script" => script = it.next().ok_or("--script needs a path")?.clone(),
             "--json" => json_out = Some(it.next().ok_or("--json needs a path")?.clone()),
             "--quick" => quick = true,
+            "--token-alg" => {
+                alg = match it.next().map(String::as_str) {
+                    Some("RS256") => TokenSigningAlg::RS256,
+                    Some("ES256") => TokenSigningAlg::ES256,
+                    _ => return Err("--token-alg needs RS256 or ES256".into()),
+                }
+            }
             "--ours-only" => ours_only = true,
             "--rounds" => rounds = it.next().ok_or("--rounds needs a number")?.parse()?,
             "--set" => {
@@ -127,10 +150,15 @@ fn driver(args: &[String]) -> Result<(), Error> {
     let (reference_tenant, our_tenant) = runtime.block_on(async {
         let reference = Emulator::builder()
             .demo_tenant()
+            .token_signing_alg(alg)
             .issuer(&format!("https://{REFERENCE_DOMAIN}/"))
             .start()
             .await?;
-        let ours = Emulator::builder().demo_tenant().start().await?;
+        let ours = Emulator::builder()
+            .demo_tenant()
+            .token_signing_alg(alg)
+            .start()
+            .await?;
         Ok::<_, std::io::Error>((reference, ours))
     })?;
     // The emulator records every request for tests; forget them so its memory stays flat.
@@ -145,7 +173,8 @@ fn driver(args: &[String]) -> Result<(), Error> {
         });
     }
     eprintln!(
-        "emulator: reference tenant {} (issuer {}), our tenant {} (issuer {})",
+        "emulator ({} tokens): reference tenant {} (issuer {}), our tenant {} (issuer {})",
+        alg.as_str(),
         reference_tenant.base_url(),
         reference_tenant.issuer(),
         our_tenant.base_url(),
@@ -179,14 +208,14 @@ fn driver(args: &[String]) -> Result<(), Error> {
             eprintln!("round {round}/{rounds}: the reference (@auth0/auth0-auth-js) …");
             let r = run_side(
                 Command::new(&node).arg(&script),
-                &side_config(&reference_tenant, REFERENCE_DOMAIN, &counts),
+                &side_config(&reference_tenant, REFERENCE_DOMAIN, &counts, alg),
             )?;
             merge(&mut reference, r);
         }
         eprintln!("round {round}/{rounds}: ours (auth0-auth) …");
         let o = run_side(
             Command::new(std::env::current_exe()?).arg("ours"),
-            &side_config(&our_tenant, &our_tenant.base_url(), &counts),
+            &side_config(&our_tenant, &our_tenant.base_url(), &counts, alg),
         )?;
         merge(&mut ours, o);
     }
@@ -201,6 +230,10 @@ fn driver(args: &[String]) -> Result<(), Error> {
         )?;
     }
     print_table(&ours, &reference);
+    println!(
+        "tokens signed {} by the emulator (--token-alg; Auth0 signs RS256); logout tokens RS256",
+        alg.as_str()
+    );
     runtime.block_on(async {
         reference_tenant.shutdown().await;
         our_tenant.shutdown().await;
@@ -240,22 +273,28 @@ fn load_average() -> String {
 }
 
 fn run_side(command: &mut Command, config: &Value) -> Result<Value, Error> {
+    // Named by program and arguments only: the environment carries the client secret.
+    let name = std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
     let output = command
         .env("COMPARE_CONFIG", config.to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .output()
-        .map_err(|e| format!("could not start {command:?}: {e}"))?;
+        .map_err(|e| format!("could not start `{name}`: {e}"))?;
     if !output.status.success() {
-        return Err(format!("{command:?} failed: {}", output.status).into());
+        return Err(format!("`{name}` failed: {}", output.status).into());
     }
     let text = String::from_utf8_lossy(&output.stdout);
     let line = text
         .lines()
         .rev()
         .find(|l| l.starts_with('{'))
-        .ok_or_else(|| format!("{command:?} printed no JSON result"))?;
+        .ok_or_else(|| format!("`{name}` printed no JSON result"))?;
     Ok(serde_json::from_str(line)?)
 }
 
@@ -477,6 +516,7 @@ struct Config {
     callback: String,
     logout_token: String,
     logout_sub: String,
+    token_alg: SigningAlgorithm,
     n: Value,
 }
 
@@ -494,6 +534,10 @@ impl Config {
             callback: s("callback")?,
             logout_token: s("logoutToken")?,
             logout_sub: s("logoutSub")?,
+            token_alg: match s("tokenAlg")?.as_str() {
+                "ES256" => SigningAlgorithm::ES256,
+                _ => SigningAlgorithm::RS256,
+            },
             n: c["iterations"].clone(),
         })
     }
@@ -502,10 +546,16 @@ impl Config {
         self.n[key].as_u64().unwrap_or(1) as usize
     }
 
-    fn client(&self) -> Result<AuthClient, Error> {
-        Ok(AuthClient::builder(&self.loopback, &self.client_id)
+    /// A builder for the confidential client, accepting the tenant's token algorithm (and
+    /// RS256, which logout tokens are always signed with).
+    fn builder(&self) -> AuthClientBuilder {
+        AuthClient::builder(&self.loopback, &self.client_id)
             .client_secret(&self.client_secret)
-            .build()?)
+            .id_token_signing_algs([self.token_alg, SigningAlgorithm::RS256])
+    }
+
+    fn client(&self) -> Result<AuthClient, Error> {
+        Ok(self.builder().build()?)
     }
 }
 
@@ -682,7 +732,11 @@ async fn ours_async() -> Result<(), Error> {
         .await?
         .json()
         .await?;
-    let jwk = &jwks["keys"][0];
+    // The logout token's key: the RSA one (an ES256 tenant publishes its P-256 key first).
+    let jwk = jwks["keys"]
+        .as_array()
+        .and_then(|keys| keys.iter().find(|k| k["kty"] == "RSA"))
+        .ok_or("the JWKS has no RSA key")?;
     let b64 = |v: &Value| URL_SAFE_NO_PAD.decode(v.as_str().unwrap_or_default());
     let (n, e) = (b64(&jwk["n"])?, b64(&jwk["e"])?);
     let parsed = aws_lc_rs::signature::RsaPublicKeyComponents { n: &n, e: &e }
@@ -889,8 +943,7 @@ async fn ours_async() -> Result<(), Error> {
         cfg.n("first_call"),
         nothing,
         async |()| {
-            AuthClient::builder(&cfg.loopback, &cfg.client_id)
-                .client_secret(&cfg.client_secret)
+            cfg.builder()
                 .discovery_cache_ttl(Duration::ZERO)
                 .build()?
                 .get_token_by_client_credentials(cc())
@@ -898,8 +951,7 @@ async fn ours_async() -> Result<(), Error> {
             Ok(())
         },
         async |()| {
-            AuthClient::builder(&cfg.loopback, &cfg.client_id)
-                .client_secret(&cfg.client_secret)
+            cfg.builder()
                 .discovery_cache_ttl(Duration::ZERO)
                 .http_client(shared_http.clone())
                 .build()?

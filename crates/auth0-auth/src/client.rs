@@ -432,12 +432,7 @@ impl AuthClientBuilder {
         }
         let client = match self.http_client {
             Some(c) => c,
-            None => reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .connect_timeout(self.connect_timeout)
-                .pool_idle_timeout(Duration::from_secs(90))
-                .build()
-                .map_err(|e| Error::config("could not create the HTTP client").with_source(e))?,
+            None => crate::http::default_client(self.connect_timeout)?,
         };
         Ok(AuthClient {
             options: None,

@@ -14,6 +14,86 @@ use url::Url;
 use crate::error::{Error, ErrorCode, ErrorKind, HttpDetails, OAuthError, Result};
 use crate::request_options::RequestOptions;
 
+/// The HTTP client a builder gets when the caller brings none: no redirects followed, the given
+/// connect timeout, idle connections kept 90 s.
+///
+/// Clients built inside the same async runtime with the same connect timeout share one
+/// `reqwest::Client`, so a new `AuthClient` reuses the open connections of the others (as a
+/// browser or Node does) instead of dialling the tenant again. Each runtime gets its own: a
+/// connection belongs to the runtime that opened it, and one shared across runtimes would break
+/// when that runtime ends (one runtime per test is the common case). The last
+/// [`SHARED_CLIENTS`] are remembered; a client built outside any runtime gets its own.
+///
+/// All of them share one TLS configuration, built on first use: loading the system's CA roots
+/// costs milliseconds and about a hundred KiB, which would otherwise be paid per client.
+pub(crate) fn default_client(connect_timeout: Duration) -> Result<reqwest::Client> {
+    type Shared = Vec<(tokio::runtime::Id, Duration, reqwest::Client)>;
+    static CLIENTS: std::sync::Mutex<Shared> = std::sync::Mutex::new(Vec::new());
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return new_default_client(connect_timeout);
+    };
+    let runtime = runtime.id();
+    // A poisoned lock only means another thread panicked while holding it; the list is still
+    // a valid list of clients.
+    let mut clients = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(i) = clients
+        .iter()
+        .position(|(id, timeout, _)| *id == runtime && *timeout == connect_timeout)
+    {
+        let entry = clients.remove(i);
+        let client = entry.2.clone();
+        clients.insert(0, entry);
+        return Ok(client);
+    }
+    let client = new_default_client(connect_timeout)?;
+    clients.insert(0, (runtime, connect_timeout, client.clone()));
+    clients.truncate(SHARED_CLIENTS);
+    Ok(client)
+}
+
+/// How many runtimes' default clients are remembered for sharing.
+const SHARED_CLIENTS: usize = 8;
+
+fn new_default_client(connect_timeout: Duration) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(connect_timeout)
+        .pool_idle_timeout(Duration::from_secs(90));
+    if let Some(tls) = shared_tls_config() {
+        builder = builder.tls_backend_preconfigured(tls);
+    }
+    builder
+        .build()
+        .map_err(|e| Error::config("could not create the HTTP client").with_source(e))
+}
+
+/// The process-wide TLS client configuration: the platform's roots and verifier, TLS 1.2 and
+/// 1.3, and ALPN offering HTTP/2 then HTTP/1.1 (what reqwest would configure by itself).
+///
+/// `None` when the platform verifier cannot be made (no CA roots on the system): the builder
+/// then lets reqwest try on its own, so its error is the one the caller sees.
+fn shared_tls_config() -> Option<rustls::ClientConfig> {
+    use rustls_platform_verifier::BuilderVerifierExt as _;
+    static CONFIG: std::sync::OnceLock<Option<rustls::ClientConfig>> = std::sync::OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let provider = rustls::crypto::CryptoProvider::get_default()
+                .cloned()
+                .unwrap_or_else(|| {
+                    std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+                });
+            let mut config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .ok()?
+                .with_platform_verifier()
+                .ok()?
+                .with_no_client_auth();
+            config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+            Some(config)
+        })
+        .clone()
+}
+
 /// The content type of every form body, as the reference sends it.
 pub(crate) const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded;charset=UTF-8";
 

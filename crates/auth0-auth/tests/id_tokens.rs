@@ -260,3 +260,43 @@ async fn a_flood_of_unknown_kids_causes_at_most_one_refetch() {
     let after = t.requests_to("/.well-known/jwks.json").len();
     assert!(after - before <= 1, "{} refetches", after - before);
 }
+
+/// A tenant that signs tokens ES256: ID tokens verify against its P-256 JWKS key once the client
+/// allows ES256, are refused by a client that only allows RS256, and its logout tokens (RS256,
+/// from the RSA key the JWKS also publishes) still verify.
+#[tokio::test]
+async fn an_es256_tenant_is_verified_against_its_p256_key() {
+    use auth0_auth::{ExposeSecret, SigningAlgorithm};
+    use auth0_emulator::{Emulator, TokenSigningAlg};
+    let t = common::tenant(
+        Emulator::builder()
+            .demo_tenant()
+            .token_signing_alg(TokenSigningAlg::ES256),
+    )
+    .await;
+    let es256 = common::confidential(&t)
+        .id_token_signing_algs([SigningAlgorithm::ES256, SigningAlgorithm::RS256])
+        .build()
+        .unwrap();
+    let request = PasswordRequest::new(demo::USERNAME, demo::PASSWORD).scope("openid profile");
+    let tokens = bounded(es256.get_token_by_password(request.clone()))
+        .await
+        .unwrap();
+    let id_token = tokens.id_token.as_ref().expect("an ID token");
+    let header = id_token.expose_secret().split('.').next().unwrap();
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+    assert_eq!(header["alg"], "ES256");
+    let claims = tokens.claims.as_ref().expect("validated claims");
+    assert!(claims.sub().is_some_and(|s| !s.is_empty()));
+
+    // The default allow-list (RS256) refuses it, naming the algorithm.
+    let e = bounded(client(&t).get_token_by_password(request))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TokenValidation, "{e}");
+    assert!(e.message().contains("ES256"), "{e}");
+
+    let logout = t.logout_token(demo::CLIENT_ID, Some("auth0|es"), None);
+    let claims = bounded(es256.verify_logout_token(&logout)).await.unwrap();
+    assert_eq!(claims.sub.as_deref(), Some("auth0|es"));
+}

@@ -7,6 +7,7 @@ use axum::extract::State;
 use serde_json::{Value, json};
 
 use crate::grants;
+use crate::keys::TokenSigningAlg;
 use crate::state::{Shared, Tenant};
 
 /// The OpenID Provider metadata.
@@ -43,7 +44,10 @@ pub(crate) fn metadata(tenant: &Tenant) -> Value {
         "response_modes_supported": ["query", "fragment", "form_post"],
         "grant_types_supported": grants::supported().collect::<Vec<_>>(),
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["HS256", "RS256", "PS256"],
+        "id_token_signing_alg_values_supported": match tenant.token_signing_alg {
+            TokenSigningAlg::RS256 => json!(["HS256", "RS256", "PS256"]),
+            TokenSigningAlg::ES256 => json!(["ES256", "HS256", "RS256", "PS256"]),
+        },
         "token_endpoint_auth_methods_supported": [
             "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt",
             "tls_client_auth"

@@ -46,6 +46,7 @@ pub struct EmulatorBuilder {
     end_session_endpoint: bool,
     par: bool,
     mtls_aliases: bool,
+    token_signing_alg: crate::keys::TokenSigningAlg,
     /// Browser-login settings (see [`crate::session`]).
     pub(crate) browser: crate::session::BrowserOptions,
     /// Passwordless, CIBA and token-exchange settings (see [`crate::flows`]).
@@ -72,6 +73,7 @@ impl Default for EmulatorBuilder {
             end_session_endpoint: true,
             par: true,
             mtls_aliases: false,
+            token_signing_alg: crate::keys::TokenSigningAlg::RS256,
             browser: crate::session::BrowserOptions::default(),
             flows: crate::flows::FlowConfig::default(),
             factors: crate::mfa::FactorConfig::default(),
@@ -151,6 +153,15 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Signs access and ID tokens with `alg` (default `RS256`, as Auth0 does). With `ES256` the
+    /// JWKS publishes a P-256 key first and discovery lists `ES256`; back-channel logout tokens
+    /// stay RS256. Clients must then accept ES256 ID tokens (in `auth0-auth`:
+    /// `id_token_signing_algs([SigningAlgorithm::ES256])`).
+    pub fn token_signing_alg(mut self, alg: crate::keys::TokenSigningAlg) -> Self {
+        self.token_signing_alg = alg;
+        self
+    }
+
     /// Adds the quickstart tenant described in [`demo`](crate::demo).
     pub fn demo_tenant(self) -> Self {
         demo::configure(self)
@@ -177,10 +188,11 @@ impl EmulatorBuilder {
         if !issuer.ends_with('/') {
             issuer.push('/');
         }
-        let keys = tokio::task::spawn_blocking(KeyRing::generate)
+        let alg = self.token_signing_alg;
+        let keys = tokio::task::spawn_blocking(move || KeyRing::generate(alg))
             .await
             .map_err(io::Error::other)?
-            .map_err(|_| io::Error::other("could not generate the RS256 signing key"))?;
+            .map_err(|_| io::Error::other("could not generate the signing keys"))?;
         let tenant = self.into_tenant(issuer, base_url)?;
         let shared = Arc::new(Shared::new(tenant, keys));
 
@@ -245,6 +257,7 @@ impl EmulatorBuilder {
             end_session_endpoint: self.end_session_endpoint,
             par: self.par,
             mtls_aliases: self.mtls_aliases,
+            token_signing_alg: self.token_signing_alg,
             browser: self.browser,
             flows: self.flows,
             factors: self.factors,

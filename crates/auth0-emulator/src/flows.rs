@@ -140,17 +140,17 @@ impl Shared {
     }
 }
 
-/// Verifies a JWT signed by this tenant (any key still in its JWKS, RS256): signature, `iss`
-/// and, when present, `exp`. Returns its claims, or `None` for anything else.
+/// Verifies a JWT signed by this tenant (any key still in its JWKS, RS256 or ES256): signature,
+/// `iss` and, when present, `exp`. Returns its claims, or `None` for anything else.
 pub(crate) fn verify_tenant_jwt(shared: &Shared, token: &str) -> Option<Value> {
     let header = jsonwebtoken::decode_header(token).ok()?;
-    if header.alg != Algorithm::RS256 {
+    if !matches!(header.alg, Algorithm::RS256 | Algorithm::ES256) {
         return None;
     }
     let jwks: JwkSet = serde_json::from_value(shared.keys().jwks()).ok()?;
     let jwk = jwks.find(header.kid.as_deref()?)?;
     let key = DecodingKey::from_jwk(jwk).ok()?;
-    let mut validation = Validation::new(Algorithm::RS256);
+    let mut validation = Validation::new(header.alg);
     validation.validate_aud = false;
     validation.required_spec_claims.clear();
     validation.set_issuer(&[shared.tenant.issuer.as_str()]);

@@ -1,4 +1,4 @@
-//! Keys: the tenant's RS256 signing keys (generation, rotation, JWKS, JWT signing) and helpers
+//! Keys: the tenant's signing keys (generation, rotation, JWKS, JWT signing) and helpers
 //! that make client keys for `private_key_jwt` tests.
 
 use aws_lc_rs::encoding::AsDer;
@@ -101,36 +101,97 @@ pub(crate) fn b64url(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// One RSA signing key of the tenant.
+/// The algorithm a tenant signs its access and ID tokens with.
+///
+/// Auth0 signs with `RS256`; `ES256` is what many other OpenID Providers use, and costs the
+/// emulator about a fortieth of an RSA signature, so benchmarks of a client are not dominated by
+/// the server's signing. Either way the JWKS also publishes the tenant's RSA key, which keeps
+/// signing back-channel logout tokens (RS256, as Auth0 does).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TokenSigningAlg {
+    /// RSASSA-PKCS1-v1_5 with SHA-256 and a 2048-bit key (Auth0's default).
+    #[default]
+    RS256,
+    /// ECDSA on P-256 with SHA-256.
+    ES256,
+}
+
+impl TokenSigningAlg {
+    /// The JOSE name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RS256 => "RS256",
+            Self::ES256 => "ES256",
+        }
+    }
+}
+
+/// The private half of a signing key.
+enum Pair {
+    Rsa(RsaKeyPair),
+    Ec(EcdsaKeyPair),
+}
+
+/// One signing key of the tenant (RSA 2048 or P-256).
 pub(crate) struct SigningKey {
     kid: String,
-    pair: RsaKeyPair,
+    pair: Pair,
     public_key_pem: String,
-    n: String,
-    e: String,
+    jwk: Value,
 }
 
 impl SigningKey {
-    /// Generates a 2048-bit key; its `kid` is the RFC 7638 SHA-256 thumbprint.
+    /// Generates a 2048-bit RSA key; its `kid` is the RFC 7638 SHA-256 thumbprint.
     pub(crate) fn generate() -> Result<Self, Unspecified> {
         let (pair, pems) = try_generate_rsa()?;
         let public = pair.public_key();
         let n = b64url(public.modulus().big_endian_without_leading_zero());
         let e = b64url(public.exponent().big_endian_without_leading_zero());
-        let canonical = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
-        let kid = b64url(&Sha256::digest(canonical.as_bytes()));
+        let kid = thumbprint(&format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#));
+        let jwk = json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e});
         Ok(Self {
             kid,
-            pair,
+            pair: Pair::Rsa(pair),
             public_key_pem: pems.public_key_pem,
-            n,
-            e,
+            jwk,
+        })
+    }
+
+    /// Generates a P-256 key for ES256; its `kid` is the RFC 7638 SHA-256 thumbprint.
+    pub(crate) fn generate_ec() -> Result<Self, Unspecified> {
+        let pair = EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING)?;
+        // An uncompressed point: 0x04, then x and y (32 bytes each).
+        let point = pair.public_key().as_ref();
+        let (x, y) = match point {
+            [0x04, rest @ ..] if rest.len() == 64 => (b64url(&rest[..32]), b64url(&rest[32..])),
+            _ => return Err(Unspecified),
+        };
+        let kid = thumbprint(&format!(
+            r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#
+        ));
+        let jwk = json!({
+            "kty": "EC", "use": "sig", "alg": "ES256", "crv": "P-256", "kid": kid, "x": x, "y": y
+        });
+        let public_key_pem = pem("PUBLIC KEY", pair.public_key().as_der()?.as_ref());
+        Ok(Self {
+            kid,
+            pair: Pair::Ec(pair),
+            public_key_pem,
+            jwk,
         })
     }
 
     /// The key id.
     pub(crate) fn kid(&self) -> &str {
         &self.kid
+    }
+
+    /// The algorithm this key signs tokens with.
+    pub(crate) fn alg(&self) -> &'static str {
+        match self.pair {
+            Pair::Rsa(_) => "RS256",
+            Pair::Ec(_) => "ES256",
+        }
     }
 
     /// The public key as SPKI PEM.
@@ -140,13 +201,14 @@ impl SigningKey {
 
     /// The public key as a JWK.
     pub(crate) fn jwk(&self) -> Value {
-        json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": self.kid, "n": self.n, "e": self.e})
+        self.jwk.clone()
     }
 
     /// Signs `claims` as a compact JWT with header `{"alg", "typ":"JWT", "kid"}`.
     ///
-    /// `RS256/384/512` and `PS256/384/512` are real signatures of that algorithm; `none` gives an
-    /// empty signature; any other `alg` is written in the header but signed with RS256 (useful
+    /// For an RSA key, `RS256/384/512` and `PS256/384/512` are real signatures of that
+    /// algorithm; for a P-256 key every `alg` is signed ES256. `none` gives an empty signature;
+    /// any other `alg` is written in the header but signed with the key's own algorithm (useful
     /// for tokens whose header lies about the algorithm).
     pub(crate) fn sign(&self, alg: &str, kid: &str, claims: &Value) -> Result<String, Unspecified> {
         let header = json!({"alg": alg, "typ": "JWT", "kid": kid});
@@ -155,60 +217,98 @@ impl SigningKey {
             b64url(header.to_string().as_bytes()),
             b64url(claims.to_string().as_bytes())
         );
-        let encoding: &'static dyn signature::RsaEncoding = match alg {
-            "none" => return Ok(format!("{signing_input}.")),
-            "RS384" => &signature::RSA_PKCS1_SHA384,
-            "RS512" => &signature::RSA_PKCS1_SHA512,
-            "PS256" => &signature::RSA_PSS_SHA256,
-            "PS384" => &signature::RSA_PSS_SHA384,
-            "PS512" => &signature::RSA_PSS_SHA512,
-            _ => &signature::RSA_PKCS1_SHA256,
+        if alg == "none" {
+            return Ok(format!("{signing_input}."));
+        }
+        let signature = match &self.pair {
+            Pair::Rsa(pair) => {
+                let encoding: &'static dyn signature::RsaEncoding = match alg {
+                    "RS384" => &signature::RSA_PKCS1_SHA384,
+                    "RS512" => &signature::RSA_PKCS1_SHA512,
+                    "PS256" => &signature::RSA_PSS_SHA256,
+                    "PS384" => &signature::RSA_PSS_SHA384,
+                    "PS512" => &signature::RSA_PSS_SHA512,
+                    _ => &signature::RSA_PKCS1_SHA256,
+                };
+                let mut sig = vec![0; pair.public_modulus_len()];
+                pair.sign(
+                    encoding,
+                    &SystemRandom::new(),
+                    signing_input.as_bytes(),
+                    &mut sig,
+                )?;
+                sig
+            }
+            Pair::Ec(pair) => pair
+                .sign(&SystemRandom::new(), signing_input.as_bytes())?
+                .as_ref()
+                .to_vec(),
         };
-        let mut sig = vec![0; self.pair.public_modulus_len()];
-        self.pair.sign(
-            encoding,
-            &SystemRandom::new(),
-            signing_input.as_bytes(),
-            &mut sig,
-        )?;
-        Ok(format!("{signing_input}.{}", b64url(&sig)))
+        Ok(format!("{signing_input}.{}", b64url(&signature)))
     }
 }
 
-/// The current signing key plus the retired-but-published ones.
+/// The RFC 7638 SHA-256 thumbprint of a JWK's canonical members.
+fn thumbprint(canonical: &str) -> String {
+    b64url(&Sha256::digest(canonical.as_bytes()))
+}
+
+/// The tenant's keys: the current RSA key, the current P-256 key when tokens are signed ES256,
+/// and the retired-but-published ones.
 pub(crate) struct KeyRing {
     current: std::sync::Arc<SigningKey>,
+    ec: Option<std::sync::Arc<SigningKey>>,
     previous: Vec<std::sync::Arc<SigningKey>>,
 }
 
 impl KeyRing {
-    /// A ring with one fresh key.
-    pub(crate) fn generate() -> Result<Self, Unspecified> {
+    /// A ring with one fresh RSA key, plus a P-256 key when tokens are signed `ES256`.
+    pub(crate) fn generate(alg: TokenSigningAlg) -> Result<Self, Unspecified> {
+        let ec = match alg {
+            TokenSigningAlg::RS256 => None,
+            TokenSigningAlg::ES256 => Some(std::sync::Arc::new(SigningKey::generate_ec()?)),
+        };
         Ok(Self {
             current: std::sync::Arc::new(SigningKey::generate()?),
+            ec,
             previous: Vec::new(),
         })
     }
 
-    /// The key that signs new tokens.
+    /// The current RSA key (it signs logout tokens, and every token of an RS256 tenant).
     pub(crate) fn current(&self) -> std::sync::Arc<SigningKey> {
         self.current.clone()
     }
 
-    /// Makes `key` the signer; the old signer stays published.
+    /// The key that signs access and ID tokens.
+    pub(crate) fn token_signer(&self) -> std::sync::Arc<SigningKey> {
+        self.ec.as_ref().unwrap_or(&self.current).clone()
+    }
+
+    /// Makes `key` the RSA signer (and a fresh P-256 key the ES256 one, if there is one); the old
+    /// keys stay published.
     pub(crate) fn rotate_to(&mut self, key: SigningKey) {
+        if let Some(ec) = &mut self.ec
+            && let Ok(fresh) = SigningKey::generate_ec()
+        {
+            let old = std::mem::replace(ec, std::sync::Arc::new(fresh));
+            self.previous.insert(0, old);
+        }
         let old = std::mem::replace(&mut self.current, std::sync::Arc::new(key));
         self.previous.insert(0, old);
     }
 
-    /// Stops publishing every key but the current one.
+    /// Stops publishing every key but the current ones.
     pub(crate) fn retire_old(&mut self) {
         self.previous.clear();
     }
 
-    /// The JWKS document: the current key first.
+    /// The JWKS document: the token signer first.
     pub(crate) fn jwks(&self) -> Value {
-        let keys: Vec<Value> = std::iter::once(&self.current)
+        let keys: Vec<Value> = self
+            .ec
+            .iter()
+            .chain(std::iter::once(&self.current))
             .chain(&self.previous)
             .map(|k| k.jwk())
             .collect();
@@ -263,8 +363,31 @@ mod tests {
     }
 
     #[test]
+    fn es256_tokens_verify_with_the_published_p256_key() {
+        let ring = KeyRing::generate(TokenSigningAlg::ES256).unwrap();
+        let signer = ring.token_signer();
+        assert_eq!(signer.alg(), "ES256");
+        let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_value(ring.jwks()).unwrap();
+        assert_eq!(jwks.keys.len(), 2, "the P-256 key and the RSA key");
+        let token = signer
+            .sign("ES256", signer.kid(), &json!({"sub": "x"}))
+            .unwrap();
+        let jwk = jwks.find(signer.kid()).unwrap();
+        let key = DecodingKey::from_jwk(jwk).unwrap();
+        let data =
+            jsonwebtoken::decode::<Value>(&token, &key, &validation(Algorithm::ES256)).unwrap();
+        assert_eq!(data.claims["sub"], "x");
+        // The SPKI PEM is the same key.
+        let pem_key = DecodingKey::from_ec_pem(signer.public_key_pem().as_bytes()).unwrap();
+        jsonwebtoken::decode::<Value>(&token, &pem_key, &validation(Algorithm::ES256)).unwrap();
+        // The RSA key stays current for logout tokens.
+        assert_eq!(ring.current().alg(), "RS256");
+        assert!(jwks.find(ring.current().kid()).is_some());
+    }
+
+    #[test]
     fn rotation_keeps_old_keys_until_retired() {
-        let mut ring = KeyRing::generate().unwrap();
+        let mut ring = KeyRing::generate(TokenSigningAlg::RS256).unwrap();
         let first = ring.current().kid().to_owned();
         ring.rotate_to(SigningKey::generate().unwrap());
         let jwks = ring.jwks();

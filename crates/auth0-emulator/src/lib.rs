@@ -151,6 +151,7 @@ pub use device::{DeviceRequestInfo, DeviceStatus};
 pub use emulator::{Emulator, EmulatorBuilder, RunningEmulator};
 pub use exchange_config::{FederatedConnection, TokenExchangeProfile};
 pub use faults::Fault;
+pub use keys::TokenSigningAlg;
 pub use log::RecordedRequest;
 pub use logout::{BackchannelDelivery, LogoutRecord};
 pub use mfa::MfaMessage;

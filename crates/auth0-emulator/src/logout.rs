@@ -133,7 +133,7 @@ pub(crate) fn logout_token(
     if let Some(sid) = sid {
         claims["sid"] = Value::from(sid);
     }
-    shared.sign(&claims)
+    shared.sign_rs256(&claims)
 }
 
 /// What a logout request asks for, once checked.

@@ -1,14 +1,15 @@
-//! `auth0-emulator [--port N] [--issuer URL] [--demo]`: runs a local Auth0-compatible tenant
+//! `auth0-emulator [--port N] [--issuer URL] [--token-alg RS256|ES256] [--demo]`: runs a local Auth0-compatible tenant
 //! (the demo tenant) until Ctrl-C or SIGTERM.
 
 use std::process::ExitCode;
 
-use auth0_emulator::{Emulator, demo};
+use auth0_emulator::{Emulator, TokenSigningAlg, demo};
 
-const USAGE: &str = "usage: auth0-emulator [--port N] [--issuer URL] [--demo]\n\
+const USAGE: &str = "usage: auth0-emulator [--port N] [--issuer URL] [--token-alg ALG] [--demo]\n\
     Runs a local Auth0-compatible tenant on 127.0.0.1 until Ctrl-C.\n\
     --port N      listen on port N (default: any free port)\n\
     --issuer URL  advertise URL as the issuer instead of http://127.0.0.1:PORT/\n\
+    --token-alg A sign access and ID tokens with RS256 (the default) or ES256\n\
     --demo        serve the quickstart tenant (the default)";
 
 #[tokio::main]
@@ -24,6 +25,11 @@ async fn main() -> ExitCode {
             "--issuer" => match args.next() {
                 Some(issuer) => builder = builder.issuer(&issuer),
                 None => return fail("--issuer needs a URL"),
+            },
+            "--token-alg" => match args.next().as_deref() {
+                Some("RS256") => builder = builder.token_signing_alg(TokenSigningAlg::RS256),
+                Some("ES256") => builder = builder.token_signing_alg(TokenSigningAlg::ES256),
+                _ => return fail("--token-alg needs RS256 or ES256"),
             },
             "--demo" => builder = builder.demo_tenant(),
             "-h" | "--help" => {

@@ -78,6 +78,8 @@ pub(crate) struct Tenant {
     pub par: bool,
     /// Whether discovery advertises `mtls_endpoint_aliases`.
     pub mtls_aliases: bool,
+    /// What access and ID tokens are signed with.
+    pub token_signing_alg: crate::keys::TokenSigningAlg,
     /// Browser-login settings (authorization-code lifetime, …).
     pub browser: crate::session::BrowserOptions,
     /// Passwordless, CIBA and token-exchange settings (see [`crate::flows`]).
@@ -226,8 +228,16 @@ impl Shared {
         lock(&self.store)
     }
 
-    /// Signs `claims` with the current key (RS256).
+    /// Signs an access or ID token with the tenant's token signer (RS256, or ES256 when so
+    /// configured).
     pub(crate) fn sign(&self, claims: &Value) -> Result<String, OAuthError> {
+        let key = self.keys().token_signer();
+        key.sign(key.alg(), key.kid(), claims)
+            .map_err(|_| OAuthError::server_error("The emulator could not sign a token."))
+    }
+
+    /// Signs `claims` with the current RSA key, RS256 (back-channel logout tokens).
+    pub(crate) fn sign_rs256(&self, claims: &Value) -> Result<String, OAuthError> {
         let key = self.keys().current();
         key.sign("RS256", key.kid(), claims)
             .map_err(|_| OAuthError::server_error("The emulator could not sign a token."))
