@@ -313,8 +313,11 @@ impl AuthClientBuilder {
 
     /// Sends every request with this HTTP client (proxies, custom roots, client certificates).
     ///
-    /// The builder's own client never follows redirects; configure yours the same way
-    /// (`reqwest::redirect::Policy::none()`), so a token request is never replayed elsewhere.
+    /// Without one, the builder uses its own: it never follows redirects, trusts the system's
+    /// CA roots (loaded once per process), and is shared by every client built in the same
+    /// async runtime with the same connect timeout, so a new client reuses open connections.
+    /// Configure yours without redirects too (`reqwest::redirect::Policy::none()`), so a token
+    /// request is never replayed elsewhere.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
