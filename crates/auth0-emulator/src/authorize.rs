@@ -2,6 +2,9 @@
 //! `POST /authorize/login` checks the form, opens a browser session (a cookie) and sends the
 //! browser back to the application with an authorization code.
 //!
+//! A `dpop_jkt` (the RFC 7638 thumbprint of a DPoP key, RFC 9449 section 10) binds the code:
+//! the token endpoint then wants a DPoP proof signed with that key (see [`crate::dpop`]).
+//!
 //! Requests that cannot be trusted with a redirect (unknown client, a `redirect_uri` not
 //! registered for it, an unusable `request_uri` or login page) get a `400` HTML page; every
 //! other refusal goes back to the `redirect_uri` as `error`, `error_description`, `state` and
@@ -63,6 +66,9 @@ pub(crate) struct AuthorizationRequest {
     pub code_challenge: Option<String>,
     /// `S256` or `plain` when a challenge was sent.
     pub code_challenge_method: Option<String>,
+    /// The thumbprint of the DPoP key the code is bound to (RFC 9449 section 10): `dpop_jkt`,
+    /// or for a pushed request the key of its DPoP proof.
+    pub dpop_jkt: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -324,6 +330,19 @@ pub(crate) fn validate(
         })?),
     };
 
+    let dpop_jkt = match params.get("dpop_jkt") {
+        None => None,
+        Some(jkt) if crate::dpop::is_thumbprint(jkt) => Some(jkt.to_owned()),
+        Some(_) => {
+            return Err(fail(
+                "invalid_request",
+                "dpop_jkt must be the base64url SHA-256 JWK thumbprint (RFC 7638) of the DPoP \
+                 key: 43 characters of A-Z, a-z, 0-9, \"-\" and \"_\"."
+                    .to_owned(),
+            ));
+        }
+    };
+
     let prompt = params.get("prompt").map(split_scope).unwrap_or_default();
     if prompt.len() > 1 && prompt.iter().any(|p| p == "none") {
         return Err(fail(
@@ -349,6 +368,7 @@ pub(crate) fn validate(
         authorization_details,
         code_challenge: code_challenge.map(str::to_owned),
         code_challenge_method,
+        dpop_jkt,
     })
 }
 
@@ -446,7 +466,7 @@ fn issue_code(
     organization: Option<String>,
 ) -> Response {
     shared.browser.add_client(key, &request.client_id);
-    let code = shared.browser.issue_code(
+    let code = shared.browser.issue_bound_code(
         CodeGrant {
             client_id: request.client_id.clone(),
             redirect_uri: request.redirect_uri.clone(),
@@ -461,6 +481,7 @@ fn issue_code(
             sid: session.sid.clone(),
             user_id: session.user_id.clone(),
         },
+        request.dpop_jkt.clone(),
         shared.tenant.browser.code_lifetime,
     );
     redirect(

@@ -1,7 +1,7 @@
 //! Client-initiated back-channel authentication (CIBA, poll mode): `POST /bc-authorize` starts
 //! a request for a user; tests play the user's device with [`RunningEmulator::approve_ciba`] /
 //! [`RunningEmulator::deny_ciba`]; the `urn:openid:params:grant-type:ciba` grant
-//! ([`crate::grants`]) polls it.
+//! ([`crate::grants`]) polls it with [`poll`] (see [`crate::poll`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
@@ -19,14 +19,26 @@ use crate::client_auth;
 use crate::emulator::{EmulatorBuilder, RunningEmulator};
 use crate::error::OAuthError;
 use crate::params::{Params, split_scope};
+use crate::poll::{PollState, PollWords, UserAnswer};
 use crate::state::{Shared, random_token};
 
 /// `expires_in` when the client names no `requested_expiry`, in seconds.
 const DEFAULT_EXPIRY: u64 = 300;
 /// The longest `requested_expiry` accepted, in seconds.
 const MAX_EXPIRY: u64 = 86_400;
-/// How much `slow_down` adds to a request's interval, in seconds.
-pub(crate) const SLOW_DOWN_STEP: u64 = 5;
+/// What CIBA polls answer where the device flow says otherwise.
+const POLL_WORDS: PollWords = PollWords {
+    redeemed: "This auth_req_id was already used to get tokens.",
+    expired: (
+        StatusCode::BAD_REQUEST,
+        "The back-channel authentication request has expired.",
+    ),
+    pending: "The end-user authorization is pending.",
+    denied: (
+        StatusCode::BAD_REQUEST,
+        "The end-user denied the authorization request.",
+    ),
+};
 
 /// Where a back-channel authentication request stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +49,16 @@ pub enum CibaStatus {
     Approved,
     /// The user refused: polls get `access_denied`.
     Denied,
+}
+
+impl From<CibaStatus> for UserAnswer {
+    fn from(status: CibaStatus) -> Self {
+        match status {
+            CibaStatus::Pending => Self::Pending,
+            CibaStatus::Approved => Self::Approved,
+            CibaStatus::Denied => Self::Denied,
+        }
+    }
 }
 
 /// A back-channel authentication request, as tests see it.
@@ -67,14 +89,10 @@ pub struct CibaRequestInfo {
 /// One stored request.
 #[derive(Debug, Clone)]
 pub(crate) struct CibaRequest {
-    /// What tests see.
+    /// What tests see (`interval` and `redeemed` copied from `poll` after every poll).
     pub info: CibaRequestInfo,
-    /// When it stops being usable.
-    pub expires_at: Instant,
-    /// The last poll (or the initiation, before any poll).
-    pub last_poll: Instant,
-    /// Every poll, in order.
-    pub polls: Vec<Instant>,
+    /// Expiry, interval and polls.
+    pub poll: PollState,
 }
 
 /// Back-channel authentication requests by `auth_req_id`.
@@ -173,9 +191,7 @@ fn initiate(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Value, 
             status: CibaStatus::Pending,
             redeemed: false,
         },
-        expires_at: now + Duration::from_secs(expires_in),
-        last_poll: now,
-        polls: Vec::new(),
+        poll: PollState::new(now, Duration::from_secs(expires_in), interval),
     };
     let mut store = shared.store();
     store.flows.ciba.order.push(auth_req_id.clone());
@@ -222,6 +238,30 @@ fn login_hint_user(shared: &Shared, hint: &str) -> Result<String, OAuthError> {
         ));
     }
     Ok(sub.to_owned())
+}
+
+/// Polls `auth_req_id` for `client_id` (the `urn:openid:params:grant-type:ciba` grant): records
+/// the poll and answers it; an error while the request cannot give tokens, else the request
+/// (now redeemed).
+pub(crate) fn poll(
+    shared: &Shared,
+    client_id: &str,
+    auth_req_id: &str,
+) -> Result<CibaRequestInfo, OAuthError> {
+    let now = Instant::now();
+    let mut store = shared.store();
+    let request = store
+        .flows
+        .ciba
+        .requests
+        .get_mut(auth_req_id)
+        .filter(|r| r.info.client_id == client_id)
+        .ok_or_else(|| OAuthError::invalid_grant(format!("Invalid auth_req_id: {auth_req_id}")))?;
+    let outcome = request.poll.poll(now, request.info.status.into());
+    request.info.interval = request.poll.interval;
+    request.info.redeemed = request.poll.redeemed;
+    outcome.into_result(&POLL_WORDS)?;
+    Ok(request.info.clone())
 }
 
 /// Sets a pending request's status; whether there was such a pending request.
@@ -303,7 +343,7 @@ impl RunningEmulator {
             .ciba
             .requests
             .get(auth_req_id)
-            .map(|r| r.polls.clone())
+            .map(|r| r.poll.polls.clone())
             .unwrap_or_default()
     }
 }

@@ -2,7 +2,8 @@
 //! hands out a `device_code` (for the device to poll with) and a `user_code` (for the user to
 //! type); the user approves or denies it on the `GET /activate` page (or tests play the user
 //! with [`RunningEmulator::approve_device`] / [`RunningEmulator::deny_device`]); the
-//! `urn:ietf:params:oauth:grant-type:device_code` grant ([`crate::grants`]) polls it.
+//! `urn:ietf:params:oauth:grant-type:device_code` grant ([`crate::grants`]) polls it with
+//! [`poll`] (see [`crate::poll`]).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -23,14 +24,26 @@ use crate::emulator::{EmulatorBuilder, RunningEmulator};
 use crate::error::OAuthError;
 use crate::html::{self, escape};
 use crate::params::{Params, split_scope};
+use crate::poll::{PollState, PollWords, UserAnswer};
 use crate::state::{Shared, random_token};
 
 /// How long device and user codes stay usable unless configured otherwise.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(900);
 /// The poll interval announced unless configured otherwise, in seconds.
 const DEFAULT_INTERVAL: u64 = 5;
-/// How much `slow_down` adds to a request's interval, in seconds (RFC 8628 §3.5).
-pub(crate) const SLOW_DOWN_STEP: u64 = 5;
+/// What device-code polls answer where CIBA says otherwise.
+const POLL_WORDS: PollWords = PollWords {
+    redeemed: "This device code was already used to get tokens.",
+    expired: (
+        StatusCode::FORBIDDEN,
+        "The device code has expired; start a new device authorization.",
+    ),
+    pending: "User has yet to authorize device code.",
+    denied: (
+        StatusCode::FORBIDDEN,
+        "The user denied the device authorization request.",
+    ),
+};
 /// The letters user codes are made of: consonants only, so no vowels spell words and nothing
 /// looks like a digit (no `I`, `O`, `U`).
 const USER_CODE_ALPHABET: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
@@ -66,6 +79,16 @@ pub enum DeviceStatus {
     Denied,
 }
 
+impl From<DeviceStatus> for UserAnswer {
+    fn from(status: DeviceStatus) -> Self {
+        match status {
+            DeviceStatus::Pending => Self::Pending,
+            DeviceStatus::Approved => Self::Approved,
+            DeviceStatus::Denied => Self::Denied,
+        }
+    }
+}
+
 /// A device authorization request, as tests see it (the `device_code` is not shown).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeviceRequestInfo {
@@ -90,14 +113,10 @@ pub struct DeviceRequestInfo {
 /// One stored request.
 #[derive(Clone)]
 pub(crate) struct DeviceRequest {
-    /// What tests see.
+    /// What tests see (`interval` and `redeemed` copied from `poll` after every poll).
     pub info: DeviceRequestInfo,
-    /// When it stops being usable.
-    pub expires_at: Instant,
-    /// The last poll (or the start, before any poll).
-    pub last_poll: Instant,
-    /// Every poll, in order.
-    pub polls: Vec<Instant>,
+    /// Expiry, interval and polls.
+    pub poll: PollState,
 }
 
 /// Device authorization requests by `device_code`.
@@ -191,9 +210,7 @@ fn start(
                 interval: config.interval,
                 redeemed: false,
             },
-            expires_at: now + config.lifetime,
-            last_poll: now,
-            polls: Vec::new(),
+            poll: PollState::new(now, config.lifetime, config.interval),
         },
     );
     state
@@ -251,7 +268,7 @@ pub(crate) fn normalize_user_code(typed: &str) -> Option<String> {
 fn unanswerable(request: Option<&DeviceRequest>) -> Option<&'static str> {
     match request {
         None => Some("Unknown code: check the code shown on your device."),
-        Some(r) if Instant::now() >= r.expires_at => {
+        Some(r) if r.poll.is_expired(Instant::now()) => {
             Some("This code has expired: start again on your device.")
         }
         Some(r) if r.info.status != DeviceStatus::Pending => Some("This code was already used."),
@@ -275,6 +292,30 @@ fn answer(shared: &Shared, user_code: &str, status: DeviceStatus, user_id: Optio
         }
         None => false,
     }
+}
+
+/// Polls `device_code` for `client_id` (the `urn:ietf:params:oauth:grant-type:device_code`
+/// grant): records the poll and answers it; an error while the request cannot give tokens, else
+/// the request (now redeemed).
+pub(crate) fn poll(
+    shared: &Shared,
+    client_id: &str,
+    device_code: &str,
+) -> Result<DeviceRequestInfo, OAuthError> {
+    let now = Instant::now();
+    let mut store = shared.store();
+    let request = store
+        .device_dpop
+        .device
+        .requests
+        .get_mut(device_code)
+        .filter(|r| r.info.client_id == client_id)
+        .ok_or_else(|| OAuthError::invalid_grant("Invalid or expired device code."))?;
+    let outcome = request.poll.poll(now, request.info.status.into());
+    request.info.interval = request.poll.interval;
+    request.info.redeemed = request.poll.redeemed;
+    outcome.into_result(&POLL_WORDS)?;
+    Ok(request.info.clone())
 }
 
 /// The query of `GET /activate`.
@@ -477,7 +518,7 @@ impl RunningEmulator {
             .device_dpop
             .device
             .by_user_code_mut(user_code)
-            .map(|r| r.polls.clone())
+            .map(|r| r.poll.polls.clone())
             .unwrap_or_default()
     }
 }

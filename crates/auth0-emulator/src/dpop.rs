@@ -11,6 +11,12 @@
 //! - With a valid proof, the token endpoint binds what it issues to the key: the access token
 //!   gets `cnf: {"jkt": <RFC 7638 SHA-256 thumbprint>}` and `token_type` is `DPoP`; a refresh
 //!   token is bound too, and later refreshes need a proof signed with the same key.
+//! - Authorization codes can be bound to a key (RFC 9449 section 10): by a `dpop_jkt`
+//!   parameter of `/authorize` or of a pushed request, or by the proof sent to PAR (a proof and
+//!   a `dpop_jkt` that name different keys are `400 invalid_dpop_proof`). Redeeming a bound
+//!   code needs a proof signed with that key; without one, or with another key, the answer is
+//!   `400 invalid_dpop_proof` and the code stays redeemable by the key's holder (the check runs
+//!   before client authentication, so a refusal must not let anyone spend a code).
 //! - At `/userinfo` a bound token is only accepted as `Authorization: DPoP <token>` with a proof
 //!   whose `ath` is the token's hash and whose key is the bound one; refusals are `401` with a
 //!   `WWW-Authenticate: DPoP error="…", error_description="…", algs="…"` header.
@@ -369,8 +375,9 @@ pub(crate) fn check_request(
     verify(shared, headers, &target).map_err(|f| f.into_response(shared))
 }
 
-/// Checks the proof of a token request; a refresh of a key-bound refresh token also needs a
-/// proof signed with that key. The error is the complete answer.
+/// Checks the proof of a token request. A refresh of a key-bound refresh token, and the
+/// redemption of a key-bound authorization code (RFC 9449 section 10), also need a proof signed
+/// with that key. The error is the complete answer.
 pub(crate) fn check_token_request(
     shared: &Shared,
     headers: &HeaderMap,
@@ -381,31 +388,94 @@ pub(crate) fn check_token_request(
     let Ok(params) = Params::parse(headers, body) else {
         return Ok(proof);
     };
-    if params.get("grant_type") != Some("refresh_token") {
-        return Ok(proof);
-    }
-    let Some(token) = params.get("refresh_token") else {
-        return Ok(proof);
+    let (held, bound) = match params.get("grant_type") {
+        Some("refresh_token") => {
+            let Some(token) = params.get("refresh_token") else {
+                return Ok(proof);
+            };
+            let bound = shared
+                .store()
+                .device_dpop
+                .dpop
+                .bound_refresh
+                .get(token)
+                .cloned();
+            (Held::RefreshToken, bound)
+        }
+        Some("authorization_code") => {
+            let Some(code) = params.get("code") else {
+                return Ok(proof);
+            };
+            // Only looked at: the grant spends the code once the client is authenticated.
+            (Held::Code, shared.browser.code_dpop_jkt(code))
+        }
+        _ => return Ok(proof),
     };
-    let bound = shared
-        .store()
-        .device_dpop
-        .dpop
-        .bound_refresh
-        .get(token)
-        .cloned();
-    match (bound, &proof) {
-        (Some(_), None) => Err(Failure::Invalid(
-            "The refresh token is bound to a DPoP key: send a DPoP proof signed with that key."
-                .to_owned(),
-        )
-        .into_response(shared)),
-        (Some(jkt), Some(p)) if jkt != p.jkt => Err(Failure::Invalid(
-            "The refresh token is bound to another DPoP key than the one that signed this proof."
-                .to_owned(),
-        )
-        .into_response(shared)),
-        _ => Ok(proof),
+    match binding_failure(held, bound.as_deref(), proof.as_ref()) {
+        Some(why) => Err(Failure::Invalid(why.to_owned()).into_response(shared)),
+        None => Ok(proof),
+    }
+}
+
+/// What a token request presents that may be bound to a DPoP key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    /// A refresh token (bound when it was issued with a proof).
+    RefreshToken,
+    /// An authorization code (bound by `dpop_jkt` or a proof at PAR).
+    Code,
+}
+
+/// Why a request presenting something bound to the key `bound` must be refused, given its
+/// `proof`; `None` when it may go on (nothing bound, or a proof signed with that key).
+fn binding_failure(held: Held, bound: Option<&str>, proof: Option<&Proof>) -> Option<&'static str> {
+    let bound = bound?;
+    match (held, proof) {
+        (_, Some(p)) if p.jkt == bound => None,
+        (Held::RefreshToken, None) => Some(
+            "The refresh token is bound to a DPoP key: send a DPoP proof signed with that key.",
+        ),
+        (Held::RefreshToken, Some(_)) => Some(
+            "The refresh token is bound to another DPoP key than the one that signed this proof.",
+        ),
+        (Held::Code, None) => Some(
+            "The authorization code is bound to a DPoP key (dpop_jkt): send a DPoP proof signed \
+             with that key.",
+        ),
+        (Held::Code, Some(_)) => Some(
+            "The authorization code is bound to another DPoP key (dpop_jkt) than the one that \
+             signed this proof.",
+        ),
+    }
+}
+
+/// Whether `value` can be a `dpop_jkt`: the base64url (unpadded) SHA-256 JWK thumbprint of
+/// RFC 7638, that is 43 characters decoding to 32 bytes.
+pub(crate) fn is_thumbprint(value: &str) -> bool {
+    value.len() == 43
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+        && URL_SAFE_NO_PAD
+            .decode(value)
+            .is_ok_and(|bytes| bytes.len() == 32)
+}
+
+/// The key a pushed authorization request binds its code to (RFC 9449 section 10.1): the
+/// proof's key, or the pushed `dpop_jkt` (already checked by [`is_thumbprint`]). A proof and a
+/// `dpop_jkt` that name different keys are `400 invalid_dpop_proof`.
+pub(crate) fn pushed_binding(
+    proof: Option<&Proof>,
+    dpop_jkt: Option<&str>,
+) -> Result<Option<String>, OAuthError> {
+    match (proof, dpop_jkt) {
+        (Some(p), Some(jkt)) if p.jkt != jkt => Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_dpop_proof",
+            "The dpop_jkt parameter is not the thumbprint of the key that signed the DPoP proof.",
+        )),
+        (Some(p), _) => Ok(Some(p.jkt.clone())),
+        (None, jkt) => Ok(jkt.map(str::to_owned)),
     }
 }
 
@@ -593,6 +663,77 @@ mod tests {
         assert!(state.seen.len() <= MAX_SEEN_JTIS);
         assert_eq!(state.seen.len(), state.seen_set.len());
         assert!(!format!("{state:?}").contains("j1"));
+    }
+
+    fn proof(jkt: &str) -> Proof {
+        Proof {
+            jkt: jkt.to_owned(),
+        }
+    }
+
+    /// The SHA-256 thumbprint of the RSA key of RFC 7638 section 3.1.
+    const RFC_7638_THUMBPRINT: &str = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
+
+    #[test]
+    fn thumbprints_are_43_base64url_characters_of_32_bytes() {
+        assert!(is_thumbprint(RFC_7638_THUMBPRINT));
+        let made = b64url(&Sha256::digest(b"any key"));
+        assert!(is_thumbprint(&made), "{made}");
+        for bad in [
+            "",
+            &RFC_7638_THUMBPRINT[..42],
+            &format!("{RFC_7638_THUMBPRINT}A"),
+            // Standard base64, padded, or with characters outside base64url.
+            "NzbLsXh8uDCcd+6MNwXF4W/7noWXFZAfHkxZsRGC9Xs",
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9X=",
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9X.",
+            // The right length, but its last character carries bits beyond 32 bytes.
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xt",
+        ] {
+            assert!(!is_thumbprint(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bound_codes_and_refresh_tokens_need_the_bound_key() {
+        let (mine, other) = (proof("k1"), proof("k2"));
+        for held in [Held::Code, Held::RefreshToken] {
+            // Nothing bound: anything goes, as before.
+            assert_eq!(binding_failure(held, None, None), None);
+            assert_eq!(binding_failure(held, None, Some(&mine)), None);
+            // Bound: only a proof with that key.
+            assert_eq!(binding_failure(held, Some("k1"), Some(&mine)), None);
+            let missing = binding_failure(held, Some("k1"), None).unwrap();
+            let wrong = binding_failure(held, Some("k1"), Some(&other)).unwrap();
+            assert!(missing.contains("send a DPoP proof"), "{missing}");
+            assert!(wrong.contains("another DPoP key"), "{wrong}");
+        }
+        let code = binding_failure(Held::Code, Some("k1"), None).unwrap();
+        assert!(code.contains("authorization code") && code.contains("dpop_jkt"));
+        let refresh = binding_failure(Held::RefreshToken, Some("k1"), None).unwrap();
+        assert!(refresh.starts_with("The refresh token"));
+    }
+
+    #[test]
+    fn pushed_requests_bind_to_the_proof_or_the_dpop_jkt() {
+        let (mine, jkt) = (proof(RFC_7638_THUMBPRINT), RFC_7638_THUMBPRINT);
+        assert_eq!(pushed_binding(None, None).unwrap(), None);
+        assert_eq!(
+            pushed_binding(None, Some(jkt)).unwrap().as_deref(),
+            Some(jkt)
+        );
+        assert_eq!(
+            pushed_binding(Some(&mine), None).unwrap().as_deref(),
+            Some(jkt)
+        );
+        assert_eq!(
+            pushed_binding(Some(&mine), Some(jkt)).unwrap().as_deref(),
+            Some(jkt)
+        );
+        let other = b64url(&Sha256::digest(b"another key"));
+        let refused = pushed_binding(Some(&mine), Some(&other)).unwrap_err();
+        assert_eq!(refused.error, "invalid_dpop_proof");
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     }
 
     #[test]

@@ -82,7 +82,7 @@
 //! | 400 | `unsupported_challenge_type` | `/mfa/challenge` for a factor the user has not enrolled |
 //! | 401 | `invalid_token` | `/mfa/authenticators` and `/mfa/associate` without a valid `Authorization: Bearer <mfa_token>` |
 //! | 403 | `invalid_grant` | MFA: `Invalid otp_code.`, `Invalid binding_code.`, `Invalid oob_code.`, `Invalid recovery_code.`, `Invalid mfa_token.`; passkeys: a failed WebAuthn check (challenge, origin, RP id, signature, counter) or a used, expired or unknown `auth_session` |
-//! | 400 | `invalid_dpop_proof` | a bad `DPoP` proof (`typ`, `alg`, `jwk`, signature, `htm`, `htu`, `iat`, replayed `jti`), or a refresh of a DPoP-bound refresh token without a proof signed by its key |
+//! | 400 | `invalid_dpop_proof` | a bad `DPoP` proof (`typ`, `alg`, `jwk`, signature, `htm`, `htu`, `iat`, replayed `jti`), a refresh of a DPoP-bound refresh token, or the exchange of a code bound to a DPoP key (PAR with a proof, or `dpop_jkt`), without a proof signed by that key |
 //! | 400 | `use_dpop_nonce` | with [`EmulatorBuilder::dpop_nonce_required`]: a proof without the current nonce (the `DPoP-Nonce` header carries it) |
 //! | 400 | `authorization_pending`, `slow_down` | device-code polls before the user answered, or sooner than `interval` after the previous one (`interval` grows by 5) |
 //! | 403 | `access_denied`, `expired_token` | device-code polls after the user denied, or after the codes expired |
@@ -133,6 +133,7 @@ mod par;
 mod params;
 mod passkey;
 mod passwordless;
+mod poll;
 mod revocation;
 mod server;
 mod session;

@@ -2,6 +2,10 @@
 //! authenticated like at the token endpoint, pushes the parameters it would put in the
 //! `/authorize` URL; they are checked the same way and kept for 60 seconds under a one-time
 //! `request_uri`.
+//!
+//! A DPoP proof sent with the push binds the authorization code to its key (RFC 9449 section
+//! 10.1), as a pushed `dpop_jkt` does; a proof and a `dpop_jkt` naming different keys are
+//! `400 invalid_dpop_proof`.
 
 use std::sync::Arc;
 
@@ -14,6 +18,7 @@ use serde_json::{Value, json};
 
 use crate::authorize;
 use crate::client_auth;
+use crate::dpop::Proof;
 use crate::error::OAuthError;
 use crate::params::Params;
 use crate::session::PAR_LIFETIME_SECS;
@@ -30,10 +35,11 @@ pub(crate) async fn par_endpoint(
     if !shared.tenant.par {
         return (StatusCode::NOT_FOUND, Json(json!({"error": "not_found"}))).into_response();
     }
-    if let Err(response) = crate::dpop::check_request(&shared, &headers, uri.path()) {
-        return *response;
-    }
-    let mut response = match push(&shared, &headers, uri.path(), &body) {
+    let proof = match crate::dpop::check_request(&shared, &headers, uri.path()) {
+        Ok(proof) => proof,
+        Err(response) => return *response,
+    };
+    let mut response = match push(&shared, &headers, uri.path(), &body, proof.as_ref()) {
         Ok(answer) => {
             let mut response = (StatusCode::CREATED, Json(answer)).into_response();
             response
@@ -52,6 +58,7 @@ fn push(
     headers: &HeaderMap,
     path: &str,
     body: &[u8],
+    proof: Option<&Proof>,
 ) -> Result<Value, OAuthError> {
     let params = Params::parse(headers, body)?;
     if params.has("request_uri") {
@@ -66,8 +73,9 @@ fn push(
             client.config.client_id
         )));
     }
-    let request = authorize::validate(&shared.tenant, &client.config, &params)
+    let mut request = authorize::validate(&shared.tenant, &client.config, &params)
         .map_err(authorize::Refusal::into_oauth)?;
+    request.dpop_jkt = crate::dpop::pushed_binding(proof, request.dpop_jkt.as_deref())?;
     let request_uri = shared.browser.push(request);
     Ok(json!({"request_uri": request_uri, "expires_in": PAR_LIFETIME_SECS}))
 }

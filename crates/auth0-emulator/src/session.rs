@@ -170,6 +170,14 @@ pub(crate) struct CodeGrant {
     pub user_id: String,
 }
 
+/// A stored authorization code: what it grants and, when it is bound to a DPoP key (RFC 9449
+/// section 10), that key's thumbprint. (The binding sits beside [`CodeGrant`], not in it, so
+/// that code issuers without DPoP keep building plain grants.)
+struct StoredCode {
+    grant: CodeGrant,
+    dpop_jkt: Option<String>,
+}
+
 /// A login page waiting for its form.
 struct LoginTransaction {
     request: AuthorizationRequest,
@@ -189,7 +197,7 @@ pub(crate) struct BrowserData {
     transactions: HashMap<String, LoginTransaction>,
     /// Open sessions by cookie value.
     pub sessions: HashMap<String, BrowserSession>,
-    codes: HashMap<String, Expiring<CodeGrant>>,
+    codes: HashMap<String, Expiring<StoredCode>>,
     pushed: HashMap<String, Expiring<AuthorizationRequest>>,
     /// Every logout, in order.
     pub logouts: Vec<LogoutRecord>,
@@ -346,6 +354,17 @@ impl BrowserStore {
 
     /// Stores a code for `grant`, usable for `lifetime`; returns the code.
     pub(crate) fn issue_code(&self, grant: CodeGrant, lifetime: Duration) -> String {
+        self.issue_bound_code(grant, None, lifetime)
+    }
+
+    /// Stores a code for `grant`, bound to the DPoP key with thumbprint `dpop_jkt` when there
+    /// is one, usable for `lifetime`; returns the code.
+    pub(crate) fn issue_bound_code(
+        &self,
+        grant: CodeGrant,
+        dpop_jkt: Option<String>,
+        lifetime: Duration,
+    ) -> String {
         let code = random_token(32);
         let now = Instant::now();
         let mut data = self.data();
@@ -355,11 +374,22 @@ impl BrowserStore {
         data.codes.insert(
             code.clone(),
             Expiring {
-                value: grant,
+                value: StoredCode { grant, dpop_jkt },
                 expires_at: now + lifetime,
             },
         );
         code
+    }
+
+    /// The DPoP key thumbprint a live code is bound to; `None` when the code is unbound,
+    /// unknown, used or expired. The code is not spent.
+    pub(crate) fn code_dpop_jkt(&self, code: &str) -> Option<String> {
+        let now = Instant::now();
+        self.data()
+            .codes
+            .get(code)
+            .filter(|c| c.expires_at > now)
+            .and_then(|c| c.value.dpop_jkt.clone())
     }
 
     /// Spends a code: it is removed whatever happens next. `None` when unknown, used or
@@ -370,7 +400,7 @@ impl BrowserStore {
             .codes
             .remove(code)
             .filter(|c| c.expires_at > now)
-            .map(|c| c.value)
+            .map(|c| c.value.grant)
     }
 
     /// Stores a pushed authorization request; returns its `request_uri`.
@@ -458,6 +488,43 @@ mod tests {
                 .unwrap()
                 .contains("Max-Age=0")
         );
+    }
+
+    fn grant() -> CodeGrant {
+        CodeGrant {
+            client_id: "c".into(),
+            redirect_uri: "http://localhost/cb".into(),
+            code_challenge: None,
+            code_challenge_method: None,
+            nonce: None,
+            scopes: vec!["openid".into()],
+            audience: None,
+            organization: None,
+            authorization_details: None,
+            auth_time: 0,
+            sid: "s".into(),
+            user_id: "u".into(),
+        }
+    }
+
+    #[test]
+    fn codes_remember_their_dpop_binding_until_spent() {
+        let store = BrowserStore::default();
+        let minute = Duration::from_secs(60);
+        let bound = store.issue_bound_code(grant(), Some("jkt-1".into()), minute);
+        let plain = store.issue_code(grant(), minute);
+        // Looking at the binding does not spend the code.
+        assert_eq!(store.code_dpop_jkt(&bound).as_deref(), Some("jkt-1"));
+        assert_eq!(store.code_dpop_jkt(&bound).as_deref(), Some("jkt-1"));
+        assert_eq!(store.code_dpop_jkt(&plain), None);
+        assert_eq!(store.code_dpop_jkt("unknown"), None);
+        assert_eq!(store.take_code(&bound).unwrap().client_id, "c");
+        assert_eq!(store.code_dpop_jkt(&bound), None, "a spent code is gone");
+        assert!(store.take_code(&bound).is_none());
+        // An expired code has no binding left to report.
+        let expired = store.issue_bound_code(grant(), Some("jkt-2".into()), Duration::ZERO);
+        assert_eq!(store.code_dpop_jkt(&expired), None);
+        assert!(store.take_code(&expired).is_none());
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! `authorization_code`: a code from the browser login (`/authorize`) is exchanged for tokens.
 //! The code is spent by its first exchange attempt; `redirect_uri` must equal the one it was
 //! sent to, and `code_verifier` must match its PKCE challenge (codes issued without one, to
-//! confidential clients, need no verifier).
+//! confidential clients, need no verifier). A code bound to a DPoP key (`dpop_jkt`, or a proof
+//! at PAR; RFC 9449 section 10) is only redeemed with a proof signed with that key: that is
+//! checked with the proof itself, before this grant runs, by
+//! [`check_token_request`](crate::dpop::check_token_request) (`400 invalid_dpop_proof`).
 
 use sha2::{Digest, Sha256};
 
