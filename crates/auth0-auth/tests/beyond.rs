@@ -10,19 +10,7 @@ use auth0_auth::{
     ErrorKind, ExposeSecret, PasswordRequest, RefreshTokenRequest, RetryPolicy, SigningAlgorithm,
 };
 use auth0_emulator::{ClientConfig, Emulator, Fault, RunningEmulator, demo, keys};
-use common::{bounded, confidential, demo_tenant, public_client, tenant};
-use serde_json::Value;
-
-fn claims_of(token: &str) -> Value {
-    use base64::Engine;
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
-}
+use common::{bounded, claims_of, confidential, demo_tenant, public_client, tenant};
 
 // ---- DPoP -------------------------------------------------------------------------------------
 

@@ -9,21 +9,9 @@ use auth0_auth::{
     DpopKey, Error, ExposeSecret, TokenByCodeRequest, TokenResponse,
 };
 use auth0_emulator::{Emulator, RunningEmulator, demo};
-use common::{bounded, browser_login, confidential, demo_tenant, query_value, tenant};
-use serde_json::Value;
+use common::{bounded, browser_login, claims_of, confidential, demo_tenant, query_value, tenant};
 
 const CALLBACK: &str = "http://localhost:3000/callback";
-
-fn claims_of(token: &str) -> Value {
-    use base64::Engine;
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
-}
 
 fn login_params() -> AuthorizationParams {
     AuthorizationParams::new()

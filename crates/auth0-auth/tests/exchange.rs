@@ -7,7 +7,7 @@ use auth0_auth::{
     REFRESH_TOKEN_TYPE, TokenForConnectionRequest,
 };
 use auth0_emulator::{Emulator, FederatedConnection, RunningEmulator, TokenExchangeProfile, demo};
-use common::{bounded, client, public_client, tenant};
+use common::{bounded, claims_of, client, public_client, tenant};
 
 const MCP_TYPE: &str = "urn:acme:mcp-token";
 const MCP_TOKEN: &str = "mcp-token-for-jane";
@@ -44,17 +44,6 @@ async fn exchange_tenant() -> RunningEmulator {
             ),
     )
     .await
-}
-
-fn claims_of(token: &str) -> serde_json::Value {
-    use base64::Engine;
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
 }
 
 #[tokio::test]

@@ -22,7 +22,7 @@ async fn client_credentials_returns_an_access_token_for_the_api() {
     assert!(tokens.id_token.is_none() && tokens.claims.is_none());
     assert!(tokens.expires_at > auth0_now());
     let token = tokens.access_token.expose_secret().to_string();
-    let claims = jwt_claims(&token);
+    let claims = common::claims_of(&token);
     assert_eq!(claims["aud"], demo::AUDIENCE);
     assert_eq!(claims["sub"], format!("{}@clients", demo::CLIENT_ID));
 }
@@ -35,7 +35,7 @@ async fn client_credentials_for_an_organization_carries_org_id() {
     ))
     .await
     .unwrap();
-    let claims = jwt_claims(tokens.access_token.expose_secret());
+    let claims = common::claims_of(tokens.access_token.expose_secret());
     assert_eq!(claims["org_id"], demo::ORGANIZATION_ID);
     let sent = t.requests_to("/oauth/token").pop().unwrap();
     assert_eq!(
@@ -271,14 +271,4 @@ fn auth0_now() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs()
-}
-
-/// The payload of a JWT, unverified (the tests only look).
-fn jwt_claims(token: &str) -> serde_json::Value {
-    use base64::Engine;
-    let payload = token.split('.').nth(1).expect("a JWT");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
 }

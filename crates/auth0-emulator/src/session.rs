@@ -170,6 +170,27 @@ pub(crate) struct CodeGrant {
     pub user_id: String,
 }
 
+#[cfg(test)]
+impl CodeGrant {
+    /// A grant for client `c` and user `u`, with no PKCE, nonce, audience or organization.
+    pub(crate) fn for_tests() -> Self {
+        Self {
+            client_id: "c".into(),
+            redirect_uri: "http://localhost/cb".into(),
+            code_challenge: None,
+            code_challenge_method: None,
+            nonce: None,
+            scopes: vec!["openid".into()],
+            audience: None,
+            organization: None,
+            authorization_details: None,
+            auth_time: 0,
+            sid: "s".into(),
+            user_id: "u".into(),
+        }
+    }
+}
+
 /// A stored authorization code: what it grants and, when it is bound to a DPoP key (RFC 9449
 /// section 10), that key's thumbprint. (The binding sits beside [`CodeGrant`], not in it, so
 /// that code issuers without DPoP keep building plain grants.)
@@ -490,29 +511,12 @@ mod tests {
         );
     }
 
-    fn grant() -> CodeGrant {
-        CodeGrant {
-            client_id: "c".into(),
-            redirect_uri: "http://localhost/cb".into(),
-            code_challenge: None,
-            code_challenge_method: None,
-            nonce: None,
-            scopes: vec!["openid".into()],
-            audience: None,
-            organization: None,
-            authorization_details: None,
-            auth_time: 0,
-            sid: "s".into(),
-            user_id: "u".into(),
-        }
-    }
-
     #[test]
     fn codes_remember_their_dpop_binding_until_spent() {
         let store = BrowserStore::default();
         let minute = Duration::from_secs(60);
-        let bound = store.issue_bound_code(grant(), Some("jkt-1".into()), minute);
-        let plain = store.issue_code(grant(), minute);
+        let bound = store.issue_bound_code(CodeGrant::for_tests(), Some("jkt-1".into()), minute);
+        let plain = store.issue_code(CodeGrant::for_tests(), minute);
         // Looking at the binding does not spend the code.
         assert_eq!(store.code_dpop_jkt(&bound).as_deref(), Some("jkt-1"));
         assert_eq!(store.code_dpop_jkt(&bound).as_deref(), Some("jkt-1"));
@@ -522,7 +526,8 @@ mod tests {
         assert_eq!(store.code_dpop_jkt(&bound), None, "a spent code is gone");
         assert!(store.take_code(&bound).is_none());
         // An expired code has no binding left to report.
-        let expired = store.issue_bound_code(grant(), Some("jkt-2".into()), Duration::ZERO);
+        let expired =
+            store.issue_bound_code(CodeGrant::for_tests(), Some("jkt-2".into()), Duration::ZERO);
         assert_eq!(store.code_dpop_jkt(&expired), None);
         assert!(store.take_code(&expired).is_none());
     }

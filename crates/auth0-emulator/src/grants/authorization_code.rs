@@ -109,18 +109,9 @@ mod tests {
 
     fn grant(challenge: Option<(&str, &str)>) -> CodeGrant {
         CodeGrant {
-            client_id: "c".into(),
-            redirect_uri: "http://localhost/cb".into(),
             code_challenge: challenge.map(|(c, _)| c.to_owned()),
             code_challenge_method: challenge.map(|(_, m)| m.to_owned()),
-            nonce: None,
-            scopes: vec!["openid".into()],
-            audience: None,
-            organization: None,
-            authorization_details: None,
-            auth_time: 0,
-            sid: "s".into(),
-            user_id: "u".into(),
+            ..CodeGrant::for_tests()
         }
     }
 
