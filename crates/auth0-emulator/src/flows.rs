@@ -1,14 +1,13 @@
 //! What the passwordless, CIBA and token-exchange flows share: their configuration
 //! ([`FlowConfig`], part of the fixed tenant), their runtime state ([`FlowState`], part of the
 //! store), users created while the tenant runs, and token helpers (verifying a JWT this tenant
-//! signed, adding claims to one, answering `mfa_required`).
+//! signed, adding claims to one).
 
 use std::time::Duration;
 
-use axum::http::StatusCode;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::ciba::CibaState;
@@ -16,10 +15,7 @@ use crate::config::{OrganizationConfig, UserConfig};
 use crate::error::OAuthError;
 use crate::exchange_config::{FederatedConnection, TokenExchangeProfile};
 use crate::passwordless::PasswordlessState;
-use crate::state::{PendingMfa, Shared, now_secs, random_token};
-
-/// How long an `mfa_token` from a passwordless login stays usable, in seconds.
-const MFA_TOKEN_LIFETIME: u64 = 600;
+use crate::state::{Shared, random_token};
 
 /// Configuration of the flows, set on the builder and fixed once the tenant starts.
 #[derive(Debug, Clone)]
@@ -175,37 +171,6 @@ pub(crate) fn add_claims(
     };
     object.extend(extra.clone());
     shared.sign(&claims)
-}
-
-/// What a user login that needs MFA gets instead of tokens: a stored pending login and
-/// `403 mfa_required` with its `mfa_token`, as the password grant answers.
-pub(crate) fn mfa_required(
-    shared: &Shared,
-    user: &UserConfig,
-    client_id: &str,
-    audience: Option<&str>,
-    scopes: Vec<String>,
-    organization: Option<&OrganizationConfig>,
-) -> OAuthError {
-    let mfa_token = random_token(32);
-    shared.store().mfa_tokens.insert(
-        mfa_token.clone(),
-        PendingMfa {
-            user_id: user.user_id.clone(),
-            client_id: client_id.to_owned(),
-            audience: audience.map(str::to_owned),
-            scopes,
-            organization: organization.map(|o| o.id.clone()),
-            expires_at: now_secs() + MFA_TOKEN_LIFETIME,
-        },
-    );
-    OAuthError::new(
-        StatusCode::FORBIDDEN,
-        "mfa_required",
-        "Multifactor authentication required",
-    )
-    .with("mfa_token", Value::from(mfa_token))
-    .with("mfa_requirements", json!({"challenge": [{"type": "otp"}]}))
 }
 
 /// The organization named by `wanted` (id, or name case-insensitively), or

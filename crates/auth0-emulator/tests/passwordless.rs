@@ -517,7 +517,11 @@ async fn audience_scopes_and_mfa() {
         .await;
         assert_eq!((status, err["error"].as_str()), (403, Some("mfa_required")));
         assert!(err["mfa_token"].is_string());
-        assert_eq!(err["mfa_requirements"]["challenge"][0]["type"], "otp");
+        // Like the password grant: a user with no authenticator yet is asked to enroll one.
+        assert_eq!(
+            err["mfa_requirements"],
+            json!({"enroll": [{"type": "otp"}, {"type": "oob"}]})
+        );
     })
     .await;
 }

@@ -5,8 +5,8 @@
 use super::{Grant, GrantContext};
 use crate::config::{ApiConfig, UserConfig};
 use crate::error::OAuthError;
-use crate::flows::mfa_required;
 use crate::issue::{Session, TokenResponse, UserLogin, user_scopes, user_tokens};
+use crate::mfa::mfa_required;
 use crate::params::split_scope;
 use crate::passwordless::redeem_code;
 
