@@ -159,6 +159,7 @@ impl AuthorizationParams {
 pub struct AuthorizationUrlRequest {
     params: AuthorizationParams,
     pushed: bool,
+    bind_dpop_key: bool,
 }
 
 impl AuthorizationUrlRequest {
@@ -177,6 +178,31 @@ impl AuthorizationUrlRequest {
     /// carries only `client_id` and `request_uri`. Needs a confidential client.
     pub fn pushed(mut self, on: bool) -> Self {
         self.pushed = on;
+        self
+    }
+
+    /// Binds the authorization code to the client's DPoP key (RFC 9449 section 10): adds
+    /// `dpop_jkt`, the key's thumbprint, so the code can only be redeemed with proofs from that
+    /// key. Needs a [`dpop_key`](crate::AuthClientBuilder::dpop_key); without one the call
+    /// fails with a configuration error. (A pushed request carries a DPoP proof, which binds the
+    /// code by itself; `dpop_jkt` then says the same.)
+    ///
+    /// ```no_run
+    /// # async fn demo(client: auth0_auth::AuthClient) -> auth0_auth::Result<()> {
+    /// use auth0_auth::{AuthorizationParams, AuthorizationUrlRequest};
+    ///
+    /// let login = client
+    ///     .build_authorization_url(
+    ///         AuthorizationUrlRequest::new()
+    ///             .params(AuthorizationParams::new().redirect_uri("http://localhost:3000/callback"))
+    ///             .bind_to_dpop_key(true),
+    ///     )
+    ///     .await?;
+    /// assert!(login.url.query_pairs().any(|(k, _)| k == "dpop_jkt"));
+    /// # Ok(()) }
+    /// ```
+    pub fn bind_to_dpop_key(mut self, on: bool) -> Self {
+        self.bind_dpop_key = on;
         self
     }
 }
@@ -311,12 +337,20 @@ impl AuthClient {
         &self,
         request: AuthorizationUrlRequest,
     ) -> Result<AuthorizationUrl> {
-        self.authorization_url(
-            request.params,
-            request.pushed,
-            ErrorCode::BuildAuthorizationUrl,
-        )
-        .await
+        let mut params = request.params;
+        if request.bind_dpop_key {
+            let dpop = self.inner.dpop.as_ref().ok_or_else(|| {
+                Error::new(
+                    ErrorCode::BuildAuthorizationUrl,
+                    ErrorKind::Configuration,
+                    "binding the authorization code to a DPoP key needs a DPoP key: \
+                     configure one with `dpop_key`",
+                )
+            })?;
+            params = params.set("dpop_jkt", dpop.key.thumbprint());
+        }
+        self.authorization_url(params, request.pushed, ErrorCode::BuildAuthorizationUrl)
+            .await
     }
 
     /// Builds the URL that links another connection's account to the user of an ID token

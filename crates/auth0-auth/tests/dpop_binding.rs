@@ -290,3 +290,40 @@ async fn unbound_codes_are_redeemed_as_before() {
         &jkt(&other),
     );
 }
+
+/// `AuthorizationUrlRequest::bind_to_dpop_key` adds the client's own thumbprint as `dpop_jkt`;
+/// the code it yields is the key's alone. Without a DPoP key the option is a configuration error.
+#[tokio::test]
+async fn bind_to_dpop_key_adds_the_clients_thumbprint() {
+    let t = demo_tenant().await;
+    let c = dpop_client(&t);
+    let login = bounded(
+        c.build_authorization_url(
+            AuthorizationUrlRequest::new()
+                .params(login_params())
+                .bind_to_dpop_key(true),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(query_value(login.url.as_str(), "dpop_jkt"), Some(jkt(&c)));
+    let callback = browser_login(login.url.as_str(), demo::USERNAME, demo::PASSWORD).await;
+    let thief = dpop_client(&t);
+    let e = redeem(&thief, &login, &callback).await.unwrap_err();
+    assert_refused(&e, "bound to another DPoP key");
+    let tokens = redeem(&c, &login, &callback).await.unwrap();
+    assert_bound(&tokens, &jkt(&c));
+
+    let e = bounded(
+        common::client(&t).build_authorization_url(
+            AuthorizationUrlRequest::new()
+                .params(login_params())
+                .bind_to_dpop_key(true),
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.kind(), auth0_auth::ErrorKind::Configuration, "{e}");
+    assert_eq!(e.code(), auth0_auth::ErrorCode::BuildAuthorizationUrl);
+    assert!(e.message().contains("dpop_key"), "{e}");
+}
