@@ -70,8 +70,10 @@ fn new_default_client(connect_timeout: Duration) -> Result<reqwest::Client> {
 /// The process-wide TLS client configuration: the platform's roots and verifier, TLS 1.2 and
 /// 1.3, and ALPN offering HTTP/2 then HTTP/1.1 (what reqwest would configure by itself).
 ///
-/// `None` when the platform verifier cannot be made (no CA roots on the system): the builder
-/// then lets reqwest try on its own, so its error is the one the caller sees.
+/// When the system has no CA roots to load (a bare container without `ca-certificates`), the
+/// client is still made, so plain-HTTP loopback work (the local emulator) goes on, and every
+/// HTTPS connection fails with an error that says what is missing. `None` only if the crypto
+/// provider supports no TLS version at all: reqwest then reports its own error.
 fn shared_tls_config() -> Option<rustls::ClientConfig> {
     use rustls_platform_verifier::BuilderVerifierExt as _;
     static CONFIG: std::sync::OnceLock<Option<rustls::ClientConfig>> = std::sync::OnceLock::new();
@@ -82,16 +84,87 @@ fn shared_tls_config() -> Option<rustls::ClientConfig> {
                 .unwrap_or_else(|| {
                     std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider())
                 });
-            let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
                 .with_safe_default_protocol_versions()
-                .ok()?
-                .with_platform_verifier()
-                .ok()?
-                .with_no_client_auth();
+                .ok()?;
+            let mut config = match builder.clone().with_platform_verifier() {
+                Ok(builder) => builder.with_no_client_auth(),
+                Err(e) => {
+                    tracing::warn!(
+                        error = %e,
+                        "no CA root certificates could be loaded; HTTPS requests will fail"
+                    );
+                    // A verifier that refuses every certificate: nothing is trusted, as
+                    // nothing can be, and the refusal names the cause.
+                    builder
+                        .dangerous()
+                        .with_custom_certificate_verifier(std::sync::Arc::new(NoSystemRoots {
+                            reason: e.to_string(),
+                            schemes: provider
+                                .signature_verification_algorithms
+                                .supported_schemes(),
+                        }))
+                        .with_no_client_auth()
+                }
+            };
             config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
             Some(config)
         })
         .clone()
+}
+
+/// The certificate verifier of a system without CA roots: refuses every server certificate,
+/// saying why.
+#[derive(Debug)]
+struct NoSystemRoots {
+    reason: String,
+    schemes: Vec<rustls::SignatureScheme>,
+}
+
+impl NoSystemRoots {
+    fn refusal(&self) -> rustls::Error {
+        rustls::Error::General(format!(
+            "no CA root certificates could be loaded from this system ({}): install them \
+             (the `ca-certificates` package), or pass an `http_client` that trusts your roots",
+            self.reason
+        ))
+    }
+}
+
+impl rustls::client::danger::ServerCertVerifier for NoSystemRoots {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Err(self.refusal())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &rustls::pki_types::CertificateDer<'_>,
+        _dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Err(self.refusal())
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        _message: &[u8],
+        _cert: &rustls::pki_types::CertificateDer<'_>,
+        _dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Err(self.refusal())
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        // Offered in the handshake so the server gets as far as showing its certificate.
+        self.schemes.clone()
+    }
 }
 
 /// The content type of every form body, as the reference sends it.

@@ -5,7 +5,9 @@
 //! - with the test CA as the only system root (`SSL_CERT_FILE`, read once per process, so in a
 //!   child process of this test binary), discovery and a token grant succeed, over HTTP/2
 //!   chosen by ALPN; a second client built in the same runtime reuses the connection, and one
-//!   built in another runtime opens its own.
+//!   built in another runtime opens its own;
+//! - with no system roots at all, clients are still made, loopback HTTP works, and HTTPS fails
+//!   saying the roots are missing.
 
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
@@ -38,6 +40,10 @@ const INNER_TEST: &str = "inner_trusted_server_over_http2";
 
 /// What the inner test prints when it really ran and passed.
 const INNER_MARKER: &str = "TLS-INNER-OK";
+
+/// The test the no-roots test runs in a child process, and the variable that tells it so.
+const NO_ROOTS_INNER_TEST: &str = "inner_no_system_roots";
+const NO_ROOTS_VAR: &str = "AUTH0_AUTH_TLS_TEST_NO_ROOTS";
 
 /// The file holding the server's certificate and key, handed to the inner test.
 const SERVER_PEM_VAR: &str = "AUTH0_AUTH_TLS_TEST_SERVER_PEM";
@@ -87,21 +93,37 @@ fn the_default_client_speaks_http2_to_a_trusted_server() {
     std::fs::create_dir(&ca_dir).expect("the empty CA directory is made");
     std::fs::write(&server_file, &ca.localhost_identity().pem).expect("the server file is written");
 
+    run_inner_test(
+        INNER_TEST,
+        &[
+            ("SSL_CERT_FILE", &ca_file),
+            ("SSL_CERT_DIR", &ca_dir),
+            (SERVER_PEM_VAR, &server_file),
+        ],
+        &stdout_file,
+        &stderr_file,
+    );
+}
+
+/// Runs the ignored test `name` of this binary in a child process with `env`, bounded by
+/// [`CHILD_LIMIT`], and asserts that it passed and printed [`INNER_MARKER`].
+fn run_inner_test(name: &str, env: &[(&str, &Path)], stdout_file: &Path, stderr_file: &Path) {
     let exe = std::env::current_exe().expect("the test binary's path is known");
-    let mut child = Command::new(exe)
-        .args([
-            "--exact",
-            INNER_TEST,
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("SSL_CERT_FILE", &ca_file)
-        .env("SSL_CERT_DIR", &ca_dir)
-        .env(SERVER_PEM_VAR, &server_file)
+    let mut command = Command::new(exe);
+    command.args([
+        "--exact",
+        name,
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command
         .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&stdout_file).expect("the stdout file is made"))
-        .stderr(std::fs::File::create(&stderr_file).expect("the stderr file is made"))
+        .stdout(std::fs::File::create(stdout_file).expect("the stdout file is made"))
+        .stderr(std::fs::File::create(stderr_file).expect("the stderr file is made"))
         .spawn()
         .expect("the test binary starts again");
 
@@ -115,23 +137,96 @@ fn the_default_client_speaks_http2_to_a_trusted_server() {
             let _ = child.wait();
             panic!(
                 "the inner test did not finish within {CHILD_LIMIT:?}\n{}",
-                child_output(&stdout_file, &stderr_file)
+                child_output(stdout_file, stderr_file)
             );
         }
         std::thread::sleep(Duration::from_millis(50));
     };
 
-    let stdout = std::fs::read_to_string(&stdout_file).unwrap_or_default();
+    let stdout = std::fs::read_to_string(stdout_file).unwrap_or_default();
     assert!(
         status.success(),
         "the inner test failed ({status})\n{}",
-        child_output(&stdout_file, &stderr_file)
+        child_output(stdout_file, stderr_file)
     );
     assert!(
         stdout.lines().any(|l| l.trim() == INNER_MARKER),
         "the inner test did not run to its end\n{}",
-        child_output(&stdout_file, &stderr_file)
+        child_output(stdout_file, stderr_file)
     );
+}
+
+/// On a system with no CA roots at all (no `ca-certificates`), clients are still made: plain
+/// HTTP on loopback (the emulator) works, and HTTPS fails saying the roots are missing.
+#[test]
+fn a_system_without_ca_roots_still_serves_loopback_and_names_the_problem() {
+    let dir = TempDir::new();
+    let empty_file = dir.path().join("empty.pem");
+    let empty_dir = dir.path().join("no-roots");
+    std::fs::write(&empty_file, "").expect("the empty CA file is written");
+    std::fs::create_dir(&empty_dir).expect("the empty CA directory is made");
+    run_inner_test(
+        NO_ROOTS_INNER_TEST,
+        &[
+            ("SSL_CERT_FILE", &empty_file),
+            ("SSL_CERT_DIR", &empty_dir),
+            (NO_ROOTS_VAR, &empty_file),
+        ],
+        &dir.path().join("stdout.txt"),
+        &dir.path().join("stderr.txt"),
+    );
+}
+
+#[tokio::test]
+#[ignore = "run in a child process by \
+            a_system_without_ca_roots_still_serves_loopback_and_names_the_problem, with no \
+            system roots"]
+async fn inner_no_system_roots() {
+    if std::env::var_os(NO_ROOTS_VAR).is_none() {
+        eprintln!("{NO_ROOTS_INNER_TEST}: not started by its outer test; nothing to do");
+        return;
+    }
+    let tenant = timeout(
+        LIMIT,
+        auth0_emulator::Emulator::builder().demo_tenant().start(),
+    )
+    .await
+    .expect("the emulator starts in time")
+    .expect("the emulator starts");
+    let local = AuthClient::builder(tenant.base_url(), auth0_emulator::demo::CLIENT_ID)
+        .client_secret(auth0_emulator::demo::CLIENT_SECRET)
+        .build()
+        .expect("the client builds without system roots");
+    timeout(
+        LIMIT,
+        local.get_token_by_client_credentials(ClientCredentialsRequest::new(
+            auth0_emulator::demo::AUDIENCE,
+        )),
+    )
+    .await
+    .expect("the grant did not finish within the test's bound")
+    .expect("plain HTTP on loopback needs no roots");
+
+    let server = TlsServer::start(&TestCa::new().localhost_identity()).await;
+    let remote = AuthClient::builder(server.base_url(), "client-id")
+        .client_secret("s")
+        .build()
+        .expect("the client builds");
+    let e = timeout(LIMIT, remote.server_metadata())
+        .await
+        .expect("discovery did not finish within the test's bound")
+        .expect_err("no certificate can be trusted without roots");
+    assert_eq!(e.kind(), ErrorKind::Transport, "{e:?}");
+    let chain = source_chain(&e);
+    assert!(
+        chain
+            .iter()
+            .any(|s| s.contains("no CA root certificates could be loaded")
+                && s.contains("ca-certificates")),
+        "the error does not say the roots are missing: {chain:#?}"
+    );
+    assert!(server.seen().requests.is_empty());
+    println!("\n{INNER_MARKER}");
 }
 
 #[tokio::test]
