@@ -10,7 +10,9 @@
 //! timings as JSON; the driver prints one table of medians, p99s and ratios.
 //!
 //! `ours` also measures the floor in the same process: a raw `reqwest` POST of a prebuilt body
-//! to the same token endpoint, and one raw RS256 verification with a pre-parsed key.
+//! to the same token endpoint, one raw RS256 verification of the logout token, and one raw
+//! verification of an ID token's signature (ES256 or RS256, as the tenant signs), each with a
+//! key parsed beforehand.
 //!
 //! Options: `--node PATH` (default `node`), `--script PATH` (default
 //! `bench/compare/reference.mjs`), `--quick` (a few iterations, to check that it works),
@@ -425,6 +427,10 @@ fn print_table(ours: &Value, reference: &Value) {
             "floor_rs256_verify_jsonwebtoken",
             "floor: one RS256 verify (jsonwebtoken)",
         ),
+        (
+            "floor_id_token_verify",
+            "floor: one raw ID-token signature check",
+        ),
     ];
     let mut floor_medians = BTreeMap::new();
     for (key, label) in floors {
@@ -674,6 +680,36 @@ fn prebuilt_form(pairs: &[(&str, &str)]) -> &'static str {
     Box::leak(s.finish().into_boxed_str())
 }
 
+/// The JWKS key of `token`'s `kid`, parsed for its algorithm (ES256 on P-256, or RS256).
+fn id_token_key(jwks: &Value, token: &str) -> Result<aws_lc_rs::signature::ParsedPublicKey, Error> {
+    use aws_lc_rs::signature::{
+        ECDSA_P256_SHA256_FIXED, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256,
+    };
+    let header = token.split('.').next().ok_or("not a JWT")?;
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header)?)?;
+    let jwk = jwks["keys"]
+        .as_array()
+        .and_then(|keys| keys.iter().find(|k| k["kid"] == header["kid"]))
+        .ok_or("the ID token's key is not in the JWKS")?;
+    let b64 = |v: &Value| URL_SAFE_NO_PAD.decode(v.as_str().unwrap_or_default());
+    match header["alg"].as_str() {
+        Some("ES256") => {
+            let mut point = vec![4u8];
+            point.extend(b64(&jwk["x"])?);
+            point.extend(b64(&jwk["y"])?);
+            Ok(ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point)?)
+        }
+        Some("RS256") => {
+            let (n, e) = (b64(&jwk["n"])?, b64(&jwk["e"])?);
+            Ok(
+                aws_lc_rs::signature::RsaPublicKeyComponents { n: &n, e: &e }
+                    .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)?,
+            )
+        }
+        other => Err(format!("the ID token is signed {other:?}").into()),
+    }
+}
+
 /// The floor of a token request: a raw POST of a prebuilt body; the answer is read, not parsed.
 async fn raw_post(raw: &reqwest::Client, url: &str, body: &'static str) -> Result<(), Error> {
     let response = raw
@@ -818,6 +854,31 @@ async fn ours_async() -> Result<(), Error> {
         .ok_or("the login returned no refresh token")?
         .expose_secret()
         .to_string();
+
+    // The floor of an ID-token check: one raw verification of its signature (ES256 or RS256,
+    // as the tenant signs) with a key parsed beforehand.
+    let id_token = login
+        .id_token
+        .ok_or("the login returned no ID token")?
+        .expose_secret()
+        .to_string();
+    let id_key = id_token_key(&jwks, &id_token)?;
+    let dot = id_token.rfind('.').ok_or("not a JWT")?;
+    let id_signature = URL_SAFE_NO_PAD.decode(&id_token[dot + 1..])?;
+    ops.insert(
+        "floor_id_token_verify",
+        timed(
+            cfg.n("cpu_warmup"),
+            cfg.n("logout_token"),
+            nothing,
+            async |()| {
+                id_key
+                    .verify_sig(&id_token.as_bytes()[..dot], &id_signature)
+                    .map_err(|_| Error::from("raw ID-token verify failed"))
+            },
+        )
+        .await?,
+    );
     let refresh_body = prebuilt_form(&[
         ("grant_type", "refresh_token"),
         ("refresh_token", &refresh_token),
