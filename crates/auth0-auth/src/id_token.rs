@@ -269,9 +269,8 @@ impl AuthClient {
             .map_err(|_| invalid("the client secret cannot key HS256".into()))?;
             jwt.verify_signature(&key, alg).map_err(invalid)?;
         } else {
-            let jwks_uri = metadata.endpoint("jwks_uri", metadata.jwks_uri.as_ref(), code)?;
             JwksCache::shared()
-                .verify(&self.inner.transport, &jwks_uri, &jwt, alg, code)
+                .verify(&self.inner.transport, &metadata, &jwt, alg, code)
                 .await
                 .map_err(|e| {
                     if e.kind() == ErrorKind::TokenValidation {

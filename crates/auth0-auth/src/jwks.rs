@@ -17,6 +17,7 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 use url::Url;
 
+use crate::discovery::ServerMetadata;
 use crate::error::{Error, ErrorCode, ErrorKind, Result};
 use crate::http::{Request, Transport};
 use crate::jwt::{SignatureKey, SigningAlgorithm, UnverifiedJwt, verify_parsed};
@@ -178,22 +179,25 @@ impl JwksCache {
         })
     }
 
-    /// Verifies `jwt`'s signature with a key from `jwks_uri` under `alg`.
+    /// Verifies `jwt`'s signature under `alg` with a key from the tenant's `jwks_uri`.
+    ///
+    /// Key sets are cached under the `jwks_uri` text of the (cached) discovery document, so a
+    /// cache hit neither parses nor allocates a URL; the URL is parsed and checked on a miss.
     pub(crate) async fn verify(
         &self,
         transport: &Transport,
-        jwks_uri: &Url,
+        metadata: &ServerMetadata,
         jwt: &UnverifiedJwt<'_>,
         alg: SigningAlgorithm,
         code: ErrorCode,
     ) -> Result<()> {
         let invalid = |m: String| Error::new(code, ErrorKind::TokenValidation, m);
         let kid = jwt.header.kid.as_deref();
-        let set = self.get(transport, jwks_uri, code).await?;
+        let set = self.get(transport, metadata, code).await?;
         let mut keys = set.candidates(kid, alg).map_err(invalid)?;
         let refreshed;
         if keys.is_empty() {
-            refreshed = self.refresh(transport, jwks_uri, code).await?;
+            refreshed = self.refresh(transport, metadata, code).await?;
             keys = refreshed.candidates(kid, alg).map_err(invalid)?;
         }
         if keys.is_empty() {
@@ -209,13 +213,21 @@ impl JwksCache {
         }
     }
 
-    async fn get(&self, transport: &Transport, uri: &Url, code: ErrorCode) -> Result<Arc<KeySet>> {
-        // The hit path looks up by `&str`: no key string is allocated.
-        if let Some(set) = self.sets.get(uri.as_str()).await {
+    async fn get(
+        &self,
+        transport: &Transport,
+        metadata: &ServerMetadata,
+        code: ErrorCode,
+    ) -> Result<Arc<KeySet>> {
+        // The hit path looks up by `&str`: no key string is allocated, no URL parsed.
+        if let Some(key) = metadata.jwks_uri.as_deref()
+            && let Some(set) = self.sets.get(key).await
+        {
             return Ok(set);
         }
+        let (key, uri) = jwks_location(metadata, code)?;
         self.sets
-            .try_get_with(uri.to_string(), fetch(transport, uri, code))
+            .try_get_with(key, fetch(transport, &uri, code))
             .await
             .map_err(|e| (*e).clone())
     }
@@ -225,22 +237,30 @@ impl JwksCache {
     async fn refresh(
         &self,
         transport: &Transport,
-        uri: &Url,
+        metadata: &ServerMetadata,
         code: ErrorCode,
     ) -> Result<Arc<KeySet>> {
+        let (key, uri) = jwks_location(metadata, code)?;
         let gate = self
             .refreshes
-            .get_with(uri.to_string(), async { Arc::new(Mutex::new(None)) })
+            .get_with(key.clone(), async { Arc::new(Mutex::new(None)) })
             .await;
         let mut last = gate.lock().await;
         if last.is_some_and(|t| t.elapsed() < MIN_REFRESH_INTERVAL) {
-            return self.get(transport, uri, code).await;
+            return self.get(transport, metadata, code).await;
         }
         *last = Some(Instant::now());
-        let set = fetch(transport, uri, code).await?;
-        self.sets.insert(uri.to_string(), set.clone()).await;
+        let set = fetch(transport, &uri, code).await?;
+        self.sets.insert(key, set.clone()).await;
         Ok(set)
     }
+}
+
+/// The cache key (the document's `jwks_uri` text) and the checked URL of a tenant's key set.
+fn jwks_location(metadata: &ServerMetadata, code: ErrorCode) -> Result<(String, Url)> {
+    let text = metadata.jwks_uri.as_ref();
+    let uri = metadata.endpoint("jwks_uri", text, code)?;
+    Ok((text.cloned().unwrap_or_default(), uri))
 }
 
 async fn fetch(transport: &Transport, uri: &Url, code: ErrorCode) -> Result<Arc<KeySet>> {

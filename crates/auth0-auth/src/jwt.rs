@@ -348,9 +348,11 @@ impl<'a> UnverifiedJwt<'a> {
             .decode(h)
             .map_err(|_| "the token header is not base64url".to_string())?;
         // An object, not any JSON serde could read as the struct (an array would do).
-        let header: Header = serde_json::from_slice::<Map<String, Value>>(&header_bytes)
-            .and_then(|object| serde_json::from_value(Value::Object(object)))
-            .map_err(|_| "the token header is not a JSON object with an \"alg\"".to_string())?;
+        let is_object = header_bytes.trim_ascii_start().first() == Some(&b'{');
+        let header: Header = serde_json::from_slice(&header_bytes)
+            .ok()
+            .filter(|_| is_object)
+            .ok_or_else(|| "the token header is not a JSON object with an \"alg\"".to_string())?;
         let claims_bytes = URL_SAFE_NO_PAD
             .decode(p)
             .map_err(|_| "the token payload is not base64url".to_string())?;
@@ -485,6 +487,20 @@ mod tests {
             jwt.algorithm(&[SigningAlgorithm::RS256]).unwrap(),
             SigningAlgorithm::RS256
         );
+        // Headers that are not one plain object: an array in the struct's shape, and an
+        // object naming `alg` twice (which of the two would count?).
+        let payload = b64url(br#"{"sub":"x"}"#);
+        for header in [
+            &br#"["RS256"]"#[..],
+            br#" ["RS256", "k"]"#,
+            br#"{"alg":"none","alg":"RS256"}"#,
+        ] {
+            let t = format!("{}.{payload}.sig", b64url(header));
+            let e = UnverifiedJwt::parse(&t).err().unwrap();
+            assert!(e.contains("JSON object"), "{e}");
+        }
+        let spaced = format!("{}.{payload}.sig", b64url(br#" { "alg" : "RS256" } "#));
+        assert!(UnverifiedJwt::parse(&spaced).is_ok());
     }
 
     #[test]

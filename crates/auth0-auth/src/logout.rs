@@ -182,23 +182,28 @@ impl AuthClient {
         let code = ErrorCode::VerifyLogoutToken;
         let invalid = |m: String| Error::new(code, ErrorKind::TokenValidation, m);
         let jwt = UnverifiedJwt::parse(logout_token).map_err(invalid)?;
-        let allowed: Vec<SigningAlgorithm> = self
-            .inner
-            .id_token_algs
-            .iter()
-            .copied()
-            .filter(|a| *a != SigningAlgorithm::HS256)
-            .collect();
-        let allowed = if allowed.is_empty() {
-            vec![SigningAlgorithm::RS256]
+        // The ID-token allow-list without HS256 (a logout token is never keyed by the client
+        // secret); RS256 if nothing else is left. No allocation in the usual case.
+        let id_token_algs = &self.inner.id_token_algs;
+        let filtered: Vec<SigningAlgorithm>;
+        let allowed: &[SigningAlgorithm] = if !id_token_algs.contains(&SigningAlgorithm::HS256) {
+            id_token_algs
         } else {
-            allowed
+            filtered = id_token_algs
+                .iter()
+                .copied()
+                .filter(|a| *a != SigningAlgorithm::HS256)
+                .collect();
+            if filtered.is_empty() {
+                &[SigningAlgorithm::RS256]
+            } else {
+                &filtered
+            }
         };
-        let alg = jwt.algorithm(&allowed).map_err(invalid)?;
+        let alg = jwt.algorithm(allowed).map_err(invalid)?;
         let metadata = self.metadata(code).await?;
-        let jwks_uri = metadata.endpoint("jwks_uri", metadata.jwks_uri.as_ref(), code)?;
         JwksCache::shared()
-            .verify(&self.inner.transport, &jwks_uri, &jwt, alg, code)
+            .verify(&self.inner.transport, &metadata, &jwt, alg, code)
             .await?;
         check_logout_claims(
             &jwt.claims,
