@@ -207,6 +207,7 @@ mod request_options;
 mod retry;
 mod token;
 mod userinfo;
+mod values;
 
 pub use anonymous::{
     ANON_TRANSFER_AUDIENCE, Anonymous, AnonymousSession, AnonymousSessionRequest,
@@ -261,3 +262,4 @@ pub use retry::{RateLimit, RetryPolicy};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use token::TokenResponse;
 pub use userinfo::TokenTypeHint;
+pub use values::{Connection, UserId};
