@@ -1,15 +1,21 @@
 //! Authorization URLs (browser login) with PKCE, pushed authorization requests (PAR), rich
 //! authorization requests, and the account link / unlink URLs.
 
+use std::fmt;
+
 use reqwest::Method;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
 use crate::client::AuthClient;
+use crate::client_auth::now_secs;
 use crate::error::{Error, ErrorCode, ErrorKind, Result};
 use crate::http::Request;
+use crate::id_token::check_organization_input;
 use crate::pkce;
+use crate::transaction::{self, LoginTransaction, TransactionFields};
+use crate::values::Connection;
 
 /// The scope of an authorization request when none is given.
 pub const DEFAULT_SCOPE: &str = "openid profile email offline_access";
@@ -19,14 +25,22 @@ pub const DEFAULT_SCOPE: &str = "openid profile email offline_access";
 /// Values are kept in the order they were set; setting a key again replaces its value, and
 /// [`unset`](Self::unset) removes a value a default would otherwise supply.
 ///
+/// Auth0's documented parameters have setters of their own; [`set`](Self::set) sends any
+/// other.
+///
 /// ```
-/// use auth0_auth::AuthorizationParams;
+/// use auth0_auth::{AuthorizationParams, Connection, Prompt};
 ///
 /// let params = AuthorizationParams::new()
 ///     .redirect_uri("http://localhost:3000/callback")
 ///     .audience("https://api.example.com/")
-///     .set("screen_hint", "signup");
+///     .screen_hint("signup")
+///     .prompt(Prompt::Login)
+///     .connection(&Connection::new("google-oauth2"))
+///     .set("ext-campaign", "spring");
 /// assert_eq!(params.get("screen_hint"), Some("signup"));
+/// assert_eq!(params.get("prompt"), Some("login"));
+/// assert_eq!(params.get("connection"), Some("google-oauth2"));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AuthorizationParams {
@@ -123,12 +137,14 @@ impl AuthorizationParams {
         self.set("redirect_uri", uri)
     }
 
-    /// `state`.
+    /// `state`: the value the callback must bring back. Without one (or with an empty one), a
+    /// fresh random state is generated; either way it is kept in the [`LoginTransaction`].
     pub fn state(self, state: impl Into<String>) -> Self {
         self.set("state", state)
     }
 
-    /// `nonce`, echoed in the ID token.
+    /// `nonce`, echoed in the ID token. Without one (or with an empty one), a fresh random
+    /// nonce is generated whenever the scope contains `openid`.
     pub fn nonce(self, nonce: impl Into<String>) -> Self {
         self.set("nonce", nonce)
     }
@@ -151,6 +167,98 @@ impl AuthorizationParams {
     /// `authorization_details` (rich authorization requests), sent as a JSON string.
     pub fn authorization_details(self, details: &serde_json::Value) -> Self {
         self.set("authorization_details", details.to_string())
+    }
+
+    /// `prompt`: whether the user is asked to log in or consent again ([`Prompt`]). For several
+    /// values at once, use [`set`](Self::set) with a space-separated list.
+    pub fn prompt(self, prompt: Prompt) -> Self {
+        self.set("prompt", prompt.as_str())
+    }
+
+    /// `screen_hint`: which Universal Login screen opens first, for example `signup`.
+    pub fn screen_hint(self, screen: impl Into<String>) -> Self {
+        self.set("screen_hint", screen)
+    }
+
+    /// `ui_locales`: the languages for the login pages, as space-separated BCP 47 tags in order
+    /// of preference (for example `fr-CA fr en`).
+    pub fn ui_locales(self, locales: impl Into<String>) -> Self {
+        self.set("ui_locales", locales)
+    }
+
+    /// `connection`: sends the user straight to this connection (for example a social
+    /// provider), skipping the login page.
+    pub fn connection(self, connection: &Connection) -> Self {
+        self.set("connection", connection.as_str())
+    }
+
+    /// `login_hint`: pre-fills the login page's identifier (an email address or user name).
+    pub fn login_hint(self, hint: impl Into<String>) -> Self {
+        self.set("login_hint", hint)
+    }
+
+    /// `acr_values`: the authentication context classes asked for, space-separated (for
+    /// example `http://schemas.openid.net/pape/policies/2007/06/multi-factor`).
+    pub fn acr_values(self, values: impl Into<String>) -> Self {
+        self.set("acr_values", values)
+    }
+
+    /// `display`: how the login page is shown ([`DisplayMode`]).
+    pub fn display(self, display: DisplayMode) -> Self {
+        self.set("display", display.as_str())
+    }
+}
+
+/// A `prompt` value (OpenID Connect Core 1.0 section 3.1.2.1, as Auth0 documents them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Prompt {
+    /// `none`: no page at all; an error comes back unless the user already has a session
+    /// (silent authentication).
+    None,
+    /// `login`: the user logs in again even with a session.
+    Login,
+    /// `consent`: the user is asked for consent again.
+    Consent,
+    /// `select_account`: the user picks one of their accounts.
+    SelectAccount,
+}
+
+impl Prompt {
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Login => "login",
+            Self::Consent => "consent",
+            Self::SelectAccount => "select_account",
+        }
+    }
+}
+
+/// A `display` value (OpenID Connect Core 1.0 section 3.1.2.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DisplayMode {
+    /// `page`: a full browser page (the default).
+    Page,
+    /// `popup`: a popup window.
+    Popup,
+    /// `touch`: a touch interface.
+    Touch,
+    /// `wap`: a feature phone.
+    Wap,
+}
+
+impl DisplayMode {
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Page => "page",
+            Self::Popup => "popup",
+            Self::Touch => "touch",
+            Self::Wap => "wap",
+        }
     }
 }
 
@@ -207,32 +315,80 @@ impl AuthorizationUrlRequest {
     }
 }
 
-/// An authorization (or link / unlink) URL and the PKCE verifier to keep for the callback.
-#[derive(Clone, Debug)]
+/// An authorization (or link / unlink) URL and the login transaction to keep for the callback.
+///
+/// Its `Debug` output hides the code verifier and any `id_token_hint` in the URL.
+#[derive(Clone)]
 pub struct AuthorizationUrl {
     /// Where to send the browser.
     pub url: Url,
-    /// Keep this (for example in the session) and pass it to
-    /// [`AuthClient::get_token_by_code`].
-    pub code_verifier: SecretString,
+    /// Keep this between the redirect and the callback (for example in the session, or an
+    /// encrypted cookie: it serializes to JSON) and complete the login with
+    /// [`TokenByCodeRequest::from_transaction`](crate::TokenByCodeRequest::from_transaction).
+    pub transaction: LoginTransaction,
+}
+
+impl fmt::Debug for AuthorizationUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthorizationUrl")
+            .field("url", &redacted_url(&self.url).as_str())
+            .field("transaction", &self.transaction)
+            .finish()
+    }
+}
+
+/// The URL with the value of every `id_token_hint` replaced (the hint is a user's ID token).
+fn redacted_url(url: &Url) -> Url {
+    if !url.query_pairs().any(|(k, _)| k == "id_token_hint") {
+        return url.clone();
+    }
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if k == "id_token_hint" {
+                "[redacted]".to_string()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    let mut redacted = url.clone();
+    redacted.query_pairs_mut().clear().extend_pairs(pairs);
+    redacted
 }
 
 /// The account to link: see [`AuthClient::build_link_user_url`].
+///
+/// ```no_run
+/// # async fn demo(client: auth0_auth::AuthClient, id_token: auth0_auth::SecretString) -> auth0_auth::Result<()> {
+/// use auth0_auth::{AuthorizationParams, Connection, LinkUserUrlRequest};
+///
+/// let link = client
+///     .build_link_user_url(
+///         LinkUserUrlRequest::new(Connection::new("google-oauth2"), id_token.clone())
+///             .params(AuthorizationParams::new().redirect_uri("http://localhost:3000/callback")),
+///     )
+///     .await?;
+/// // redirect to link.url; keep link.transaction for the callback
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct LinkUserUrlRequest {
-    connection: String,
+    connection: Connection,
     connection_scope: Option<String>,
     id_token: SecretString,
     params: AuthorizationParams,
 }
 
 impl LinkUserUrlRequest {
-    /// Links the account of `connection` to the user of `id_token`.
-    pub fn new(connection: impl Into<String>, id_token: impl Into<String>) -> Self {
+    /// Links the account of `connection` to the user of `id_token` (an ID token this client
+    /// received for that user).
+    pub fn new(connection: Connection, id_token: SecretString) -> Self {
         Self {
-            connection: connection.into(),
+            connection,
             connection_scope: None,
-            id_token: SecretString::from(id_token.into()),
+            id_token,
             params: AuthorizationParams::default(),
         }
     }
@@ -251,19 +407,33 @@ impl LinkUserUrlRequest {
 }
 
 /// The account to unlink: see [`AuthClient::build_unlink_user_url`].
+///
+/// ```no_run
+/// # async fn demo(client: auth0_auth::AuthClient, id_token: auth0_auth::SecretString) -> auth0_auth::Result<()> {
+/// use auth0_auth::{Connection, UnlinkUserUrlRequest};
+///
+/// let unlink = client
+///     .build_unlink_user_url(UnlinkUserUrlRequest::new(
+///         Connection::new("google-oauth2"),
+///         id_token.clone(),
+///     ))
+///     .await?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct UnlinkUserUrlRequest {
-    connection: String,
+    connection: Connection,
     id_token: SecretString,
     params: AuthorizationParams,
 }
 
 impl UnlinkUserUrlRequest {
-    /// Unlinks the account of `connection` from the user of `id_token`.
-    pub fn new(connection: impl Into<String>, id_token: impl Into<String>) -> Self {
+    /// Unlinks the account of `connection` from the user of `id_token` (an ID token this
+    /// client received for that user).
+    pub fn new(connection: Connection, id_token: SecretString) -> Self {
         Self {
-            connection: connection.into(),
-            id_token: SecretString::from(id_token.into()),
+            connection,
+            id_token,
             params: AuthorizationParams::default(),
         }
     }
@@ -278,6 +448,19 @@ impl UnlinkUserUrlRequest {
 #[derive(Deserialize)]
 struct ParResponse {
     request_uri: String,
+}
+
+/// Puts `value` under `key`: in place when the key is already there, else at the end.
+fn put_pair<'a>(pairs: &mut Vec<(&'a str, &'a str)>, key: &'a str, value: &'a str) {
+    match pairs.iter_mut().find(|(k, _)| *k == key) {
+        Some(slot) => slot.1 = value,
+        None => pairs.push((key, value)),
+    }
+}
+
+/// The value of `key` among merged pairs.
+fn pair<'a>(pairs: &[(&'a str, &'a str)], key: &str) -> Option<&'a str> {
+    pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
 }
 
 impl AuthClient {
@@ -313,24 +496,26 @@ impl AuthClient {
     }
 
     /// Builds the URL that sends a browser to log in, with PKCE (S256, a fresh verifier each
-    /// call).
+    /// call), and the [`LoginTransaction`] that completes it.
     ///
     /// The parameters are `scope` (default `openid profile email offline_access`), then the
-    /// configured authorization params, then this request's (later wins), then `client_id`,
-    /// `code_challenge`, `code_challenge_method=S256` and `response_type=code`.
+    /// configured authorization params, then this request's (later wins), then a generated
+    /// `state` and `nonce` when none is given (the nonce only when the scope contains
+    /// `openid`), then `client_id`, `code_challenge`, `code_challenge_method=S256` and
+    /// `response_type=code`. A `max_age` that is not a whole number and a blank
+    /// `organization` are refused.
     ///
     /// ```no_run
-    /// # async fn demo(client: auth0_auth::AuthClient) -> auth0_auth::Result<()> {
-    /// use auth0_auth::{AuthorizationParams, AuthorizationUrlRequest, ExposeSecret};
+    /// # async fn demo(client: auth0_auth::AuthClient) -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth0_auth::{AuthorizationParams, AuthorizationUrlRequest};
     ///
     /// let login = client
     ///     .build_authorization_url(AuthorizationUrlRequest::new().params(
-    ///         AuthorizationParams::new()
-    ///             .redirect_uri("http://localhost:3000/callback")
-    ///             .state("af0ifjsldkj"),
+    ///         AuthorizationParams::new().redirect_uri("http://localhost:3000/callback"),
     ///     ))
     ///     .await?;
-    /// // store login.code_verifier.expose_secret() in the session, then redirect to login.url
+    /// let keep = serde_json::to_string(&login.transaction)?; // in the session
+    /// // then redirect the browser to login.url
     /// # Ok(()) }
     /// ```
     pub async fn build_authorization_url(
@@ -354,15 +539,16 @@ impl AuthClient {
     }
 
     /// Builds the URL that links another connection's account to the user of an ID token
-    /// (`scope=openid link_account offline_access`).
+    /// (`scope=openid link_account offline_access`), with its [`LoginTransaction`]: the login
+    /// completes like any other, with
+    /// [`TokenByCodeRequest::from_transaction`](crate::TokenByCodeRequest::from_transaction).
     pub async fn build_link_user_url(
         &self,
         request: LinkUserUrlRequest,
     ) -> Result<AuthorizationUrl> {
-        use secrecy::ExposeSecret;
         let mut params = request
             .params
-            .set("requested_connection", request.connection);
+            .set("requested_connection", request.connection.as_str());
         if let Some(scope) = request.connection_scope {
             params = params.set("requested_connection_scope", scope);
         }
@@ -374,15 +560,14 @@ impl AuthClient {
     }
 
     /// Builds the URL that unlinks a connection's account from the user of an ID token
-    /// (`scope=openid unlink_account`).
+    /// (`scope=openid unlink_account`), with its [`LoginTransaction`].
     pub async fn build_unlink_user_url(
         &self,
         request: UnlinkUserUrlRequest,
     ) -> Result<AuthorizationUrl> {
-        use secrecy::ExposeSecret;
         let params = request
             .params
-            .set("requested_connection", request.connection)
+            .set("requested_connection", request.connection.as_str())
             .scope("openid unlink_account")
             .set("id_token_hint", request.id_token.expose_secret());
         self.authorization_url(params, false, ErrorCode::BuildUnlinkUserUrl)
@@ -406,24 +591,67 @@ impl AuthClient {
         )?;
         let verifier = pkce::new_verifier();
         let challenge = pkce::challenge(&verifier);
-        // The default scope, then the configured params, then this call's, then the SDK's own
-        // (later wins), as `merged_authorization_params` + `set` would give.
+        // The default scope, then the configured params, then this call's (later wins, in
+        // place), as `merged_authorization_params` would give.
         let default_scope = AuthorizationParams {
             entries: vec![("scope".into(), Some(DEFAULT_SCOPE.into()))],
         };
-        let pairs = AuthorizationParams::merged(
+        let mut pairs = AuthorizationParams::merged(
             &[
                 &default_scope,
                 &self.inner.authorization_params,
                 &call_params,
             ],
-            &[
-                ("client_id", self.inner.client_id.as_str()),
-                ("code_challenge", challenge.as_str()),
-                ("code_challenge_method", "S256"),
-                ("response_type", "code"),
-            ],
+            &[],
         );
+        // A state always, and a nonce whenever an ID token will come back: generated unless
+        // given (an empty value counts as none given).
+        let given_state = pair(&pairs, "state").filter(|s| !s.is_empty());
+        let generated_state = given_state.is_none().then(transaction::random_value);
+        let wants_nonce =
+            pair(&pairs, "scope").is_some_and(|s| s.split_whitespace().any(|s| s == "openid"));
+        let given_nonce = pair(&pairs, "nonce").filter(|n| !n.is_empty());
+        let generated_nonce =
+            (wants_nonce && given_nonce.is_none()).then(transaction::random_value);
+        let max_age = match pair(&pairs, "max_age") {
+            None => None,
+            Some(text) => Some(text.trim().parse::<u64>().map_err(|_| {
+                Error::invalid_input(code, "max_age must be a whole number of seconds")
+            })?),
+        };
+        let organization = pair(&pairs, "organization").map(str::to_owned);
+        check_organization_input(organization.as_deref(), code)?;
+        if let Some(state) = &generated_state {
+            put_pair(&mut pairs, "state", state);
+        }
+        if let Some(nonce) = &generated_nonce {
+            put_pair(&mut pairs, "nonce", nonce);
+        }
+        for (k, v) in [
+            ("client_id", self.inner.client_id.as_str()),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("response_type", "code"),
+        ] {
+            put_pair(&mut pairs, k, v);
+        }
+        // A pushed request carries a DPoP proof when the client has a key, which binds the
+        // code to that key as `dpop_jkt` would.
+        let client_jkt = self.inner.dpop.as_ref().map(|d| d.key.thumbprint());
+        let dpop_jkt = pair(&pairs, "dpop_jkt").or(if pushed { client_jkt } else { None });
+        let fields = TransactionFields {
+            state: pair(&pairs, "state").unwrap_or_default().to_owned(),
+            nonce: pair(&pairs, "nonce")
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned),
+            redirect_uri: pair(&pairs, "redirect_uri").map(str::to_owned),
+            max_age,
+            organization,
+            scope: pair(&pairs, "scope").map(str::to_owned),
+            audience: pair(&pairs, "audience").map(str::to_owned),
+            dpop_jkt: dpop_jkt.map(str::to_owned),
+            created_at: now_secs(),
+        };
         let mut url = endpoint;
         if pushed {
             let mut params = AuthorizationParams::new();
@@ -463,7 +691,7 @@ impl AuthClient {
         }
         Ok(AuthorizationUrl {
             url,
-            code_verifier: SecretString::from(verifier),
+            transaction: LoginTransaction::begin(SecretString::from(verifier), fields),
         })
     }
 }
@@ -536,5 +764,63 @@ mod tests {
             p.get("authorization_details"),
             Some(r#"[{"amount":10,"type":"payment"}]"#)
         );
+    }
+
+    #[test]
+    fn documented_parameters_have_setters() {
+        let p = AuthorizationParams::new()
+            .prompt(Prompt::SelectAccount)
+            .screen_hint("signup")
+            .ui_locales("fr-CA fr")
+            .connection(&Connection::new("github"))
+            .login_hint("jane@example.com")
+            .acr_values("urn:mfa")
+            .display(DisplayMode::Popup)
+            .invitation("inv")
+            .max_age(30)
+            .organization("org_1");
+        let pairs: Vec<_> = p.iter().collect();
+        assert_eq!(
+            pairs,
+            [
+                ("prompt", "select_account"),
+                ("screen_hint", "signup"),
+                ("ui_locales", "fr-CA fr"),
+                ("connection", "github"),
+                ("login_hint", "jane@example.com"),
+                ("acr_values", "urn:mfa"),
+                ("display", "popup"),
+                ("invitation", "inv"),
+                ("max_age", "30"),
+                ("organization", "org_1"),
+            ]
+        );
+        for (prompt, text) in [
+            (Prompt::None, "none"),
+            (Prompt::Login, "login"),
+            (Prompt::Consent, "consent"),
+        ] {
+            assert_eq!(prompt.as_str(), text);
+        }
+        for (d, text) in [
+            (DisplayMode::Page, "page"),
+            (DisplayMode::Touch, "touch"),
+            (DisplayMode::Wap, "wap"),
+        ] {
+            assert_eq!(d.as_str(), text);
+        }
+    }
+
+    #[test]
+    fn debug_hides_the_id_token_hint() {
+        let url = Url::parse(
+            "https://t/authorize?scope=openid&id_token_hint=eyJ.secret-hint.sig&state=s",
+        )
+        .unwrap();
+        let text = format!("{:?}", redacted_url(&url).as_str());
+        assert!(!text.contains("secret-hint"), "{text}");
+        assert!(text.contains("scope=openid") && text.contains("state=s"), "{text}");
+        let plain = Url::parse("https://t/authorize?scope=openid").unwrap();
+        assert_eq!(redacted_url(&plain), plain);
     }
 }

@@ -171,9 +171,9 @@ impl AuthClient {
         /// See [`crate::AuthClient::verify_id_token`].
         fn verify_id_token(id_token: &str, nonce: Option<&str>) -> Result<Claims>;
         /// See [`crate::AuthClient::get_token_by_code`].
-        fn get_token_by_code(callback_url: &str, request: TokenByCodeRequest) -> Result<TokenResponse>;
+        fn get_token_by_code(request: TokenByCodeRequest) -> Result<TokenResponse>;
         /// See [`crate::AuthClient::get_token_by_magic_link_code`].
-        fn get_token_by_magic_link_code(callback_url: &str, expected_state: Option<&str>) -> Result<TokenResponse>;
+        fn get_token_by_magic_link_code(request: MagicLinkCodeRequest) -> Result<TokenResponse>;
         /// See [`crate::AuthClient::get_token_by_refresh_token`].
         fn get_token_by_refresh_token(request: RefreshTokenRequest) -> Result<TokenResponse>;
         /// See [`crate::AuthClient::get_token_by_client_credentials`].

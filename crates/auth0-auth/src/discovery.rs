@@ -54,6 +54,10 @@ pub struct ServerMetadata {
     /// Endpoints to use instead when the client authenticates with mutual TLS (RFC 8705).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mtls_endpoint_aliases: Option<Map<String, Value>>,
+    /// Whether the tenant puts `iss` in every authorization response (RFC 9207); when `true`,
+    /// a login callback without it is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_response_iss_parameter_supported: Option<bool>,
     /// The algorithms the tenant may sign ID tokens with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token_signing_alg_values_supported: Option<Vec<String>>,

@@ -260,8 +260,13 @@ pub fn callback(
     expected_state: Option<&str>,
     issuer: &str,
 ) -> Result<(String, String), String> {
-    crate::grants::code::read_callback(callback_url, expected_state, issuer, ErrorCode::TokenByCode)
-        .map(|c| (c.code, c.redirect_uri))
+    let rules = crate::grants::code::CallbackRules {
+        expected_state,
+        issuer,
+        iss_required: false,
+    };
+    crate::grants::code::read_callback(callback_url, &rules, ErrorCode::TokenByCode)
+        .map(|c| (c.code, c.redirect_uri.unwrap_or_default()))
         .map_err(|e| format!("{e} {e:?}"))
 }
 

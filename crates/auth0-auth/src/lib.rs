@@ -206,6 +206,7 @@ mod pkce;
 mod request_options;
 mod retry;
 mod token;
+mod transaction;
 mod userinfo;
 mod values;
 
@@ -214,8 +215,8 @@ pub use anonymous::{
     MAX_ANONYMOUS_METADATA_BYTES,
 };
 pub use authorize::{
-    AuthorizationParams, AuthorizationUrl, AuthorizationUrlRequest, DEFAULT_SCOPE,
-    LinkUserUrlRequest, UnlinkUserUrlRequest,
+    AuthorizationParams, AuthorizationUrl, AuthorizationUrlRequest, DEFAULT_SCOPE, DisplayMode,
+    LinkUserUrlRequest, Prompt, UnlinkUserUrlRequest,
 };
 pub use client::{
     AudienceParameter, AuthClient, AuthClientBuilder, DEFAULT_CLOCK_LEEWAY,
@@ -230,7 +231,7 @@ pub use error::{
 };
 pub use grants::ciba::{BackchannelAuthenticationRequest, BackchannelAuthenticationStarted};
 pub use grants::client_credentials::ClientCredentialsRequest;
-pub use grants::code::TokenByCodeRequest;
+pub use grants::code::{MagicLinkCodeRequest, TokenByCodeRequest};
 pub use grants::device::{DEVICE_CODE_GRANT, DeviceAuthorization, DeviceAuthorizationRequest};
 pub use grants::exchange::{
     ACCESS_TOKEN_TYPE, EXTRA_DENY_LIST, ExchangeTokenRequest,
@@ -261,5 +262,6 @@ pub use request_options::{RequestOptions, ResponseRecorder};
 pub use retry::{RateLimit, RetryPolicy};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use token::TokenResponse;
+pub use transaction::LoginTransaction;
 pub use userinfo::TokenTypeHint;
 pub use values::{Connection, UserId};
