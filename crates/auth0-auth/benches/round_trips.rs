@@ -179,10 +179,12 @@ fn round_trips(c: &mut Criterion) {
                         .await
                         .expect("a URL");
                     let callback = browser_login(browser, tenant, login.url.as_str()).await;
-                    let verifier = login.code_verifier.expose_secret().to_string();
                     let t0 = Instant::now();
                     client
-                        .get_token_by_code(&callback, TokenByCodeRequest::new(verifier))
+                        .get_token_by_code(TokenByCodeRequest::from_transaction(
+                            callback,
+                            &login.transaction,
+                        ))
                         .await
                         .expect("tokens");
                     total += t0.elapsed();

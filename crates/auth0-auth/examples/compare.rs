@@ -36,8 +36,8 @@ use std::time::{Duration, Instant};
 
 use auth0_auth::{
     AuthClient, AuthClientBuilder, AuthorizationParams, AuthorizationUrlRequest,
-    ClientCredentialsRequest, ExposeSecret, RefreshTokenRequest, SigningAlgorithm,
-    TokenByCodeRequest,
+    ClientCredentialsRequest, ExposeSecret, LoginTransaction, RefreshTokenRequest,
+    SigningAlgorithm, TokenByCodeRequest,
 };
 use auth0_emulator::{Emulator, RunningEmulator, TokenSigningAlg, demo};
 use base64::Engine;
@@ -622,12 +622,12 @@ async fn browser_login(
     Ok(url::Url::parse(&cfg.loopback)?.join(&location)?.to_string())
 }
 
-/// A fresh authorization code: (callback URL, code verifier).
+/// A fresh authorization code: (callback URL, login transaction).
 async fn fresh_code(
     client: &AuthClient,
     http: &reqwest::Client,
     cfg: &Config,
-) -> Result<(String, String), Error> {
+) -> Result<(String, LoginTransaction), Error> {
     let login = client
         .build_authorization_url(
             AuthorizationUrlRequest::new()
@@ -635,7 +635,7 @@ async fn fresh_code(
         )
         .await?;
     let callback = browser_login(http, cfg, login.url.as_str()).await?;
-    Ok((callback, login.code_verifier.expose_secret().to_string()))
+    Ok((callback, login.transaction))
 }
 
 fn ours() -> Result<(), Error> {
@@ -845,9 +845,9 @@ async fn ours_async() -> Result<(), Error> {
     ops.insert("client_credentials", sdk);
     ops.insert("floor_post_client_credentials", floor);
 
-    let (callback, verifier) = fresh_code(&client, &browser, &cfg).await?;
+    let (callback, transaction) = fresh_code(&client, &browser, &cfg).await?;
     let login = client
-        .get_token_by_code(&callback, TokenByCodeRequest::new(verifier))
+        .get_token_by_code(TokenByCodeRequest::from_transaction(callback, &transaction))
         .await?;
     let refresh_token = login
         .refresh_token
@@ -909,13 +909,14 @@ async fn ours_async() -> Result<(), Error> {
         cfg.n("http_warmup").min(20),
         cfg.n("code_exchange"),
         async || fresh_code(&client, &browser, &cfg).await,
-        async |(callback, verifier): (String, String)| {
+        async |(callback, transaction): (String, LoginTransaction)| {
             client
-                .get_token_by_code(&callback, TokenByCodeRequest::new(verifier))
+                .get_token_by_code(TokenByCodeRequest::from_transaction(callback, &transaction))
                 .await?;
             Ok(())
         },
-        async |(callback, verifier): (String, String)| {
+        async |(callback, transaction): (String, LoginTransaction)| {
+            let verifier = transaction.code_verifier().expose_secret();
             let code = url::Url::parse(&callback)?
                 .query_pairs()
                 .find(|(k, _)| k == "code")
@@ -926,7 +927,7 @@ async fn ours_async() -> Result<(), Error> {
                 ("grant_type", "authorization_code"),
                 ("code", &code),
                 ("redirect_uri", &cfg.callback),
-                ("code_verifier", &verifier),
+                ("code_verifier", verifier),
                 ("client_id", &cfg.client_id),
                 ("client_secret", &cfg.client_secret),
             ]);

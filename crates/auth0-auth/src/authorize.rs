@@ -450,14 +450,6 @@ struct ParResponse {
     request_uri: String,
 }
 
-/// Puts `value` under `key`: in place when the key is already there, else at the end.
-fn put_pair<'a>(pairs: &mut Vec<(&'a str, &'a str)>, key: &'a str, value: &'a str) {
-    match pairs.iter_mut().find(|(k, _)| *k == key) {
-        Some(slot) => slot.1 = value,
-        None => pairs.push((key, value)),
-    }
-}
-
 /// The value of `key` among merged pairs.
 fn pair<'a>(pairs: &[(&'a str, &'a str)], key: &str) -> Option<&'a str> {
     pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
@@ -596,45 +588,44 @@ impl AuthClient {
         let default_scope = AuthorizationParams {
             entries: vec![("scope".into(), Some(DEFAULT_SCOPE.into()))],
         };
-        let mut pairs = AuthorizationParams::merged(
-            &[
-                &default_scope,
-                &self.inner.authorization_params,
-                &call_params,
-            ],
-            &[],
-        );
+        let layers = [
+            &default_scope,
+            &self.inner.authorization_params,
+            &call_params,
+        ];
+        let given = AuthorizationParams::merged(&layers, &[]);
         // A state always, and a nonce whenever an ID token will come back: generated unless
         // given (an empty value counts as none given).
-        let given_state = pair(&pairs, "state").filter(|s| !s.is_empty());
-        let generated_state = given_state.is_none().then(transaction::random_value);
+        let generated_state = pair(&given, "state")
+            .is_none_or(str::is_empty)
+            .then(transaction::random_value);
         let wants_nonce =
-            pair(&pairs, "scope").is_some_and(|s| s.split_whitespace().any(|s| s == "openid"));
-        let given_nonce = pair(&pairs, "nonce").filter(|n| !n.is_empty());
-        let generated_nonce =
-            (wants_nonce && given_nonce.is_none()).then(transaction::random_value);
-        let max_age = match pair(&pairs, "max_age") {
+            pair(&given, "scope").is_some_and(|s| s.split_whitespace().any(|s| s == "openid"));
+        let generated_nonce = (wants_nonce && pair(&given, "nonce").is_none_or(str::is_empty))
+            .then(transaction::random_value);
+        let max_age = match pair(&given, "max_age") {
             None => None,
             Some(text) => Some(text.trim().parse::<u64>().map_err(|_| {
                 Error::invalid_input(code, "max_age must be a whole number of seconds")
             })?),
         };
-        let organization = pair(&pairs, "organization").map(str::to_owned);
+        let organization = pair(&given, "organization").map(str::to_owned);
         check_organization_input(organization.as_deref(), code)?;
+        // Then the SDK's own values, in place of any given under the same names.
+        let mut own: Vec<(&str, &str)> = Vec::with_capacity(6);
         if let Some(state) = &generated_state {
-            put_pair(&mut pairs, "state", state);
+            own.push(("state", state));
         }
         if let Some(nonce) = &generated_nonce {
-            put_pair(&mut pairs, "nonce", nonce);
+            own.push(("nonce", nonce));
         }
-        for (k, v) in [
+        own.extend([
             ("client_id", self.inner.client_id.as_str()),
             ("code_challenge", challenge.as_str()),
             ("code_challenge_method", "S256"),
             ("response_type", "code"),
-        ] {
-            put_pair(&mut pairs, k, v);
-        }
+        ]);
+        let pairs = AuthorizationParams::merged(&layers, &own);
         // A pushed request carries a DPoP proof when the client has a key, which binds the
         // code to that key as `dpop_jkt` would.
         let client_jkt = self.inner.dpop.as_ref().map(|d| d.key.thumbprint());

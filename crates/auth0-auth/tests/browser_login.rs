@@ -1,11 +1,13 @@
 //! Browser login end to end: authorization URL (PKCE, PAR, RAR), the emulator's login page,
-//! the callback, and the code exchange with full ID-token validation.
+//! the callback, and the code exchange from the login transaction with full ID-token
+//! validation. The fail-closed cases are in `login_transaction.rs`.
 
 mod common;
 
 use auth0_auth::{
-    AuthorizationParams, AuthorizationUrlRequest, ErrorCode, ErrorKind, ExposeSecret,
-    LinkUserUrlRequest, TokenByCodeRequest, UnlinkUserUrlRequest,
+    AuthorizationParams, AuthorizationUrlRequest, Connection, ErrorCode, ErrorKind, ExposeSecret,
+    LinkUserUrlRequest, LoginTransaction, Prompt, SecretString, TokenByCodeRequest,
+    UnlinkUserUrlRequest,
 };
 use auth0_emulator::{Emulator, demo};
 use common::{
@@ -22,10 +24,13 @@ fn s256(verifier: &str) -> String {
 }
 
 fn login_params() -> AuthorizationParams {
-    AuthorizationParams::new()
-        .redirect_uri(CALLBACK)
-        .state("state-123")
-        .nonce("nonce-456")
+    AuthorizationParams::new().redirect_uri(CALLBACK)
+}
+
+/// The transaction as an application keeps it: written to JSON and read back.
+fn stored(transaction: &LoginTransaction) -> LoginTransaction {
+    let json = serde_json::to_string(transaction).unwrap();
+    serde_json::from_str(&json).unwrap()
 }
 
 #[tokio::test]
@@ -65,6 +70,7 @@ async fn the_authorization_url_carries_exactly_the_specified_parameters() {
             "redirect_uri",
             "audience",
             "state",
+            "nonce",
             "client_id",
             "code_challenge",
             "code_challenge_method",
@@ -90,14 +96,30 @@ async fn the_authorization_url_carries_exactly_the_specified_parameters() {
     assert_eq!(query_value(&url, "response_type").as_deref(), Some("code"));
     assert_eq!(
         query_value(&url, "code_challenge").unwrap(),
-        s256(login.code_verifier.expose_secret())
+        s256(login.transaction.code_verifier().expose_secret())
+    );
+    assert_eq!(query_value(&url, "state").as_deref(), Some("xyz"));
+    assert_eq!(login.transaction.state(), "xyz");
+    assert_eq!(
+        query_value(&url, "nonce").as_deref(),
+        login.transaction.nonce(),
+        "a nonce is generated for an openid scope"
+    );
+    assert_eq!(login.transaction.redirect_uri(), Some(CALLBACK));
+    assert_eq!(
+        login.transaction.audience(),
+        Some("https://other.example.com/")
+    );
+    assert_eq!(
+        login.transaction.scope(),
+        Some("openid profile email offline_access")
     );
     let again = bounded(c.build_authorization_url(AuthorizationUrlRequest::new()))
         .await
         .unwrap();
     assert_ne!(
-        again.code_verifier.expose_secret(),
-        login.code_verifier.expose_secret(),
+        again.transaction.code_verifier().expose_secret(),
+        login.transaction.code_verifier().expose_secret(),
         "a fresh verifier each call"
     );
 }
@@ -111,25 +133,21 @@ async fn a_full_login_returns_validated_tokens() {
     ))
     .await
     .unwrap();
+    // The application keeps only the transaction, as JSON, between the two requests.
+    let kept = serde_json::to_string(&login.transaction).unwrap();
     let callback = browser_login(login.url.as_str(), demo::USERNAME, demo::PASSWORD).await;
     assert!(callback.starts_with(CALLBACK), "{callback}");
-    assert_eq!(
-        query_value(&callback, "state").as_deref(),
-        Some("state-123")
-    );
-    let tokens = bounded(
-        c.get_token_by_code(
-            &callback,
-            TokenByCodeRequest::new(login.code_verifier.expose_secret())
-                .expected_state("state-123")
-                .expected_nonce("nonce-456"),
-        ),
-    )
+    let transaction: LoginTransaction = serde_json::from_str(&kept).unwrap();
+    let tokens = bounded(c.get_token_by_code(TokenByCodeRequest::from_transaction(
+        &callback,
+        &transaction,
+    )))
     .await
     .unwrap();
     let claims = tokens.claims.as_ref().unwrap();
     assert_eq!(claims.email(), Some(demo::USERNAME));
-    assert_eq!(claims.get_str("nonce"), Some("nonce-456"));
+    assert_eq!(claims.get_str("nonce"), transaction.nonce());
+    assert!(transaction.nonce().is_some());
     assert!(
         tokens.refresh_token.is_some(),
         "offline_access is in the default scope"
@@ -164,10 +182,10 @@ async fn public_clients_log_in_with_pkce_alone() {
             .await
             .unwrap();
     let callback = browser_login(login.url.as_str(), demo::USERNAME, demo::PASSWORD).await;
-    let tokens = bounded(c.get_token_by_code(
+    let tokens = bounded(c.get_token_by_code(TokenByCodeRequest::from_transaction(
         &callback,
-        TokenByCodeRequest::new(login.code_verifier.expose_secret()).expected_nonce("nonce-456"),
-    ))
+        &stored(&login.transaction),
+    )))
     .await
     .unwrap();
     assert!(tokens.claims.is_some());
@@ -184,10 +202,17 @@ async fn a_wrong_verifier_or_a_reused_code_is_refused() {
             .await
             .unwrap();
     let callback = browser_login(login.url.as_str(), demo::USERNAME, demo::PASSWORD).await;
-    let e = bounded(c.get_token_by_code(
-        &callback,
-        TokenByCodeRequest::new("not-the-verifier-at-all-0123456789abcdefgh"),
-    ))
+    let tx = &login.transaction;
+    let e = bounded(
+        c.get_token_by_code(
+            TokenByCodeRequest::new(
+                &callback,
+                SecretString::from("not-the-verifier-at-all-0123456789abcdefgh"),
+            )
+            .expected_state(tx.state())
+            .expected_nonce(tx.nonce().unwrap()),
+        ),
+    )
     .await
     .unwrap_err();
     assert_eq!(e.code().as_str(), "token_by_code_error");
@@ -198,13 +223,9 @@ async fn a_wrong_verifier_or_a_reused_code_is_refused() {
             .await
             .unwrap();
     let callback = browser_login(login.url.as_str(), demo::USERNAME, demo::PASSWORD).await;
-    let exchange = TokenByCodeRequest::new(login.code_verifier.expose_secret());
-    bounded(c.get_token_by_code(&callback, exchange.clone()))
-        .await
-        .unwrap();
-    let e = bounded(c.get_token_by_code(&callback, exchange))
-        .await
-        .unwrap_err();
+    let exchange = TokenByCodeRequest::from_transaction(&callback, &login.transaction);
+    bounded(c.get_token_by_code(exchange.clone())).await.unwrap();
+    let e = bounded(c.get_token_by_code(exchange)).await.unwrap_err();
     assert_eq!(e.oauth().unwrap().error, "invalid_grant");
 }
 
@@ -218,20 +239,23 @@ async fn state_and_iss_of_the_callback_are_checked_before_any_token_request() {
             .unwrap();
     let callback = browser_login(login.url.as_str(), demo::USERNAME, demo::PASSWORD).await;
     t.clear_requests();
-    let verifier = login.code_verifier.expose_secret();
+    let verifier = login.transaction.code_verifier().clone();
     let e = bounded(c.get_token_by_code(
-        &callback,
-        TokenByCodeRequest::new(verifier).expected_state("other"),
+        TokenByCodeRequest::new(&callback, verifier.clone()).expected_state("other"),
     ))
     .await
     .unwrap_err();
     assert_eq!(e.code(), ErrorCode::TokenByCode);
     assert!(e.message().contains("state"), "{e}");
     let forged = callback.replace("iss=", "iss=https%3A%2F%2Fevil.example.com%2F&was=");
-    let e = bounded(c.get_token_by_code(&forged, TokenByCodeRequest::new(verifier)))
-        .await
-        .unwrap_err();
+    let e = bounded(c.get_token_by_code(TokenByCodeRequest::from_transaction(
+        &forged,
+        &login.transaction,
+    )))
+    .await
+    .unwrap_err();
     assert!(e.message().contains("iss"), "{e}");
+    assert!(!e.message().contains("evil"), "no callback text echoed: {e}");
     assert!(t.requests_to("/oauth/token").is_empty());
 }
 
@@ -240,15 +264,15 @@ async fn an_error_redirect_is_surfaced_with_the_servers_error() {
     let t = demo_tenant().await;
     let c = client(&t);
     let login = bounded(c.build_authorization_url(
-        AuthorizationUrlRequest::new().params(login_params().set("prompt", "none")),
+        AuthorizationUrlRequest::new().params(login_params().prompt(Prompt::None)),
     ))
     .await
     .unwrap();
     let callback = browser_login(login.url.as_str(), demo::USERNAME, demo::PASSWORD).await;
-    let e = bounded(c.get_token_by_code(
+    let e = bounded(c.get_token_by_code(TokenByCodeRequest::from_transaction(
         &callback,
-        TokenByCodeRequest::new(login.code_verifier.expose_secret()),
-    ))
+        &login.transaction,
+    )))
     .await
     .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::OAuth);
@@ -264,10 +288,11 @@ async fn a_nonce_that_does_not_match_is_refused() {
             .await
             .unwrap();
     let callback = browser_login(login.url.as_str(), demo::USERNAME, demo::PASSWORD).await;
+    let tx = &login.transaction;
     let e = bounded(
         c.get_token_by_code(
-            &callback,
-            TokenByCodeRequest::new(login.code_verifier.expose_secret())
+            TokenByCodeRequest::new(&callback, tx.code_verifier().clone())
+                .expected_state(tx.state())
                 .expected_nonce("another-nonce"),
         ),
     )
@@ -286,11 +311,12 @@ async fn max_age_is_checked_against_auth_time() {
     ))
     .await
     .unwrap();
+    assert_eq!(login.transaction.max_age(), Some(600));
     let callback = browser_login(login.url.as_str(), demo::USERNAME, demo::PASSWORD).await;
-    let tokens = bounded(c.get_token_by_code(
+    let tokens = bounded(c.get_token_by_code(TokenByCodeRequest::from_transaction(
         &callback,
-        TokenByCodeRequest::new(login.code_verifier.expose_secret()).max_age(600),
-    ))
+        &stored(&login.transaction),
+    )))
     .await
     .unwrap();
     assert!(tokens.claims.unwrap().get("auth_time").is_some());
@@ -304,10 +330,11 @@ async fn organization_login(expected: &str) -> auth0_auth::Result<auth0_auth::To
     ))
     .await
     .unwrap();
+    assert_eq!(login.transaction.organization(), Some(demo::ORGANIZATION_ID));
     let callback = browser_login(login.url.as_str(), demo::USERNAME, demo::PASSWORD).await;
+    // The transaction checks its organization; this one is expected in place of it.
     bounded(c.get_token_by_code(
-        &callback,
-        TokenByCodeRequest::new(login.code_verifier.expose_secret()).organization(expected),
+        TokenByCodeRequest::from_transaction(&callback, &login.transaction).organization(expected),
     ))
     .await
 }
@@ -352,8 +379,7 @@ async fn an_organization_chosen_on_the_login_page_reaches_the_id_token() {
     .await;
     let tokens = bounded(
         c.get_token_by_code(
-            &callback,
-            TokenByCodeRequest::new(login.code_verifier.expose_secret())
+            TokenByCodeRequest::from_transaction(&callback, &login.transaction)
                 .organization(demo::ORGANIZATION_ID),
         ),
     )
@@ -393,18 +419,27 @@ async fn pushed_authorization_requests_carry_only_client_id_and_request_uri() {
         1,
         "client_id is sent once"
     );
+    assert_eq!(
+        pushed.form_value("state").as_deref(),
+        Some(login.transaction.state()),
+        "the generated state goes in the pushed request"
+    );
+    assert_eq!(
+        pushed.form_value("nonce").as_deref(),
+        login.transaction.nonce(),
+        "the generated nonce goes in the pushed request"
+    );
     let callback = browser_login(&url, demo::USERNAME, demo::PASSWORD).await;
-    let tokens = bounded(
-        c.get_token_by_code(
-            &callback,
-            TokenByCodeRequest::new(login.code_verifier.expose_secret())
-                .expected_state("state-123")
-                .expected_nonce("nonce-456"),
-        ),
-    )
+    let tokens = bounded(c.get_token_by_code(TokenByCodeRequest::from_transaction(
+        &callback,
+        &stored(&login.transaction),
+    )))
     .await
     .unwrap();
-    assert!(tokens.claims.is_some());
+    assert_eq!(
+        tokens.claims.unwrap().get_str("nonce"),
+        login.transaction.nonce()
+    );
 }
 
 #[tokio::test]
@@ -439,10 +474,10 @@ async fn rich_authorization_details_go_as_json_and_come_back() {
             .unwrap();
     assert_eq!(sent, details);
     let callback = browser_login(login.url.as_str(), demo::USERNAME, demo::PASSWORD).await;
-    let tokens = bounded(c.get_token_by_code(
+    let tokens = bounded(c.get_token_by_code(TokenByCodeRequest::from_transaction(
         &callback,
-        TokenByCodeRequest::new(login.code_verifier.expose_secret()),
-    ))
+        &login.transaction,
+    )))
     .await
     .unwrap();
     assert_eq!(tokens.authorization_details, Some(details));
@@ -454,7 +489,10 @@ async fn link_and_unlink_urls_have_their_fixed_scopes() {
     let c = client(&t);
     let link = bounded(
         c.build_link_user_url(
-            LinkUserUrlRequest::new("google-oauth2", "an-id-token")
+            LinkUserUrlRequest::new(
+                Connection::new("google-oauth2"),
+                SecretString::from("an-id-token"),
+            )
                 .connection_scope("https://www.googleapis.com/auth/calendar")
                 .params(AuthorizationParams::new().redirect_uri(CALLBACK)),
         ),
@@ -481,9 +519,12 @@ async fn link_and_unlink_urls_have_their_fixed_scopes() {
     assert!(query_value(u, "code_challenge").is_some());
 
     let unlink =
-        bounded(c.build_unlink_user_url(UnlinkUserUrlRequest::new("google-oauth2", "an-id-token")))
-            .await
-            .unwrap();
+        bounded(c.build_unlink_user_url(UnlinkUserUrlRequest::new(
+            Connection::new("google-oauth2"),
+            SecretString::from("an-id-token"),
+        )))
+        .await
+        .unwrap();
     let u = unlink.url.as_str();
     assert_eq!(
         query_value(u, "scope").as_deref(),
@@ -494,4 +535,59 @@ async fn link_and_unlink_urls_have_their_fixed_scopes() {
         Some("google-oauth2")
     );
     assert!(query_value(u, "requested_connection_scope").is_none());
+}
+
+#[tokio::test]
+async fn a_link_login_completes_from_its_transaction() {
+    let t = demo_tenant().await;
+    let c = client(&t);
+    let first = bounded(c.build_authorization_url(AuthorizationUrlRequest::new().params(login_params())))
+        .await
+        .unwrap();
+    let callback = browser_login(first.url.as_str(), demo::USERNAME, demo::PASSWORD).await;
+    let tokens = bounded(c.get_token_by_code(TokenByCodeRequest::from_transaction(
+        &callback,
+        &first.transaction,
+    )))
+    .await
+    .unwrap();
+    let id_token = tokens.id_token.clone().unwrap();
+    let link = bounded(
+        c.build_link_user_url(
+            LinkUserUrlRequest::new(Connection::new("google-oauth2"), id_token.clone())
+                .params(login_params()),
+        ),
+    )
+    .await
+    .unwrap();
+    let hint = query_value(link.url.as_str(), "id_token_hint").unwrap();
+    assert_eq!(hint, id_token.expose_secret());
+    let debug = format!("{link:?}");
+    assert!(!debug.contains(&hint), "Debug hides the id_token_hint");
+    assert!(
+        !debug.contains(link.transaction.code_verifier().expose_secret()),
+        "Debug hides the verifier"
+    );
+    assert_eq!(
+        query_value(link.url.as_str(), "state").as_deref(),
+        Some(link.transaction.state())
+    );
+    assert!(link.transaction.nonce().is_some(), "the link scope has openid");
+    let callback = browser_login(link.url.as_str(), demo::USERNAME, demo::PASSWORD).await;
+    let linked = bounded(c.get_token_by_code(TokenByCodeRequest::from_transaction(
+        &callback,
+        &stored(&link.transaction),
+    )))
+    .await
+    .unwrap();
+    assert_eq!(
+        linked.claims.unwrap().get_str("nonce"),
+        link.transaction.nonce()
+    );
+    let sent = t.requests_to("/oauth/token").pop().unwrap();
+    assert_eq!(sent.form_value("redirect_uri").as_deref(), Some(CALLBACK));
+    assert_eq!(
+        sent.form_value("code_verifier").as_deref(),
+        Some(link.transaction.code_verifier().expose_secret())
+    );
 }

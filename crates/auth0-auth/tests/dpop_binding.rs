@@ -64,11 +64,12 @@ async fn redeem(
     callback: &str,
 ) -> Result<TokenResponse, Error> {
     bounded(
+        // The explicit path: it leaves the DPoP binding to the server, whose checks these
+        // tests are about (the transaction would refuse a wrong key before any request).
         c.get_token_by_code(
-            callback,
-            TokenByCodeRequest::new(login.code_verifier.expose_secret())
-                .expected_state("state-123")
-                .expected_nonce("nonce-456"),
+            TokenByCodeRequest::new(callback, login.transaction.code_verifier().clone())
+                .expected_state(login.transaction.state())
+                .expected_nonce(login.transaction.nonce().unwrap_or_default()),
         ),
     )
     .await

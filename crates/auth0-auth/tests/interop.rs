@@ -97,12 +97,10 @@ async fn log_in_with(client: &AuthClient, browser: &mut Browser, pushed: bool) -
         "the provider names itself in the callback (RFC 9207): {callback}"
     );
     bounded(
-        client.get_token_by_code(
+        client.get_token_by_code(TokenByCodeRequest::from_transaction(
             &callback,
-            TokenByCodeRequest::new(login.code_verifier.expose_secret())
-                .expected_state("interop-state")
-                .expected_nonce("interop-nonce"),
-        ),
+            &login.transaction,
+        )),
     )
     .await
     .unwrap_or_else(|e| panic!("the code exchange failed: {e:?}"))
@@ -220,10 +218,10 @@ async fn an_es256_id_token_is_refused_by_a_client_that_allows_only_rs256() {
     let callback = Browser::new()
         .log_in(&login.url, op().redirect_uri(), USER)
         .await;
-    let e = bounded(rs256_only.get_token_by_code(
+    let e = bounded(rs256_only.get_token_by_code(TokenByCodeRequest::from_transaction(
         &callback,
-        TokenByCodeRequest::new(login.code_verifier.expose_secret()),
-    ))
+        &login.transaction,
+    )))
     .await
     .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TokenValidation, "{e:?}");

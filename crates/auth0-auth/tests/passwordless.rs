@@ -4,7 +4,8 @@
 mod common;
 
 use auth0_auth::{
-    AuthClient, AuthorizationParams, ErrorKind, PasswordlessSend, PasswordlessTokenRequest,
+    AuthClient, AuthorizationParams, ErrorKind, MagicLinkCodeRequest, PasswordlessSend,
+    PasswordlessTokenRequest,
     SendEmailRequest, SendSmsRequest, SigningAlgorithm,
 };
 use auth0_emulator::{ClientConfig, Emulator, demo, keys};
@@ -159,11 +160,15 @@ async fn a_magic_link_carries_auth_params_and_its_code_is_exchanged_without_pkce
         query_value(&callback, "state").as_deref(),
         Some("magic-state")
     );
-    let e = bounded(c.get_token_by_magic_link_code(&callback, Some("other-state")))
+    let e = bounded(c.get_token_by_magic_link_code(
+        MagicLinkCodeRequest::new(&callback).expected_state("other-state"),
+    ))
         .await
         .unwrap_err();
     assert!(e.message().contains("state"), "{e}");
-    let tokens = bounded(c.get_token_by_magic_link_code(&callback, Some("magic-state")))
+    let tokens = bounded(c.get_token_by_magic_link_code(
+        MagicLinkCodeRequest::new(&callback).expected_state("magic-state"),
+    ))
         .await
         .unwrap();
     assert_eq!(

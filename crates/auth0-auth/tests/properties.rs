@@ -193,6 +193,21 @@ fn authorization_urls_merge_defaults_client_and_call_parameters() {
                 for (k, v) in client_model.into_iter().chain(call_model) {
                     put(&mut expected, &k, v);
                 }
+                // A state when none (or an empty one) is given, and a nonce for an openid
+                // scope: both generated.
+                let given = |m: &Model, k: &str| {
+                    m.iter()
+                        .find(|(mk, _)| mk == k)
+                        .and_then(|(_, v)| v.clone())
+                };
+                if given(&expected, "state").is_none_or(|s| s.is_empty()) {
+                    put(&mut expected, "state", Some(String::new()));
+                }
+                if given(&expected, "scope")
+                    .is_some_and(|s| s.split_whitespace().any(|s| s == "openid"))
+                {
+                    put(&mut expected, "nonce", Some(String::new()));
+                }
                 put(&mut expected, "client_id", Some(demo::CLIENT_ID.into()));
                 put(&mut expected, "code_challenge", Some(String::new()));
                 put(&mut expected, "code_challenge_method", Some("S256".into()));
@@ -205,6 +220,16 @@ fn authorization_urls_merge_defaults_client_and_call_parameters() {
                     prop_assert_eq!(gk, ek);
                     if gk == "code_challenge" {
                         prop_assert_eq!(gv.len(), 43, "an S256 challenge");
+                    } else if ev.is_empty() && (gk == "state" || gk == "nonce") {
+                        prop_assert_eq!(gv.len(), 43, "a generated value");
+                        prop_assert_eq!(
+                            Some(gv.as_str()),
+                            if gk == "state" {
+                                Some(login.transaction.state())
+                            } else {
+                                login.transaction.nonce()
+                            }
+                        );
                     } else {
                         prop_assert_eq!(gv, ev);
                     }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use auth0_auth::{
     AnonymousSessionRequest, AuthClient, AuthorizationParams, AuthorizationUrlRequest,
     ChangePasswordRequest, ClientCredentialsRequest, DpopKey, EnrollRequest, Enrollment, Error,
-    ExchangeTokenRequest, ExposeSecret, LinkUserUrlRequest, MfaVerification, OAuthError,
+    Connection, ExchangeTokenRequest, ExposeSecret, LinkUserUrlRequest, MfaVerification, OAuthError,
     OtpChallengeRequest, PasskeyCredential, PasskeyTokenRequest, PasswordRequest,
     PasswordlessDbTokenRequest, PasswordlessTokenRequest, RefreshTokenRequest, RequestOptions,
     ResponseRecorder, SecretString, SendEmailRequest, SignUpRequest, SigningAlgorithm,
@@ -146,7 +146,11 @@ fn request_values_print_no_secret() {
     );
     s.check_debug(
         "TokenByCodeRequest",
-        &TokenByCodeRequest::new("code-verifier-value").expected_state("st"),
+        &TokenByCodeRequest::new(
+            "/callback?code=auth-code-value",
+            SecretString::from("code-verifier-value"),
+        )
+        .expected_state("st"),
     );
     s.check_debug(
         "ExchangeTokenRequest",
@@ -190,11 +194,17 @@ fn request_values_print_no_secret() {
     );
     s.check_debug(
         "LinkUserUrlRequest",
-        &LinkUserUrlRequest::new("google-oauth2", "id-token-value"),
+        &LinkUserUrlRequest::new(
+            Connection::new("google-oauth2"),
+            SecretString::from("id-token-value"),
+        ),
     );
     s.check_debug(
         "UnlinkUserUrlRequest",
-        &UnlinkUserUrlRequest::new("google-oauth2", "id-token-value"),
+        &UnlinkUserUrlRequest::new(
+            Connection::new("google-oauth2"),
+            SecretString::from("id-token-value"),
+        ),
     );
     let credential: PasskeyCredential = serde_json::from_value(json!({
         "id": "cred", "rawId": "cred", "type": "public-key",
@@ -352,18 +362,16 @@ async fn flows_leak_no_secret_to_values_errors_or_logs() {
     )
     .await
     .unwrap();
-    s.add(login.code_verifier.expose_secret());
+    s.add(login.transaction.code_verifier().expose_secret());
     s.check_debug("AuthorizationUrl", &login);
     let callback = browser_login(login.url.as_str(), demo::USERNAME, demo::PASSWORD).await;
     let code = query_value(&callback, "code").expect("a code");
     s.add(&code);
     let by_code = bounded(
-        c.get_token_by_code(
+        c.get_token_by_code(TokenByCodeRequest::from_transaction(
             &callback,
-            TokenByCodeRequest::new(login.code_verifier.expose_secret())
-                .expected_state("state-value-1")
-                .expected_nonce("nonce-value-1"),
-        ),
+            &login.transaction,
+        )),
     )
     .await
     .unwrap();
@@ -371,10 +379,10 @@ async fn flows_leak_no_secret_to_values_errors_or_logs() {
     s.add(by_code.id_token.as_ref().unwrap().expose_secret());
     s.check_debug("TokenResponse (code)", &by_code);
     // The code is single use: the second exchange fails, naming no code or verifier.
-    let e = bounded(c.get_token_by_code(
+    let e = bounded(c.get_token_by_code(TokenByCodeRequest::from_transaction(
         &callback,
-        TokenByCodeRequest::new(login.code_verifier.expose_secret()),
-    ))
+        &login.transaction,
+    )))
     .await
     .unwrap_err();
     s.check_error("a used code", &e);
@@ -382,16 +390,16 @@ async fn flows_leak_no_secret_to_values_errors_or_logs() {
     let link = bounded(
         c.build_link_user_url(
             LinkUserUrlRequest::new(
-                "google-oauth2",
-                by_code.id_token.as_ref().unwrap().expose_secret(),
+                Connection::new("google-oauth2"),
+                by_code.id_token.clone().unwrap(),
             )
             .params(AuthorizationParams::new().redirect_uri(demo::CALLBACKS[0])),
         ),
     )
     .await
     .unwrap();
-    s.add(link.code_verifier.expose_secret());
-    s.check_debug("AuthorizationUrl (link)", &link.code_verifier);
+    s.add(link.transaction.code_verifier().expose_secret());
+    s.check_debug("AuthorizationUrl (link)", &link);
 
     // MFA: mfa_required, enrollment, verification with a TOTP code.
     let e = bounded(c.get_token_by_password(
