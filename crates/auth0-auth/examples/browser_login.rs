@@ -18,8 +18,8 @@ use std::error::Error as StdError;
 use std::io::BufRead;
 
 use auth0_auth::{
-    AuthClient, AuthorizationParams, AuthorizationUrlRequest, LoginTransaction,
-    TokenByCodeRequest, TokenResponse,
+    AuthClient, AuthorizationParams, AuthorizationUrlRequest, LoginTransaction, TokenByCodeRequest,
+    TokenResponse,
 };
 
 /// What a completed login gave.
@@ -78,8 +78,13 @@ async fn play_browser(url: &str, username: &str, password: &str) -> Result<url::
     let html = page.text().await?;
     let marker = "name=\"tx\" value=\"";
     let start = html.find(marker).ok_or("the login page has no form")? + marker.len();
-    let end = html[start..].find('"').ok_or("the login form is cut short")? + start;
-    let tx = html[start..end].replace("&amp;", "&").replace("&quot;", "\"");
+    let end = html[start..]
+        .find('"')
+        .ok_or("the login form is cut short")?
+        + start;
+    let tx = html[start..end]
+        .replace("&amp;", "&")
+        .replace("&quot;", "\"");
     let submitted = http
         .post(page_url.join("/authorize/login")?)
         .form(&[
@@ -112,7 +117,10 @@ pub async fn run(emulator: &auth0_emulator::RunningEmulator) -> Result<Outcome, 
     println!("1. Build the login URL and keep its transaction");
     let (url, kept) = begin(&client, callback_url).await?;
     println!("   redirect the browser to {}", shorten(&url));
-    println!("   keep the transaction ({} bytes of JSON) in the session", kept.len());
+    println!(
+        "   keep the transaction ({} bytes of JSON) in the session",
+        kept.len()
+    );
 
     println!("2. The user logs in (the example plays the browser)");
     let back = play_browser(&url, demo::USERNAME, demo::PASSWORD).await?;

@@ -810,7 +810,10 @@ mod tests {
         .unwrap();
         let text = format!("{:?}", redacted_url(&url).as_str());
         assert!(!text.contains("secret-hint"), "{text}");
-        assert!(text.contains("scope=openid") && text.contains("state=s"), "{text}");
+        assert!(
+            text.contains("scope=openid") && text.contains("state=s"),
+            "{text}"
+        );
         let plain = Url::parse("https://t/authorize?scope=openid").unwrap();
         assert_eq!(redacted_url(&plain), plain);
     }

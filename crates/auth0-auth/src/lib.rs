@@ -91,38 +91,50 @@
 //!
 //! ## Browser login
 //!
-//! Send the user to Auth0 with PKCE, then exchange the code the callback brings back. The ID
-//! token is validated fully: signature, issuer, audience, expiry, and the nonce, `max_age` and
-//! organization when you give them.
+//! Send the user to Auth0 with PKCE, then exchange the code the callback brings back.
+//! [`AuthClient::build_authorization_url`] returns the URL and a [`LoginTransaction`]: the
+//! code verifier and everything the login decided (a generated `state`, a generated `nonce`
+//! for an `openid` scope, `redirect_uri`, `max_age`, organization, …). Keep the transaction
+//! between the two requests (it serializes to JSON); completing the login from it checks the
+//! callback's `state` and `iss`, then the ID token fully: signature, issuer, audience, expiry,
+//! nonce, `max_age` and organization.
 //!
 //! ```no_run
-//! # async fn demo(client: auth0_auth::AuthClient, callback_url: &str) -> auth0_auth::Result<()> {
-//! use auth0_auth::{AuthorizationParams, AuthorizationUrlRequest, ExposeSecret, TokenByCodeRequest};
+//! # async fn demo(client: auth0_auth::AuthClient) -> Result<(), Box<dyn std::error::Error>> {
+//! use auth0_auth::{AuthorizationParams, AuthorizationUrlRequest, LoginTransaction, TokenByCodeRequest};
 //!
+//! // The login request: redirect to login.url, keep the transaction in the session.
 //! let login = client
 //!     .build_authorization_url(AuthorizationUrlRequest::new().params(
-//!         AuthorizationParams::new()
-//!             .redirect_uri("http://localhost:3000/callback")
-//!             .state("af0ifjsldkj")
-//!             .nonce("n-0S6_WzA2Mj"),
+//!         AuthorizationParams::new().redirect_uri("http://localhost:3000/callback"),
 //!     ))
 //!     .await?;
-//! // redirect to login.url; keep login.code_verifier in the session. Then, on the callback:
+//! let kept = serde_json::to_string(&login.transaction)?;
+//!
+//! // The callback request, with the path and query the framework hands over:
+//! # let callback = String::new();
+//! let transaction: LoginTransaction = serde_json::from_str(&kept)?;
 //! let tokens = client
-//!     .get_token_by_code(
-//!         callback_url,
-//!         TokenByCodeRequest::new(login.code_verifier.expose_secret())
-//!             .expected_state("af0ifjsldkj")
-//!             .expected_nonce("n-0S6_WzA2Mj"),
-//!     )
+//!     .get_token_by_code(TokenByCodeRequest::from_transaction(callback, &transaction))
 //!     .await?;
+//! println!("hello {:?}", tokens.claims.as_ref().and_then(|c| c.email()));
 //! # Ok(()) }
 //! ```
 //!
+//! The callback is read strictly: a repeated `code`, `state`, `iss` or `error` is refused, an
+//! `iss` other than the tenant's is refused, and so is a missing one when the tenant
+//! advertises `authorization_response_iss_parameter_supported`. The transaction's
+//! `redirect_uri` is sent with the code, never one read off the callback;
+//! [`TokenByCodeRequest::redirect_uri`] overrides it behind a proxy.
+//! [`TokenByCodeRequest::new`] takes a verifier kept by other means and checks what its setters
+//! say; without them it refuses a callback that carries a `state` and an ID token that carries
+//! a `nonce`. The example `examples/browser_login.rs` runs a whole login against the emulator.
+//!
 //! [`AuthorizationUrlRequest::pushed`] sends the parameters with a pushed authorization request
 //! (PAR) first; [`AuthorizationParams::authorization_details`] adds rich authorization
-//! details. [`AuthClient::build_link_user_url`] and [`AuthClient::build_unlink_user_url`] make
-//! the account-linking URLs.
+//! details; [`AuthorizationParams`] has setters for Auth0's documented parameters (`prompt`,
+//! `screen_hint`, `connection`, `login_hint`, …). [`AuthClient::build_link_user_url`] and
+//! [`AuthClient::build_unlink_user_url`] make the account-linking URLs, with transactions too.
 //!
 //! ## Logout
 //!

@@ -63,12 +63,17 @@ pub struct LoginTransaction {
 }
 
 /// Writes a secret as a plain string: the transaction must be storable as a whole.
-fn serialize_secret<S: Serializer>(secret: &SecretString, serializer: S) -> Result<S::Ok, S::Error> {
+fn serialize_secret<S: Serializer>(
+    secret: &SecretString,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(secret.expose_secret())
 }
 
 /// Reads a secret from a plain string, never keeping an unprotected copy.
-fn deserialize_secret<'de, D: Deserializer<'de>>(deserializer: D) -> Result<SecretString, D::Error> {
+fn deserialize_secret<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<SecretString, D::Error> {
     String::deserialize(deserializer).map(SecretString::from)
 }
 
@@ -109,7 +114,11 @@ impl TryFrom<RawTransaction> for LoginTransaction {
         if raw.nonce.as_deref() == Some("") {
             return Err("the login transaction's nonce is empty");
         }
-        if raw.organization.as_deref().is_some_and(|o| o.trim().is_empty()) {
+        if raw
+            .organization
+            .as_deref()
+            .is_some_and(|o| o.trim().is_empty())
+        {
             return Err("the login transaction's organization is blank");
         }
         Ok(Self {

@@ -224,7 +224,9 @@ async fn a_wrong_verifier_or_a_reused_code_is_refused() {
             .unwrap();
     let callback = browser_login(login.url.as_str(), demo::USERNAME, demo::PASSWORD).await;
     let exchange = TokenByCodeRequest::from_transaction(&callback, &login.transaction);
-    bounded(c.get_token_by_code(exchange.clone())).await.unwrap();
+    bounded(c.get_token_by_code(exchange.clone()))
+        .await
+        .unwrap();
     let e = bounded(c.get_token_by_code(exchange)).await.unwrap_err();
     assert_eq!(e.oauth().unwrap().error, "invalid_grant");
 }
@@ -255,7 +257,10 @@ async fn state_and_iss_of_the_callback_are_checked_before_any_token_request() {
     .await
     .unwrap_err();
     assert!(e.message().contains("iss"), "{e}");
-    assert!(!e.message().contains("evil"), "no callback text echoed: {e}");
+    assert!(
+        !e.message().contains("evil"),
+        "no callback text echoed: {e}"
+    );
     assert!(t.requests_to("/oauth/token").is_empty());
 }
 
@@ -330,7 +335,10 @@ async fn organization_login(expected: &str) -> auth0_auth::Result<auth0_auth::To
     ))
     .await
     .unwrap();
-    assert_eq!(login.transaction.organization(), Some(demo::ORGANIZATION_ID));
+    assert_eq!(
+        login.transaction.organization(),
+        Some(demo::ORGANIZATION_ID)
+    );
     let callback = browser_login(login.url.as_str(), demo::USERNAME, demo::PASSWORD).await;
     // The transaction checks its organization; this one is expected in place of it.
     bounded(c.get_token_by_code(
@@ -493,8 +501,8 @@ async fn link_and_unlink_urls_have_their_fixed_scopes() {
                 Connection::new("google-oauth2"),
                 SecretString::from("an-id-token"),
             )
-                .connection_scope("https://www.googleapis.com/auth/calendar")
-                .params(AuthorizationParams::new().redirect_uri(CALLBACK)),
+            .connection_scope("https://www.googleapis.com/auth/calendar")
+            .params(AuthorizationParams::new().redirect_uri(CALLBACK)),
         ),
     )
     .await
@@ -518,13 +526,12 @@ async fn link_and_unlink_urls_have_their_fixed_scopes() {
     );
     assert!(query_value(u, "code_challenge").is_some());
 
-    let unlink =
-        bounded(c.build_unlink_user_url(UnlinkUserUrlRequest::new(
-            Connection::new("google-oauth2"),
-            SecretString::from("an-id-token"),
-        )))
-        .await
-        .unwrap();
+    let unlink = bounded(c.build_unlink_user_url(UnlinkUserUrlRequest::new(
+        Connection::new("google-oauth2"),
+        SecretString::from("an-id-token"),
+    )))
+    .await
+    .unwrap();
     let u = unlink.url.as_str();
     assert_eq!(
         query_value(u, "scope").as_deref(),
@@ -541,9 +548,10 @@ async fn link_and_unlink_urls_have_their_fixed_scopes() {
 async fn a_link_login_completes_from_its_transaction() {
     let t = demo_tenant().await;
     let c = client(&t);
-    let first = bounded(c.build_authorization_url(AuthorizationUrlRequest::new().params(login_params())))
-        .await
-        .unwrap();
+    let first =
+        bounded(c.build_authorization_url(AuthorizationUrlRequest::new().params(login_params())))
+            .await
+            .unwrap();
     let callback = browser_login(first.url.as_str(), demo::USERNAME, demo::PASSWORD).await;
     let tokens = bounded(c.get_token_by_code(TokenByCodeRequest::from_transaction(
         &callback,
@@ -572,7 +580,10 @@ async fn a_link_login_completes_from_its_transaction() {
         query_value(link.url.as_str(), "state").as_deref(),
         Some(link.transaction.state())
     );
-    assert!(link.transaction.nonce().is_some(), "the link scope has openid");
+    assert!(
+        link.transaction.nonce().is_some(),
+        "the link scope has openid"
+    );
     let callback = browser_login(link.url.as_str(), demo::USERNAME, demo::PASSWORD).await;
     let linked = bounded(c.get_token_by_code(TokenByCodeRequest::from_transaction(
         &callback,

@@ -117,12 +117,11 @@ fn operations() -> Vec<Op> {
             token,
             "token_by_code_error",
             |c| async move {
-                ok(c
-                    .get_token_by_code(TokenByCodeRequest::new(
-                        "http://localhost:3000/callback?code=code-s3cr3t",
-                        SecretString::from("verifier-s3cr3t"),
-                    ))
-                    .await)
+                ok(c.get_token_by_code(TokenByCodeRequest::new(
+                    "http://localhost:3000/callback?code=code-s3cr3t",
+                    SecretString::from("verifier-s3cr3t"),
+                ))
+                .await)
             },
         ),
         op(

@@ -218,10 +218,12 @@ async fn an_es256_id_token_is_refused_by_a_client_that_allows_only_rs256() {
     let callback = Browser::new()
         .log_in(&login.url, op().redirect_uri(), USER)
         .await;
-    let e = bounded(rs256_only.get_token_by_code(TokenByCodeRequest::from_transaction(
-        &callback,
-        &login.transaction,
-    )))
+    let e = bounded(
+        rs256_only.get_token_by_code(TokenByCodeRequest::from_transaction(
+            &callback,
+            &login.transaction,
+        )),
+    )
     .await
     .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TokenValidation, "{e:?}");

@@ -8,8 +8,8 @@ mod common;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use auth0_auth::{
-    AuthClient, AuthorizationParams, AuthorizationUrl, AuthorizationUrlRequest, DpopKey,
-    ErrorCode, ErrorKind, ExposeSecret, LoginTransaction, MagicLinkCodeRequest, PasswordlessSend,
+    AuthClient, AuthorizationParams, AuthorizationUrl, AuthorizationUrlRequest, DpopKey, ErrorCode,
+    ErrorKind, ExposeSecret, LoginTransaction, MagicLinkCodeRequest, PasswordlessSend,
     SecretString, SendEmailRequest, TokenByCodeRequest,
 };
 use auth0_emulator::{Fault, RunningEmulator, demo};
@@ -71,11 +71,7 @@ async fn complete(
     callback: &str,
     transaction: &LoginTransaction,
 ) -> auth0_auth::Result<auth0_auth::TokenResponse> {
-    bounded(c.get_token_by_code(TokenByCodeRequest::from_transaction(
-        callback,
-        transaction,
-    )))
-    .await
+    bounded(c.get_token_by_code(TokenByCodeRequest::from_transaction(callback, transaction))).await
 }
 
 fn assert_no_token_request(t: &RunningEmulator) {
@@ -177,10 +173,16 @@ async fn bad_max_age_and_blank_organization_are_refused_when_building() {
 async fn the_transaction_round_trips_through_json_and_redacts_its_verifier() {
     let t = demo_tenant().await;
     let c = client(&t);
-    let login = bounded(c.build_authorization_url(
-        AuthorizationUrlRequest::new()
-            .params(params().audience(demo::AUDIENCE).max_age(120).organization(demo::ORGANIZATION_ID)),
-    ))
+    let login = bounded(
+        c.build_authorization_url(
+            AuthorizationUrlRequest::new().params(
+                params()
+                    .audience(demo::AUDIENCE)
+                    .max_age(120)
+                    .organization(demo::ORGANIZATION_ID),
+            ),
+        ),
+    )
     .await
     .unwrap();
     let tx = &login.transaction;
@@ -197,7 +199,11 @@ async fn the_transaction_round_trips_through_json_and_redacts_its_verifier() {
     let back: LoginTransaction = serde_json::from_value(json.clone()).unwrap();
     assert_eq!(serde_json::to_value(&back).unwrap(), json);
     let verifier = tx.code_verifier().expose_secret();
-    for text in [format!("{tx:?}"), format!("{login:?}"), format!("{back:#?}")] {
+    for text in [
+        format!("{tx:?}"),
+        format!("{login:?}"),
+        format!("{back:#?}"),
+    ] {
         assert!(!text.contains(verifier), "{text}");
     }
     let mut missing = json.clone();
@@ -214,9 +220,13 @@ async fn a_wrong_or_missing_state_is_refused() {
     let c = client(&t);
     let (login, callback) = log_in(&c, params()).await;
     t.clear_requests();
-    let e = complete(&c, &replaced(&callback, "state", "forged"), &login.transaction)
-        .await
-        .unwrap_err();
+    let e = complete(
+        &c,
+        &replaced(&callback, "state", "forged"),
+        &login.transaction,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
     assert!(e.message().contains("state does not match"), "{e}");
     let e = complete(&c, &without(&callback, "state"), &login.transaction)
@@ -448,10 +458,12 @@ async fn an_explicit_redirect_uri_is_sent_on_the_wire() {
     // The override replaces the transaction's: the tenant sees it (and refuses a code issued
     // for another redirect URI).
     let (login, callback) = log_in(&c, params()).await;
-    let e = bounded(c.get_token_by_code(
-        TokenByCodeRequest::from_transaction(&callback, &login.transaction)
-            .redirect_uri("https://public.example.com/callback"),
-    ))
+    let e = bounded(
+        c.get_token_by_code(
+            TokenByCodeRequest::from_transaction(&callback, &login.transaction)
+                .redirect_uri("https://public.example.com/callback"),
+        ),
+    )
     .await
     .unwrap_err();
     assert_eq!(e.oauth().unwrap().error, "invalid_grant");
@@ -542,7 +554,8 @@ async fn magic_link_callback(
 async fn magic_links_follow_the_same_callback_rules() {
     let t = demo_tenant().await;
     let c = client(&t);
-    let callback = magic_link_callback(&t, &c, AuthorizationParams::new().state("magic-state")).await;
+    let callback =
+        magic_link_callback(&t, &c, AuthorizationParams::new().state("magic-state")).await;
     t.clear_requests();
     let e = bounded(c.get_token_by_magic_link_code(MagicLinkCodeRequest::new(&callback)))
         .await
@@ -558,14 +571,19 @@ async fn magic_links_follow_the_same_callback_rules() {
     assert_no_token_request(&t);
     let url = url::Url::parse(&callback).unwrap();
     let relative = format!("{}?{}", url.path(), url.query().unwrap());
-    let tokens = bounded(c.get_token_by_magic_link_code(
-        MagicLinkCodeRequest::new(relative)
-            .expected_state("magic-state")
-            .redirect_uri(CALLBACK),
-    ))
+    let tokens = bounded(
+        c.get_token_by_magic_link_code(
+            MagicLinkCodeRequest::new(relative)
+                .expected_state("magic-state")
+                .redirect_uri(CALLBACK),
+        ),
+    )
     .await
     .unwrap();
-    assert_eq!(tokens.claims.unwrap().email(), Some("link.user@example.com"));
+    assert_eq!(
+        tokens.claims.unwrap().email(),
+        Some("link.user@example.com")
+    );
     let sent = t.requests_to("/oauth/token").pop().unwrap();
     assert_eq!(sent.form_value("redirect_uri").as_deref(), Some(CALLBACK));
 }
@@ -576,19 +594,21 @@ async fn magic_links_refuse_a_nonce_they_were_not_told_about() {
     let c = client(&t);
     let auth = AuthorizationParams::new().state("s1").nonce("magic-nonce");
     let callback = magic_link_callback(&t, &c, auth.clone()).await;
-    let e = bounded(c.get_token_by_magic_link_code(
-        MagicLinkCodeRequest::new(&callback).expected_state("s1"),
-    ))
+    let e = bounded(
+        c.get_token_by_magic_link_code(MagicLinkCodeRequest::new(&callback).expected_state("s1")),
+    )
     .await
     .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TokenValidation);
     assert!(e.message().contains("nonce"), "{e}");
     let callback = magic_link_callback(&t, &c, auth).await;
-    let tokens = bounded(c.get_token_by_magic_link_code(
-        MagicLinkCodeRequest::new(&callback)
-            .expected_state("s1")
-            .expected_nonce("magic-nonce"),
-    ))
+    let tokens = bounded(
+        c.get_token_by_magic_link_code(
+            MagicLinkCodeRequest::new(&callback)
+                .expected_state("s1")
+                .expected_nonce("magic-nonce"),
+        ),
+    )
     .await
     .unwrap();
     assert_eq!(tokens.claims.unwrap().get_str("nonce"), Some("magic-nonce"));
@@ -602,9 +622,12 @@ async fn the_explicit_path_checks_what_it_is_given() {
     let tx = &login.transaction;
     let tokens = bounded(
         c.get_token_by_code(
-            TokenByCodeRequest::new(&callback, SecretString::from(tx.code_verifier().expose_secret()))
-                .expected_state(tx.state())
-                .expected_nonce(tx.nonce().unwrap()),
+            TokenByCodeRequest::new(
+                &callback,
+                SecretString::from(tx.code_verifier().expose_secret()),
+            )
+            .expected_state(tx.state())
+            .expected_nonce(tx.nonce().unwrap()),
         ),
     )
     .await

@@ -5,8 +5,7 @@ mod common;
 
 use auth0_auth::{
     AuthClient, AuthorizationParams, ErrorKind, MagicLinkCodeRequest, PasswordlessSend,
-    PasswordlessTokenRequest,
-    SendEmailRequest, SendSmsRequest, SigningAlgorithm,
+    PasswordlessTokenRequest, SendEmailRequest, SendSmsRequest, SigningAlgorithm,
 };
 use auth0_emulator::{ClientConfig, Emulator, demo, keys};
 use common::{bounded, client, demo_tenant, public_client, query_value, tenant};
@@ -163,14 +162,14 @@ async fn a_magic_link_carries_auth_params_and_its_code_is_exchanged_without_pkce
     let e = bounded(c.get_token_by_magic_link_code(
         MagicLinkCodeRequest::new(&callback).expected_state("other-state"),
     ))
-        .await
-        .unwrap_err();
+    .await
+    .unwrap_err();
     assert!(e.message().contains("state"), "{e}");
     let tokens = bounded(c.get_token_by_magic_link_code(
         MagicLinkCodeRequest::new(&callback).expected_state("magic-state"),
     ))
-        .await
-        .unwrap();
+    .await
+    .unwrap();
     assert_eq!(
         tokens.claims.unwrap().email(),
         Some("link.user@example.com")

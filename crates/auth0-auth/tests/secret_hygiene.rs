@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use auth0_auth::{
     AnonymousSessionRequest, AuthClient, AuthorizationParams, AuthorizationUrlRequest,
-    ChangePasswordRequest, ClientCredentialsRequest, DpopKey, EnrollRequest, Enrollment, Error,
-    Connection, ExchangeTokenRequest, ExposeSecret, LinkUserUrlRequest, MfaVerification, OAuthError,
-    OtpChallengeRequest, PasskeyCredential, PasskeyTokenRequest, PasswordRequest,
+    ChangePasswordRequest, ClientCredentialsRequest, Connection, DpopKey, EnrollRequest,
+    Enrollment, Error, ExchangeTokenRequest, ExposeSecret, LinkUserUrlRequest, MfaVerification,
+    OAuthError, OtpChallengeRequest, PasskeyCredential, PasskeyTokenRequest, PasswordRequest,
     PasswordlessDbTokenRequest, PasswordlessTokenRequest, RefreshTokenRequest, RequestOptions,
     ResponseRecorder, SecretString, SendEmailRequest, SignUpRequest, SigningAlgorithm,
     TokenByCodeRequest, TokenForConnectionRequest, TokenTypeHint, UnlinkUserUrlRequest,
@@ -367,12 +367,10 @@ async fn flows_leak_no_secret_to_values_errors_or_logs() {
     let callback = browser_login(login.url.as_str(), demo::USERNAME, demo::PASSWORD).await;
     let code = query_value(&callback, "code").expect("a code");
     s.add(&code);
-    let by_code = bounded(
-        c.get_token_by_code(TokenByCodeRequest::from_transaction(
-            &callback,
-            &login.transaction,
-        )),
-    )
+    let by_code = bounded(c.get_token_by_code(TokenByCodeRequest::from_transaction(
+        &callback,
+        &login.transaction,
+    )))
     .await
     .unwrap();
     s.add(by_code.access_token.expose_secret());

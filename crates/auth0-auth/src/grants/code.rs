@@ -510,9 +510,16 @@ mod tests {
 
     #[test]
     fn the_redirect_uri_is_the_callback_without_query_and_fragment() {
-        let cb = read("https://app.example.com/cb?code=abc&state=s#frag", Some("s")).unwrap();
+        let cb = read(
+            "https://app.example.com/cb?code=abc&state=s#frag",
+            Some("s"),
+        )
+        .unwrap();
         assert_eq!(cb.code, "abc");
-        assert_eq!(cb.redirect_uri.as_deref(), Some("https://app.example.com/cb"));
+        assert_eq!(
+            cb.redirect_uri.as_deref(),
+            Some("https://app.example.com/cb")
+        );
     }
 
     #[test]
@@ -544,11 +551,21 @@ mod tests {
             None,
         )
         .unwrap_err();
-        assert!(!e.message().contains('\n') && !e.message().contains('\r'), "{e}");
-        assert!(!e.message().contains("forged") && !e.message().contains("admin"), "{e}");
+        assert!(
+            !e.message().contains('\n') && !e.message().contains('\r'),
+            "{e}"
+        );
+        assert!(
+            !e.message().contains("forged") && !e.message().contains("admin"),
+            "{e}"
+        );
         assert_eq!(e.oauth().unwrap().error, "bad\nforged");
         let long = "a".repeat(300);
-        let e = read(&format!("https://app/cb?error=x&error_description={long}"), None).unwrap_err();
+        let e = read(
+            &format!("https://app/cb?error=x&error_description={long}"),
+            None,
+        )
+        .unwrap_err();
         assert!(!e.message().contains(&long), "{e}");
         let e = read("https://app/cb?code=a&iss=https%3A%2F%2Fevil%0Aline", None).unwrap_err();
         assert!(!e.message().contains("evil"), "{e}");
@@ -610,7 +627,10 @@ mod tests {
     fn debug_hides_the_callback_and_the_verifier() {
         let r = TokenByCodeRequest::new("/cb?code=the-code", SecretString::from("the-verifier"));
         let text = format!("{r:?}");
-        assert!(!text.contains("the-code") && !text.contains("the-verifier"), "{text}");
+        assert!(
+            !text.contains("the-code") && !text.contains("the-verifier"),
+            "{text}"
+        );
         let text = format!("{:?}", MagicLinkCodeRequest::new("/cb?code=the-code"));
         assert!(!text.contains("the-code"), "{text}");
     }
