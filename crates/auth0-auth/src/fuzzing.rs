@@ -253,8 +253,9 @@ pub fn token_response(
     }
 }
 
-/// Reads a login callback URL as the code exchange does (its `error`, `state` when expected,
-/// `iss` when present, `code`). Returns the code and the redirect URI.
+/// Reads a login callback URL as the code exchange does (no repeated `code`, `state`, `iss` or
+/// `error`; `iss` when present; `state` equal to the expected one, or absent when none is;
+/// `error`; `code`). Returns the code and the redirect URI (empty for a path-and-query callback).
 pub fn callback(
     callback_url: &str,
     expected_state: Option<&str>,

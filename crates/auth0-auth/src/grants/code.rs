@@ -31,7 +31,7 @@ enum RedirectUri {
 ///
 /// The callback is the URL the browser came back to, either absolute
 /// (`https://app.example.com/callback?code=…&state=…`) or as the path and query an HTTP
-/// framework hands the application (`/callback?code=…&state=…`).
+/// framework hands the application (`/callback?code=…&state=…`, or `?code=…&state=…`).
 ///
 /// [`from_transaction`](Self::from_transaction) is the way to use it: every check comes from
 /// the [`LoginTransaction`] the URL was built with. [`new`](Self::new) takes the verifier alone
@@ -248,7 +248,8 @@ fn shown(value: &str, max: usize) -> Option<&str> {
     .then_some(value)
 }
 
-/// Reads a callback (an absolute URL, or a path with its query) and checks it against `rules`:
+/// Reads a callback (an absolute URL, a path with its query, or the query alone starting with
+/// `?`) and checks it against `rules`:
 /// no repeated `code`, `state`, `iss` or `error`; `iss`, then `state`; then surfaces an
 /// `error`; then returns the code and, for an absolute URL, the redirect URI (the URL without
 /// query and fragment).
@@ -258,7 +259,9 @@ pub(crate) fn read_callback(
     code: ErrorCode,
 ) -> Result<Callback> {
     let callback = callback.trim();
-    let (query, redirect_uri) = if callback.starts_with('/') && !callback.starts_with("//") {
+    let relative =
+        (callback.starts_with('/') && !callback.starts_with("//")) || callback.starts_with('?');
+    let (query, redirect_uri) = if relative {
         let before_fragment = callback.split('#').next().unwrap_or_default();
         let query = before_fragment
             .split_once('?')
@@ -527,6 +530,7 @@ mod tests {
         let cb = read("/cb?code=abc&state=s#frag", Some("s")).unwrap();
         assert_eq!(cb.code, "abc");
         assert_eq!(cb.redirect_uri, None);
+        assert_eq!(read("?code=abc&state=s", Some("s")).unwrap().code, "abc");
         assert!(read("/cb?state=s", Some("s")).is_err());
         assert!(read("//evil.example/cb?code=a", None).is_err());
         assert!(read("cb?code=a", None).is_err());
