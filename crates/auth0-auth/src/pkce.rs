@@ -4,12 +4,18 @@ use sha2::{Digest, Sha256};
 
 use crate::jwt::b64url;
 
-/// A fresh code verifier: 32 random bytes, base64url (43 characters).
-pub(crate) fn new_verifier() -> String {
+/// 32 fresh random bytes (256 bits), base64url without padding (43 characters): a code
+/// verifier, or a `state` or `nonce`.
+pub(crate) fn random_value() -> String {
     let mut bytes = [0u8; 32];
     // The system RNG failing leaves no safe way on; aws-lc aborts in that case itself.
     let _ = aws_lc_rs::rand::fill(&mut bytes);
     b64url(&bytes)
+}
+
+/// A fresh code verifier (RFC 7636 section 4.1 asks for at least 256 bits of entropy).
+pub(crate) fn new_verifier() -> String {
+    random_value()
 }
 
 /// The S256 challenge of a verifier.

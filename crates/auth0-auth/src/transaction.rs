@@ -7,8 +7,6 @@ use std::fmt;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::jwt::b64url;
-
 /// What [`build_authorization_url`](crate::AuthClient::build_authorization_url) (and the link /
 /// unlink URLs) decided for one login: the PKCE code verifier, `state`, `nonce`, `redirect_uri`,
 /// `max_age`, organization, scope, audience and DPoP binding, and when it began.
@@ -241,10 +239,7 @@ impl fmt::Debug for LoginTransaction {
 
 /// A fresh random value for `state` or `nonce`: 32 random bytes (256 bits), base64url.
 pub(crate) fn random_value() -> String {
-    let mut bytes = [0u8; 32];
-    // The system RNG failing leaves no safe way on; aws-lc aborts in that case itself.
-    let _ = aws_lc_rs::rand::fill(&mut bytes);
-    b64url(&bytes)
+    crate::pkce::random_value()
 }
 
 #[cfg(test)]
