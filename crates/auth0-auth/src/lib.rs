@@ -226,7 +226,8 @@ pub use database::{ChangePasswordRequest, Database, SignUpRequest, SignedUpUser}
 pub use discovery::{DiscoveryCacheSettings, ServerMetadata};
 pub use dpop::DpopKey;
 pub use error::{
-    Error, ErrorCode, ErrorKind, HttpDetails, MfaFactor, MfaRequirements, OAuthError, Result,
+    Error, ErrorClass, ErrorCode, ErrorKind, HttpDetails, MfaFactor, MfaRequirements, OAuthError,
+    Result,
 };
 pub use grants::ciba::{BackchannelAuthenticationRequest, BackchannelAuthenticationStarted};
 pub use grants::client_credentials::ClientCredentialsRequest;
@@ -240,9 +241,12 @@ pub use grants::exchange::{
 pub use grants::password::PasswordRequest;
 pub use grants::passwordless::PasswordlessTokenRequest;
 pub use grants::refresh::RefreshTokenRequest;
-pub use id_token::Claims;
+pub use id_token::{Address, Claims, VerifyIdTokenRequest};
 pub use jwt::SigningAlgorithm;
-pub use logout::{BACKCHANNEL_LOGOUT_EVENT, LogoutTokenClaims, LogoutUrlRequest};
+pub use logout::{
+    BACKCHANNEL_LOGOUT_EVENT, LogoutTokenClaims, LogoutTokenReplayGuard, LogoutUrlRequest,
+    MAX_LOGOUT_JTI_BYTES, VerifyLogoutTokenRequest,
+};
 pub use mfa::{
     Authenticator, AuthenticatorType, Challenge, ChallengeRequest, ChallengeType, EnrollRequest,
     Enrollment, Mfa, MfaVerification, OobChannel, OobEnrollment, OtpEnrollment,

@@ -18,7 +18,6 @@ use crate::client_auth::now_secs;
 use crate::error::{Error, ErrorCode, ErrorKind, Result};
 use crate::http::Request;
 use crate::id_token::{Claims, IdTokenExpectations};
-use crate::jwt::UnverifiedJwt;
 
 /// The tokens a grant returns.
 ///
@@ -57,7 +56,8 @@ pub struct TokenResponse {
     pub claims: Option<Claims>,
     /// A new recovery code, after an MFA recovery-code verification.
     pub recovery_code: Option<SecretString>,
-    /// The `act` (actor) claim of a token exchange with an actor token.
+    /// The `act` (actor) claim of a token exchange with an actor token, taken from the
+    /// validated ID token only (never from the access token, which this SDK cannot verify).
     pub act: Option<Value>,
 }
 
@@ -108,9 +108,8 @@ struct RawTokenResponse {
 pub(crate) fn read_token_answer(response: crate::http::Response, now: u64) -> Result<u64> {
     let raw: RawTokenResponse = response.json()?;
     if let Some(id_token) = &raw.id_token {
-        let _ = UnverifiedJwt::parse(id_token);
+        let _ = crate::jwt::UnverifiedJwt::parse(id_token);
     }
-    let _ = UnverifiedJwt::parse(&raw.access_token).map(|jwt| jwt.claims.get("act").cloned());
     Ok(expires_at(now, raw.expires_in))
 }
 
@@ -137,7 +136,7 @@ pub(crate) struct TokenRequest {
     pub headers: HeaderMap,
     pub expect: IdTokenExpectations,
     pub confidential_only: bool,
-    /// Read `act` from the ID token claims or a JWT access token.
+    /// Read `act` from the validated ID token's claims.
     pub read_act: bool,
     /// Send the body as JSON instead of a form (the passkey grant).
     pub json_body: bool,
@@ -275,15 +274,10 @@ impl AuthClient {
             }
             None => None,
         };
+        // Only a verified token may say who acts: the access token is opaque to this client
+        // (its audience is an API), so an `act` read from it would be unchecked.
         let act = if read_act {
-            claims
-                .as_ref()
-                .and_then(|c| c.get("act").cloned())
-                .or_else(|| {
-                    UnverifiedJwt::parse(&raw.access_token)
-                        .ok()
-                        .and_then(|jwt| jwt.claims.get("act").cloned())
-                })
+            claims.as_ref().and_then(|c| c.get("act").cloned())
         } else {
             None
         };
