@@ -232,7 +232,11 @@ pub(crate) fn check_issuer(metadata: &ServerMetadata, base: &Url) -> Result<()> 
         if let Some(hint) = loopback_alias_hint(&metadata.issuer, base) {
             message.push_str(&hint);
         }
-        return Err(Error::new(ErrorCode::Discovery, ErrorKind::Discovery, message));
+        return Err(Error::new(
+            ErrorCode::Discovery,
+            ErrorKind::Discovery,
+            message,
+        ));
     }
     Ok(())
 }
@@ -305,8 +309,14 @@ mod tests {
     #[test]
     fn cache_keys_fold_only_scheme_and_host_case() {
         let key = |u: &str| cache_key(&Url::parse(u).unwrap(), false);
-        assert_eq!(key("HTTPS://Tenant.Auth0.COM/"), key("https://tenant.auth0.com/"));
-        assert_ne!(key("https://t.example/Tenant/"), key("https://t.example/tenant/"));
+        assert_eq!(
+            key("HTTPS://Tenant.Auth0.COM/"),
+            key("https://tenant.auth0.com/")
+        );
+        assert_ne!(
+            key("https://t.example/Tenant/"),
+            key("https://t.example/tenant/")
+        );
         assert_ne!(
             cache_key(&Url::parse("https://t/").unwrap(), true),
             key("https://t/")

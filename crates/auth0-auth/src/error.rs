@@ -400,8 +400,7 @@ impl Error {
     /// server or callback text quoted in it can forge or hide a log line.
     pub(crate) fn new(code: ErrorCode, kind: ErrorKind, message: impl Into<String>) -> Self {
         let message = message.into();
-        let message = if message.chars().any(needs_escape) || message.len() > MAX_MESSAGE_CHARS
-        {
+        let message = if message.chars().any(needs_escape) || message.len() > MAX_MESSAGE_CHARS {
             escape_untrusted(&message, MAX_MESSAGE_CHARS)
         } else {
             message
@@ -636,7 +635,9 @@ impl Error {
             }
             // io::Error's `source` skips the error it wraps; look inside it too.
             if let Some(io) = err.downcast_ref::<std::io::Error>()
-                && io.get_ref().is_some_and(|inner| inner.is::<rustls::Error>())
+                && io
+                    .get_ref()
+                    .is_some_and(|inner| inner.is::<rustls::Error>())
             {
                 return true;
             }
@@ -717,13 +718,20 @@ mod tests {
     fn untrusted_text_cannot_forge_or_hide_a_log_line() {
         let hostile = "bad\r\nINFO login ok user=admin\u{1b}[2J\u{202e}txt.exe\u{2066}x\u{2069}\u{200e}\u{200f}\u{061c}\u{2028}\u{feff}\t\u{85}";
         let shown = escape_untrusted(hostile, 1000);
-        assert!(
-            !shown.chars().any(needs_escape),
-            "unescaped: {shown:?}"
-        );
+        assert!(!shown.chars().any(needs_escape), "unescaped: {shown:?}");
         for visible in [
-            "\\r\\n", "\\u{1b}", "\\u{202e}", "\\u{2066}", "\\u{2069}", "\\u{200e}",
-            "\\u{200f}", "\\u{61c}", "\\u{2028}", "\\u{feff}", "\\t", "\\u{85}",
+            "\\r\\n",
+            "\\u{1b}",
+            "\\u{202e}",
+            "\\u{2066}",
+            "\\u{2069}",
+            "\\u{200e}",
+            "\\u{200f}",
+            "\\u{61c}",
+            "\\u{2028}",
+            "\\u{feff}",
+            "\\t",
+            "\\u{85}",
         ] {
             assert!(shown.contains(visible), "{visible} missing in {shown}");
         }
@@ -732,10 +740,16 @@ mod tests {
             assert!(!escape_untrusted(&c.to_string(), 10).contains(c));
         }
         // Ordinary text, including non-Latin scripts, is kept as is.
-        assert_eq!(escape_untrusted("Mot de passe erroné — 密码错误", 100), "Mot de passe erroné — 密码错误");
+        assert_eq!(
+            escape_untrusted("Mot de passe erroné — 密码错误", 100),
+            "Mot de passe erroné — 密码错误"
+        );
         // Length is capped, visibly.
         let long = escape_untrusted(&"x".repeat(5000), 100);
-        assert!(long.starts_with(&"x".repeat(100)) && long.ends_with("[truncated]"), "{long}");
+        assert!(
+            long.starts_with(&"x".repeat(100)) && long.ends_with("[truncated]"),
+            "{long}"
+        );
         assert_eq!(long.chars().filter(|c| *c == 'x').count(), 100);
     }
 
@@ -748,7 +762,11 @@ mod tests {
         let e = Error::new(
             ErrorCode::TokenByPassword,
             ErrorKind::OAuth,
-            format!("refused: {}: {}", oauth.error, oauth.error_description.as_deref().unwrap()),
+            format!(
+                "refused: {}: {}",
+                oauth.error,
+                oauth.error_description.as_deref().unwrap()
+            ),
         )
         .with_oauth(oauth);
         for shown in [e.to_string(), format!("{e:?}"), e.message().to_string()] {
@@ -791,18 +809,52 @@ mod tests {
         let code = ErrorCode::TokenByPassword;
         let rows: Vec<(&str, Error, ErrorClass, u16)> = vec![
             ("configuration", Error::config("x"), Operator, 500),
-            ("missing client auth", Error::missing_client_auth(), Operator, 500),
             (
-                "mtls without client",
-                Error::new(ErrorCode::MtlsWithoutCustomFetch, ErrorKind::Configuration, "x"),
+                "missing client auth",
+                Error::missing_client_auth(),
                 Operator,
                 500,
             ),
-            ("par not supported", Error::new(ErrorCode::ParNotSupported, ErrorKind::NotSupported, "x"), Operator, 500),
-            ("not supported", Error::new(code, ErrorKind::NotSupported, "x"), Operator, 500),
-            ("discovery", Error::new(ErrorCode::Discovery, ErrorKind::Discovery, "x"), Operator, 500),
-            ("invalid input", Error::invalid_input(code, "x"), Request, 400),
-            ("transport", Error::new(code, ErrorKind::Transport, "x"), Transient, 503),
+            (
+                "mtls without client",
+                Error::new(
+                    ErrorCode::MtlsWithoutCustomFetch,
+                    ErrorKind::Configuration,
+                    "x",
+                ),
+                Operator,
+                500,
+            ),
+            (
+                "par not supported",
+                Error::new(ErrorCode::ParNotSupported, ErrorKind::NotSupported, "x"),
+                Operator,
+                500,
+            ),
+            (
+                "not supported",
+                Error::new(code, ErrorKind::NotSupported, "x"),
+                Operator,
+                500,
+            ),
+            (
+                "discovery",
+                Error::new(ErrorCode::Discovery, ErrorKind::Discovery, "x"),
+                Operator,
+                500,
+            ),
+            (
+                "invalid input",
+                Error::invalid_input(code, "x"),
+                Request,
+                400,
+            ),
+            (
+                "transport",
+                Error::new(code, ErrorKind::Transport, "x"),
+                Transient,
+                503,
+            ),
             (
                 "tls failure",
                 Error::new(code, ErrorKind::Transport, "x").with_source(std::io::Error::other(
@@ -811,42 +863,223 @@ mod tests {
                 Operator,
                 500,
             ),
-            ("timeout", Error::new(code, ErrorKind::Timeout, "x"), Transient, 503),
-            ("too large", Error::new(code, ErrorKind::ResponseTooLarge, "x"), Operator, 500),
-            ("invalid response 200", status_error(ErrorKind::InvalidResponse, 200), Operator, 500),
-            ("invalid response 502", status_error(ErrorKind::InvalidResponse, 502), Transient, 503),
-            ("http 500", status_error(ErrorKind::HttpStatus, 500), Transient, 503),
-            ("http 429", status_error(ErrorKind::HttpStatus, 429), Transient, 429),
-            ("http 408", status_error(ErrorKind::HttpStatus, 408), Transient, 503),
-            ("http 404", status_error(ErrorKind::HttpStatus, 404), Operator, 500),
-            ("id token", Error::new(ErrorCode::IdTokenValidation, ErrorKind::TokenValidation, "x"), Request, 401),
-            ("logout token", Error::new(ErrorCode::VerifyLogoutToken, ErrorKind::TokenValidation, "x"), Request, 400),
-            ("replayed", Error::new(ErrorCode::VerifyLogoutToken, ErrorKind::Replayed, "x"), Request, 400),
-            ("overloaded", Error::new(ErrorCode::VerifyLogoutToken, ErrorKind::Overloaded, "x"), Transient, 503),
-            ("organization", Error::new(ErrorCode::OrganizationValidation, ErrorKind::TokenValidation, "x"), Request, 403),
-            ("invalid_client", oauth_error(code, 401, "invalid_client"), Operator, 500),
-            ("unauthorized_client", oauth_error(code, 403, "unauthorized_client"), Operator, 500),
-            ("unsupported_grant_type", oauth_error(code, 400, "unsupported_grant_type"), Operator, 500),
-            ("invalid_scope", oauth_error(code, 400, "invalid_scope"), Operator, 500),
-            ("invalid_grant", oauth_error(code, 400, "invalid_grant"), Request, 400),
-            ("invalid_request", oauth_error(code, 400, "invalid_request"), Request, 400),
-            ("expired_token", oauth_error(code, 400, "expired_token"), Request, 400),
-            ("access_denied", oauth_error(code, 403, "access_denied"), Request, 403),
-            ("unauthorized", oauth_error(code, 401, "unauthorized"), Request, 403),
-            ("mfa_required", oauth_error(code, 403, "mfa_required"), Request, 401),
-            ("too_many_attempts", oauth_error(code, 429, "too_many_attempts"), Request, 429),
-            ("too_many_requests", oauth_error(code, 429, "too_many_requests"), Transient, 429),
-            ("temporarily_unavailable", oauth_error(code, 503, "temporarily_unavailable"), Transient, 503),
-            ("server_error", oauth_error(code, 500, "server_error"), Transient, 503),
-            ("slow_down", oauth_error(code, 400, "slow_down"), Transient, 503),
-            ("unknown 401", oauth_error(code, 401, "something_new"), Operator, 500),
-            ("unknown 403", oauth_error(code, 403, "something_new"), Request, 403),
-            ("unknown 429", oauth_error(code, 429, "something_new"), Transient, 429),
-            ("unknown 5xx", oauth_error(code, 502, "something_new"), Transient, 503),
-            ("unknown 400", oauth_error(code, 400, "something_new"), Request, 400),
+            (
+                "timeout",
+                Error::new(code, ErrorKind::Timeout, "x"),
+                Transient,
+                503,
+            ),
+            (
+                "too large",
+                Error::new(code, ErrorKind::ResponseTooLarge, "x"),
+                Operator,
+                500,
+            ),
+            (
+                "invalid response 200",
+                status_error(ErrorKind::InvalidResponse, 200),
+                Operator,
+                500,
+            ),
+            (
+                "invalid response 502",
+                status_error(ErrorKind::InvalidResponse, 502),
+                Transient,
+                503,
+            ),
+            (
+                "http 500",
+                status_error(ErrorKind::HttpStatus, 500),
+                Transient,
+                503,
+            ),
+            (
+                "http 429",
+                status_error(ErrorKind::HttpStatus, 429),
+                Transient,
+                429,
+            ),
+            (
+                "http 408",
+                status_error(ErrorKind::HttpStatus, 408),
+                Transient,
+                503,
+            ),
+            (
+                "http 404",
+                status_error(ErrorKind::HttpStatus, 404),
+                Operator,
+                500,
+            ),
+            (
+                "id token",
+                Error::new(
+                    ErrorCode::IdTokenValidation,
+                    ErrorKind::TokenValidation,
+                    "x",
+                ),
+                Request,
+                401,
+            ),
+            (
+                "logout token",
+                Error::new(
+                    ErrorCode::VerifyLogoutToken,
+                    ErrorKind::TokenValidation,
+                    "x",
+                ),
+                Request,
+                400,
+            ),
+            (
+                "replayed",
+                Error::new(ErrorCode::VerifyLogoutToken, ErrorKind::Replayed, "x"),
+                Request,
+                400,
+            ),
+            (
+                "overloaded",
+                Error::new(ErrorCode::VerifyLogoutToken, ErrorKind::Overloaded, "x"),
+                Transient,
+                503,
+            ),
+            (
+                "organization",
+                Error::new(
+                    ErrorCode::OrganizationValidation,
+                    ErrorKind::TokenValidation,
+                    "x",
+                ),
+                Request,
+                403,
+            ),
+            (
+                "invalid_client",
+                oauth_error(code, 401, "invalid_client"),
+                Operator,
+                500,
+            ),
+            (
+                "unauthorized_client",
+                oauth_error(code, 403, "unauthorized_client"),
+                Operator,
+                500,
+            ),
+            (
+                "unsupported_grant_type",
+                oauth_error(code, 400, "unsupported_grant_type"),
+                Operator,
+                500,
+            ),
+            (
+                "invalid_scope",
+                oauth_error(code, 400, "invalid_scope"),
+                Operator,
+                500,
+            ),
+            (
+                "invalid_grant",
+                oauth_error(code, 400, "invalid_grant"),
+                Request,
+                400,
+            ),
+            (
+                "invalid_request",
+                oauth_error(code, 400, "invalid_request"),
+                Request,
+                400,
+            ),
+            (
+                "expired_token",
+                oauth_error(code, 400, "expired_token"),
+                Request,
+                400,
+            ),
+            (
+                "access_denied",
+                oauth_error(code, 403, "access_denied"),
+                Request,
+                403,
+            ),
+            (
+                "unauthorized",
+                oauth_error(code, 401, "unauthorized"),
+                Request,
+                403,
+            ),
+            (
+                "mfa_required",
+                oauth_error(code, 403, "mfa_required"),
+                Request,
+                401,
+            ),
+            (
+                "too_many_attempts",
+                oauth_error(code, 429, "too_many_attempts"),
+                Request,
+                429,
+            ),
+            (
+                "too_many_requests",
+                oauth_error(code, 429, "too_many_requests"),
+                Transient,
+                429,
+            ),
+            (
+                "temporarily_unavailable",
+                oauth_error(code, 503, "temporarily_unavailable"),
+                Transient,
+                503,
+            ),
+            (
+                "server_error",
+                oauth_error(code, 500, "server_error"),
+                Transient,
+                503,
+            ),
+            (
+                "slow_down",
+                oauth_error(code, 400, "slow_down"),
+                Transient,
+                503,
+            ),
+            (
+                "unknown 401",
+                oauth_error(code, 401, "something_new"),
+                Operator,
+                500,
+            ),
+            (
+                "unknown 403",
+                oauth_error(code, 403, "something_new"),
+                Request,
+                403,
+            ),
+            (
+                "unknown 429",
+                oauth_error(code, 429, "something_new"),
+                Transient,
+                429,
+            ),
+            (
+                "unknown 5xx",
+                oauth_error(code, 502, "something_new"),
+                Transient,
+                503,
+            ),
+            (
+                "unknown 400",
+                oauth_error(code, 400, "something_new"),
+                Request,
+                400,
+            ),
         ];
         for (row, e, class, status) in rows {
-            assert_eq!((e.class(), e.suggested_http_status()), (class, status), "{row}");
+            assert_eq!(
+                (e.class(), e.suggested_http_status()),
+                (class, status),
+                "{row}"
+            );
             assert_eq!(e.is_retryable(), class == Transient, "{row}");
         }
         assert_eq!(ErrorClass::Transient.to_string(), "transient");

@@ -254,8 +254,7 @@ fn rfc3339_seconds(text: &str) -> Option<u64> {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     };
-    if !(1..=12).contains(&month) || !(1..=month_days).contains(&day) || hour > 23 || minute > 59
-    {
+    if !(1..=12).contains(&month) || !(1..=month_days).contains(&day) || hour > 23 || minute > 59 {
         return None;
     }
     // 60 is a leap second.
@@ -438,7 +437,9 @@ pub(crate) fn check_id_token_type(header: &Header) -> std::result::Result<(), St
         Some("logout+jwt") => {
             Err("the token is typed logout+jwt (a logout token), not an ID token".into())
         }
-        Some("at+jwt") => Err("the token is typed at+jwt (an access token), not an ID token".into()),
+        Some("at+jwt") => {
+            Err("the token is typed at+jwt (an access token), not an ID token".into())
+        }
         _ => Ok(()),
     }
 }
@@ -786,15 +787,39 @@ mod tests {
     fn float_and_odd_numeric_dates_are_checked_not_skipped() {
         let float = |text: &str| serde_json::from_str::<Value>(text).unwrap();
         // exp 1.5e9 (a JSON float) is in the past.
-        assert!(broken(|c| { c.insert("exp".into(), float("1.5e9")); }).contains("expired"));
-        assert!(broken(|c| { c.insert("iat".into(), float("1.8e9")); }).contains("future"));
         assert!(
-            broken(|c| { c.insert("nbf".into(), float("1.8e9")); }).contains("not valid before")
+            broken(|c| {
+                c.insert("exp".into(), float("1.5e9"));
+            })
+            .contains("expired")
         );
         assert!(
-            broken(|c| { c.insert("auth_time".into(), float("1.5e9")); }).contains("max_age")
+            broken(|c| {
+                c.insert("iat".into(), float("1.8e9"));
+            })
+            .contains("future")
         );
-        for bad in ["-1", "-1.5", "1e30", "18446744073709551616", "\"1\"", "null", "{}"] {
+        assert!(
+            broken(|c| {
+                c.insert("nbf".into(), float("1.8e9"));
+            })
+            .contains("not valid before")
+        );
+        assert!(
+            broken(|c| {
+                c.insert("auth_time".into(), float("1.5e9"));
+            })
+            .contains("max_age")
+        );
+        for bad in [
+            "-1",
+            "-1.5",
+            "1e30",
+            "18446744073709551616",
+            "\"1\"",
+            "null",
+            "{}",
+        ] {
             for claim in ["exp", "iat", "nbf", "auth_time"] {
                 let e = broken(|c| {
                     c.insert(claim.into(), float(bad));
@@ -823,10 +848,7 @@ mod tests {
     #[test]
     fn a_logout_token_never_passes_as_an_id_token() {
         let e = broken(|c| {
-            c.insert(
-                "events".into(),
-                json!({BACKCHANNEL_LOGOUT_EVENT: {}}),
-            );
+            c.insert("events".into(), json!({BACKCHANNEL_LOGOUT_EVENT: {}}));
         });
         assert!(e.contains("logout token"), "{e}");
         // Other events members are not the logout event.
@@ -924,17 +946,14 @@ mod tests {
     #[test]
     fn updated_at_reads_auth0_iso_text_too() {
         let at = |v: Value| {
-            Claims::from(
-                json!({ "updated_at": v })
-                    .as_object()
-                    .cloned()
-                    .unwrap(),
-            )
-            .updated_at()
+            Claims::from(json!({ "updated_at": v }).as_object().cloned().unwrap()).updated_at()
         };
         assert_eq!(at(json!("1970-01-01T00:00:00Z")), Some(0));
         assert_eq!(at(json!("2023-11-14T22:13:20.000Z")), Some(1_700_000_000));
-        assert_eq!(at(json!("2023-11-14T22:13:20.123456Z")), Some(1_700_000_000));
+        assert_eq!(
+            at(json!("2023-11-14T22:13:20.123456Z")),
+            Some(1_700_000_000)
+        );
         assert_eq!(at(json!("2023-11-15T00:13:20+02:00")), Some(1_700_000_000));
         assert_eq!(at(json!("2023-11-14T20:13:20-02:00")), Some(1_700_000_000));
         assert_eq!(at(json!("2000-02-29T00:00:00Z")), Some(951_782_400));
@@ -973,7 +992,10 @@ mod tests {
                 .unwrap(),
         );
         let p: Profile = claims.deserialize().unwrap();
-        assert_eq!((p.sub.as_str(), p.roles, p.missing), ("auth0|1", vec!["admin".to_string()], None));
+        assert_eq!(
+            (p.sub.as_str(), p.roles, p.missing),
+            ("auth0|1", vec!["admin".to_string()], None)
+        );
         #[derive(Debug, serde::Deserialize)]
         #[allow(dead_code)]
         struct NeedsEmail {
@@ -989,7 +1011,10 @@ mod tests {
             .max_age(60)
             .organization("org_1");
         let shown = format!("{r:?}");
-        assert!(!shown.contains("eyJ.id.token") && shown.contains("n-1"), "{shown}");
+        assert!(
+            !shown.contains("eyJ.id.token") && shown.contains("n-1"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -611,7 +611,10 @@ mod tests {
             typ: Some(Value::String(typ.into())),
             crit: None,
         };
-        assert_eq!(header("logout+jwt").media_type().as_deref(), Some("logout+jwt"));
+        assert_eq!(
+            header("logout+jwt").media_type().as_deref(),
+            Some("logout+jwt")
+        );
         assert_eq!(
             header("Application/Logout+JWT").media_type().as_deref(),
             Some("logout+jwt")
@@ -627,7 +630,10 @@ mod tests {
             m
         };
         let read = |v: Value, r: Round| numeric_date(&claims(v), "exp", r);
-        assert_eq!(read(serde_json::json!(1_500_000_000), Round::Down), Ok(Some(1_500_000_000)));
+        assert_eq!(
+            read(serde_json::json!(1_500_000_000), Round::Down),
+            Ok(Some(1_500_000_000))
+        );
         // 1.5e9 is a float in JSON and must not be skipped.
         let float: Value = serde_json::from_str("1.5e9").unwrap();
         assert!(float.as_u64().is_none());
@@ -635,8 +641,20 @@ mod tests {
         let frac: Value = serde_json::from_str("1700000000.5").unwrap();
         assert_eq!(read(frac.clone(), Round::Down), Ok(Some(1_700_000_000)));
         assert_eq!(read(frac, Round::Up), Ok(Some(1_700_000_001)));
-        assert_eq!(read(serde_json::json!(u64::MAX), Round::Down), Ok(Some(u64::MAX)));
-        for bad in ["-1", "-0.5", "1e20", "18446744073709551616", "\"1700000000\"", "true", "null", "[1]"] {
+        assert_eq!(
+            read(serde_json::json!(u64::MAX), Round::Down),
+            Ok(Some(u64::MAX))
+        );
+        for bad in [
+            "-1",
+            "-0.5",
+            "1e20",
+            "18446744073709551616",
+            "\"1700000000\"",
+            "true",
+            "null",
+            "[1]",
+        ] {
             let v: Value = serde_json::from_str(bad).unwrap();
             assert!(read(v, Round::Up).is_err(), "{bad} was accepted");
         }

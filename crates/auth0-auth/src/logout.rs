@@ -282,6 +282,25 @@ pub(crate) fn check_logout_claims(
     now: u64,
     leeway: u64,
 ) -> std::result::Result<LogoutTokenClaims, String> {
+    // First: what makes this a logout token at all (so an ID token is named as such).
+    let events = match claims.get("events") {
+        None => return Err("the logout token has no \"events\" claim".into()),
+        Some(Value::Object(e)) => e,
+        Some(_) => return Err("the logout token's \"events\" is not an object".into()),
+    };
+    match events.get(BACKCHANNEL_LOGOUT_EVENT) {
+        None => {
+            return Err(format!(
+                "the logout token's \"events\" has no {BACKCHANNEL_LOGOUT_EVENT:?} member"
+            ));
+        }
+        Some(Value::Object(_)) => {}
+        Some(_) => {
+            return Err(format!(
+                "the logout token's {BACKCHANNEL_LOGOUT_EVENT:?} event is not an object"
+            ));
+        }
+    }
     match claims.get("iss").and_then(Value::as_str) {
         None => return Err("the logout token has no \"iss\" claim".into()),
         Some(iss) if iss != issuer => {
@@ -351,27 +370,14 @@ pub(crate) fn check_logout_claims(
     if claims.contains_key("nonce") {
         return Err("the logout token carries a \"nonce\", which logout tokens must not".into());
     }
-    let events = match claims.get("events") {
-        None => return Err("the logout token has no \"events\" claim".into()),
-        Some(Value::Object(e)) => e,
-        Some(_) => return Err("the logout token's \"events\" is not an object".into()),
-    };
-    match events.get(BACKCHANNEL_LOGOUT_EVENT) {
-        None => Err(format!(
-            "the logout token's \"events\" has no {BACKCHANNEL_LOGOUT_EVENT:?} member"
-        )),
-        Some(Value::Object(_)) => Ok(LogoutTokenClaims {
-            sid,
-            sub,
-            jti,
-            iat,
-            exp,
-            claims: claims.clone(),
-        }),
-        Some(_) => Err(format!(
-            "the logout token's {BACKCHANNEL_LOGOUT_EVENT:?} event is not an object"
-        )),
-    }
+    Ok(LogoutTokenClaims {
+        sid,
+        sub,
+        jti,
+        iat,
+        exp,
+        claims: claims.clone(),
+    })
 }
 
 impl AuthClient {
@@ -650,7 +656,10 @@ mod tests {
             tenant: String,
         }
         let mine: Mine = claims.deserialize().unwrap();
-        assert_eq!((mine.sid.as_str(), mine.custom.tenant.as_str()), ("s1", "acme"));
+        assert_eq!(
+            (mine.sid.as_str(), mine.custom.tenant.as_str()),
+            ("s1", "acme")
+        );
         assert!(claims.deserialize::<Vec<u8>>().is_err());
     }
 
@@ -703,7 +712,9 @@ mod tests {
             Err(GuardRefusal::Replayed)
         );
         // The same id from another issuer is another token.
-        guard.remember("https://other/", "j1", NOW + 100, NOW).unwrap();
+        guard
+            .remember("https://other/", "j1", NOW + 100, NOW)
+            .unwrap();
         // A clone shares the memory.
         let clone = guard.clone();
         assert_eq!(
@@ -711,7 +722,9 @@ mod tests {
             Err(GuardRefusal::Replayed)
         );
         // Once expired the id is forgotten (the token itself is refused by its exp by then).
-        guard.remember("https://t/", "j1", NOW + 300, NOW + 101).unwrap();
+        guard
+            .remember("https://t/", "j1", NOW + 300, NOW + 101)
+            .unwrap();
         assert_eq!(guard.len(), 1);
     }
 
@@ -725,8 +738,14 @@ mod tests {
             Err(GuardRefusal::Full)
         );
         // Neither remembered id was evicted to make room.
-        assert_eq!(guard.remember("i", "a", NOW + 10, NOW), Err(GuardRefusal::Replayed));
-        assert_eq!(guard.remember("i", "b", NOW + 20, NOW), Err(GuardRefusal::Replayed));
+        assert_eq!(
+            guard.remember("i", "a", NOW + 10, NOW),
+            Err(GuardRefusal::Replayed)
+        );
+        assert_eq!(
+            guard.remember("i", "b", NOW + 20, NOW),
+            Err(GuardRefusal::Replayed)
+        );
         // When the first expires, there is room again.
         guard.remember("i", "c", NOW + 30, NOW + 11).unwrap();
         assert_eq!(guard.len(), 2);
@@ -740,7 +759,10 @@ mod tests {
             .id_token_hint(SecretString::from("eyJ.secret.token"))
             .logout_hint("jane");
         let shown = format!("{r:?}");
-        assert!(!shown.contains("eyJ.secret.token") && shown.contains("jane"), "{shown}");
+        assert!(
+            !shown.contains("eyJ.secret.token") && shown.contains("jane"),
+            "{shown}"
+        );
         let v = VerifyLogoutTokenRequest::new(SecretString::from("eyJ.logout.token"));
         assert!(!format!("{v:?}").contains("eyJ.logout.token"));
     }
