@@ -561,14 +561,17 @@ impl AuthClient {
         if let Some(org) = &request.organization {
             check_organization_input(Some(org), ErrorCode::IdTokenValidation)?;
         }
+        // The struct update keeps any expectation added later at its default.
+        #[allow(clippy::needless_update)]
+        let expectations = IdTokenExpectations {
+            nonce: request.nonce,
+            max_age: request.max_age,
+            organization: request.organization,
+            ..Default::default()
+        };
         self.validate_id_token(
             request.id_token.expose_secret(),
-            &IdTokenExpectations {
-                nonce: request.nonce,
-                max_age: request.max_age,
-                organization: request.organization,
-                ..Default::default()
-            },
+            &expectations,
             ErrorCode::IdTokenValidation,
         )
         .await

@@ -296,3 +296,45 @@ impl AuthClient {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jwt::b64url;
+
+    #[tokio::test]
+    async fn act_is_never_read_from_an_unverified_access_token() {
+        let client = AuthClient::builder("https://tenant.example.com", "client-1")
+            .build()
+            .unwrap();
+        // A JWT access token claiming an actor, with no ID token: nothing verified it, so
+        // nothing of it may surface as `act`.
+        let forged = format!(
+            "{}.{}.sig",
+            b64url(br#"{"alg":"none"}"#),
+            b64url(br#"{"sub":"victim","act":{"sub":"attacker"}}"#)
+        );
+        let raw: RawTokenResponse = serde_json::from_value(serde_json::json!({
+            "access_token": forged,
+            "token_type": "Bearer",
+            "expires_in": 60,
+        }))
+        .unwrap();
+        let tokens = client
+            .finish_token_response(
+                raw,
+                &IdTokenExpectations::default(),
+                true,
+                ErrorCode::TokenExchange,
+            )
+            .await
+            .unwrap();
+        assert_eq!(tokens.act, None);
+    }
+
+    #[test]
+    fn hostile_expires_in_does_not_overflow() {
+        assert_eq!(expires_at(u64::MAX - 1, Some(u64::MAX)), u64::MAX);
+        assert_eq!(expires_at(10, None), 10);
+    }
+}
