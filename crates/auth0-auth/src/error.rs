@@ -369,6 +369,43 @@ type Source = Arc<dyn std::error::Error + Send + Sync + 'static>;
 
 /// The error of every fallible operation in this crate.
 ///
+/// # Whose fault, and what to answer
+///
+/// [`class`](Self::class) sorts every error into an [`ErrorClass`], and
+/// [`suggested_http_status`](Self::suggested_http_status) proposes a status for an
+/// application's own endpoint when the error ends its request. The first matching row wins:
+///
+/// | when | class | status |
+/// |---|---|---|
+/// | code `missing_client_auth_error`, `mtls_without_custom_fetch_not_supported`, `invalid_configuration_error`, `par_not_supported_error`, `not_supported_error` | `Operator` | 500 |
+/// | code `organization_validation_error` | `Request` | 403 |
+/// | kind `Configuration`, `NotSupported`, `Discovery` (issuer mismatch, bad endpoints) | `Operator` | 500 |
+/// | kind `InvalidInput` (refused before sending) | `Request` | 400 |
+/// | kind `Transport` failing in TLS (untrusted certificate, no CA roots) | `Operator` | 500 |
+/// | kind `Transport`, `Timeout` | `Transient` | 503 |
+/// | kind `Overloaded` (a full replay guard) | `Transient` | 503 |
+/// | kind `ResponseTooLarge` | `Operator` | 500 |
+/// | kind `InvalidResponse` or `HttpStatus` with status 429 | `Transient` | 429 |
+/// | kind `InvalidResponse` or `HttpStatus` with status 408, 425 or 5xx | `Transient` | 503 |
+/// | kind `InvalidResponse` or `HttpStatus`, any other status (a 2xx that is not understood, a 404, a redirect: not the tenant expected) | `Operator` | 500 |
+/// | kind `TokenValidation` of a logout token | `Request` | 400 |
+/// | kind `TokenValidation` (ID tokens) | `Request` | 401 |
+/// | kind `Replayed` | `Request` | 400 |
+/// | OAuth `invalid_client`, `unauthorized_client`, `unsupported_grant_type`, `unsupported_response_type`, `invalid_scope`, `invalid_dpop_proof`, `invalid_client_metadata`, `invalid_redirect_uri` | `Operator` | 500 |
+/// | OAuth `temporarily_unavailable`, `server_error`, `slow_down`, `authorization_pending`, `use_dpop_nonce` | `Transient` | 503 |
+/// | OAuth `too_many_requests` | `Transient` | 429 |
+/// | OAuth `too_many_attempts` (the user is blocked for a while) | `Request` | 429 |
+/// | OAuth `access_denied`, `unauthorized`, `consent_required` | `Request` | 403 |
+/// | OAuth `mfa_required`, `login_required`, `interaction_required` | `Request` | 401 |
+/// | any other OAuth error with status 401 | `Operator` | 500 |
+/// | any other OAuth error with status 403 | `Request` | 403 |
+/// | any other OAuth error with status 429 | `Transient` | 429 |
+/// | any other OAuth error with status 408 or 5xx | `Transient` | 503 |
+/// | any other OAuth error (`invalid_grant`, `invalid_request`, `expired_token`, …) | `Request` | 400 |
+///
+/// Server text is untrusted: [`message`](Self::message), `Display` and `Debug` show it escaped
+/// and capped; the raw values are in [`oauth`](Self::oauth) and [`http`](Self::http).
+///
 /// ```
 /// # async fn demo(client: auth0_auth::AuthClient) {
 /// use auth0_auth::{ClientCredentialsRequest, ErrorKind};
