@@ -89,6 +89,11 @@
 //! No message, log line or `Debug` output contains a client secret, a token, a password or a
 //! private key.
 //!
+//! [`Error::class`] says whose fault a failure is ([`ErrorClass`]: the operator's, the
+//! request's, or a passing one worth retrying) and [`Error::suggested_http_status`] what your
+//! own endpoint might answer. Text a server sent is escaped in messages; the raw values in
+//! [`Error::oauth`] are untrusted.
+//!
 //! ## Browser login
 //!
 //! Send the user to Auth0 with PKCE, then exchange the code the callback brings back. The ID
@@ -129,7 +134,8 @@
 //! [`AuthClient::build_logout_url`] gives the URL that ends the Auth0 session (RP-initiated
 //! logout when the tenant offers it, `/v2/logout` otherwise; `federated` as an option).
 //! [`AuthClient::verify_logout_token`] verifies the back-channel logout tokens Auth0 POSTs to
-//! your application and tells which session and user to log out.
+//! your application and tells which session and user to log out; a [`LogoutTokenReplayGuard`]
+//! refuses the same token twice.
 //!
 //! ## Every other grant
 //!
