@@ -670,15 +670,15 @@ impl Error {
             if err.is::<rustls::Error>() {
                 return true;
             }
-            // io::Error's `source` skips the error it wraps; look inside it too.
-            if let Some(io) = err.downcast_ref::<std::io::Error>()
-                && io
-                    .get_ref()
-                    .is_some_and(|inner| inner.is::<rustls::Error>())
+            // io::Error's `source` skips the error it wraps (reqwest's chain is an io::Error
+            // wrapping an io::Error wrapping the rustls error), so step into it instead.
+            next = match err
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
             {
-                return true;
-            }
-            next = err.source();
+                Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+                None => err.source(),
+            };
         }
         false
     }
@@ -895,7 +895,10 @@ mod tests {
             (
                 "tls failure",
                 Error::new(code, ErrorKind::Transport, "x").with_source(std::io::Error::other(
-                    rustls::Error::General("no CA roots".into()),
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        rustls::Error::General("no CA roots".into()),
+                    ),
                 )),
                 Operator,
                 500,

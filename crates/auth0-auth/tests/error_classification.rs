@@ -154,3 +154,20 @@ async fn server_text_cannot_forge_or_hide_a_log_line() {
         Some(description.as_str())
     );
 }
+
+#[tokio::test]
+async fn https_to_a_plain_http_tenant_is_a_tls_failure_and_the_operators_fault() {
+    let t = demo_tenant().await;
+    // `127.0.0.1:PORT` without a scheme is read as https://, but the emulator speaks plain HTTP.
+    let host = t.base_url().trim_start_matches("http://").to_string();
+    let c = AuthClient::builder(&host, demo::CLIENT_ID).build().unwrap();
+    let e = bounded(c.server_metadata()).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Transport, "{e}");
+    assert_eq!(e.class(), ErrorClass::Operator, "{e}");
+    assert!(
+        e.message().contains(&format!(
+            "a local tenant over plain HTTP is configured as http://{host}/"
+        )),
+        "{e}"
+    );
+}
