@@ -327,7 +327,8 @@ pub struct MfaFactor {
     pub factor_type: String,
 }
 
-/// What the server answered, kept on errors that came from an HTTP response.
+/// What the server answered, kept on errors that came from an HTTP response. The header values
+/// and the body are the server's text as sent: untrusted (escape before logging).
 ///
 /// `Debug` shows the status and headers but only the size of the body: a body can hold tokens
 /// (a recorded token answer, the `mfa_token` of an `mfa_required` answer). Read

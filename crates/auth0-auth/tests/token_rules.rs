@@ -314,3 +314,51 @@ async fn discovery_cache_keys_keep_the_path_case() {
         1
     );
 }
+
+#[tokio::test]
+async fn verify_id_token_checks_the_expectations_it_is_given() {
+    let t = demo_tenant().await;
+    let c = client(&t);
+    let mut claims = id_claims(&t);
+    claims["nonce"] = json!("n-1");
+    claims["auth_time"] = json!(now() - 7_200);
+    claims["org_id"] = json!("org_abc");
+    let token = t.sign_jwt(None, &claims);
+    let verify = |r: VerifyIdTokenRequest| {
+        let c = c.clone();
+        async move { bounded(c.verify_id_token(r)).await }
+    };
+    let all = verify(
+        VerifyIdTokenRequest::new(secret(&token))
+            .nonce("n-1")
+            .max_age(86_400)
+            .organization("org_abc"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(all.org_id(), Some("org_abc"));
+    assert_eq!(all.nonce(), Some("n-1"));
+    let e = verify(VerifyIdTokenRequest::new(secret(&token)).nonce("n-2"))
+        .await
+        .unwrap_err();
+    assert!(e.message().contains("nonce"), "{e}");
+    let e = verify(VerifyIdTokenRequest::new(secret(&token)).max_age(60))
+        .await
+        .unwrap_err();
+    assert!(e.message().contains("max_age"), "{e}");
+    let e = verify(VerifyIdTokenRequest::new(secret(&token)).organization("org_other"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code().as_str(), "organization_validation_error", "{e}");
+    assert_eq!(e.class(), ErrorClass::Request);
+    assert_eq!(e.suggested_http_status(), 403);
+    // A blank organization is refused before any request.
+    let fresh = demo_tenant().await;
+    let e = bounded(
+        client(&fresh).verify_id_token(VerifyIdTokenRequest::new(secret(&token)).organization(" ")),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert!(fresh.requests().is_empty());
+}
