@@ -16,6 +16,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use auth0_auth::{
     AuthClient, AuthorizationParams, AuthorizationUrlRequest, ExposeSecret, PasswordRequest,
 };
+use auth0_auth::{SecretString, VerifyIdTokenRequest, VerifyLogoutTokenRequest};
 use auth0_emulator::{Emulator, demo};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -53,7 +54,9 @@ fn cpu(c: &mut Criterion) {
             .expect("the demo user signs in");
         // Warm the discovery and JWKS caches.
         client
-            .verify_logout_token(&logout_token)
+            .verify_logout_token(VerifyLogoutTokenRequest::new(SecretString::from(
+                logout_token.to_string(),
+            )))
             .await
             .expect("the logout token verifies");
         tokens
@@ -81,7 +84,9 @@ fn cpu(c: &mut Criterion) {
     group.bench_function("verify_id_token", |b| {
         b.to_async(&rt).iter(|| async {
             client
-                .verify_id_token(black_box(&id_token), None)
+                .verify_id_token(VerifyIdTokenRequest::new(SecretString::from(
+                    black_box(&id_token).to_string(),
+                )))
                 .await
                 .expect("the ID token verifies")
         })
@@ -89,7 +94,9 @@ fn cpu(c: &mut Criterion) {
     group.bench_function("verify_logout_token", |b| {
         b.to_async(&rt).iter(|| async {
             client
-                .verify_logout_token(black_box(&logout_token))
+                .verify_logout_token(VerifyLogoutTokenRequest::new(SecretString::from(
+                    black_box(&logout_token).to_string(),
+                )))
                 .await
                 .expect("the logout token verifies")
         })

@@ -39,6 +39,7 @@ use auth0_auth::{
     ClientCredentialsRequest, ExposeSecret, LoginTransaction, RefreshTokenRequest,
     SigningAlgorithm, TokenByCodeRequest,
 };
+use auth0_auth::{SecretString, VerifyLogoutTokenRequest};
 use auth0_emulator::{Emulator, RunningEmulator, TokenSigningAlg, demo};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -758,7 +759,11 @@ async fn ours_async() -> Result<(), Error> {
 
     // Logout-token verification, alternating with one raw RS256 verification of the same
     // token with a key parsed beforehand (and the signature decoded beforehand).
-    let verified = client.verify_logout_token(&cfg.logout_token).await?;
+    let verified = client
+        .verify_logout_token(VerifyLogoutTokenRequest::new(SecretString::from(
+            cfg.logout_token.to_string(),
+        )))
+        .await?;
     if verified.sub.as_deref() != Some(cfg.logout_sub.as_str()) {
         return Err("the logout token did not verify".into());
     }
@@ -786,7 +791,11 @@ async fn ours_async() -> Result<(), Error> {
         cfg.n("logout_token"),
         nothing,
         async |()| {
-            client.verify_logout_token(&cfg.logout_token).await?;
+            client
+                .verify_logout_token(VerifyLogoutTokenRequest::new(SecretString::from(
+                    cfg.logout_token.to_string(),
+                )))
+                .await?;
             Ok(())
         },
         async |()| {

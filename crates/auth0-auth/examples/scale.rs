@@ -28,6 +28,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use auth0_auth::{
     AuthClient, AuthorizationParams, AuthorizationUrlRequest, ClientCredentialsRequest,
 };
+use auth0_auth::{SecretString, VerifyLogoutTokenRequest};
 use auth0_emulator::{Emulator, RunningEmulator, TokenSigningAlg, demo};
 use serde_json::{Value, json};
 
@@ -255,7 +256,10 @@ async fn measure_async(
     {
         let (base, token) = &specs[0];
         let c = build(base)?;
-        c.verify_logout_token(token).await?;
+        c.verify_logout_token(VerifyLogoutTokenRequest::new(SecretString::from(
+            token.to_string(),
+        )))
+        .await?;
     }
     let mut tenants: Vec<Tenant> = Vec::with_capacity(specs.len());
     let mut checkpoints: Vec<usize> = [10, 30, 100, 300, 1000, 3000]
@@ -287,7 +291,11 @@ async fn measure_async(
         for (base, token) in &specs[tenants.len()..checkpoint] {
             let client = build(base)?;
             // Warms this tenant's discovery and JWKS cache entries.
-            client.verify_logout_token(token).await?;
+            client
+                .verify_logout_token(VerifyLogoutTokenRequest::new(SecretString::from(
+                    token.to_string(),
+                )))
+                .await?;
             tenants.push(Tenant {
                 client,
                 logout_token: token.clone(),
@@ -321,7 +329,13 @@ async fn measure_async(
         for i in 0..rounds / 4 {
             let t = &tenants[i % tenants.len()];
             let t0 = Instant::now();
-            std::hint::black_box(t.client.verify_logout_token(&t.logout_token).await?);
+            std::hint::black_box(
+                t.client
+                    .verify_logout_token(VerifyLogoutTokenRequest::new(SecretString::from(
+                        t.logout_token.to_string(),
+                    )))
+                    .await?,
+            );
             verifies.push(t0.elapsed().as_nanos() as u64);
         }
         println!(

@@ -167,9 +167,9 @@ impl AuthClient {
         /// See [`crate::AuthClient::build_logout_url`].
         fn build_logout_url(request: LogoutUrlRequest) -> Result<Url>;
         /// See [`crate::AuthClient::verify_logout_token`].
-        fn verify_logout_token(logout_token: &str) -> Result<LogoutTokenClaims>;
+        fn verify_logout_token(request: VerifyLogoutTokenRequest) -> Result<LogoutTokenClaims>;
         /// See [`crate::AuthClient::verify_id_token`].
-        fn verify_id_token(id_token: &str, nonce: Option<&str>) -> Result<Claims>;
+        fn verify_id_token(request: VerifyIdTokenRequest) -> Result<Claims>;
         /// See [`crate::AuthClient::get_token_by_code`].
         fn get_token_by_code(request: TokenByCodeRequest) -> Result<TokenResponse>;
         /// See [`crate::AuthClient::get_token_by_magic_link_code`].

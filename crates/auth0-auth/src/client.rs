@@ -96,6 +96,8 @@ pub struct AuthClient {
 
 pub(crate) struct Inner {
     pub base: Url,
+    /// The domain was given without a scheme, so `https://` was assumed.
+    pub scheme_assumed: bool,
     pub client_id: String,
     pub auth: ClientAuth,
     pub transport: Transport,
@@ -174,7 +176,13 @@ impl AuthClient {
         i.discovery
             .get(&i.transport, &i.base, i.use_mtls)
             .await
-            .map_err(|e| e.in_operation(code))
+            .map_err(|mut e| {
+                if i.scheme_assumed && matches!(e.kind(), ErrorKind::Transport | ErrorKind::Timeout)
+                {
+                    e.append_message(&scheme_assumed_hint(&i.base));
+                }
+                e.in_operation(code)
+            })
     }
 }
 
@@ -440,6 +448,7 @@ impl AuthClientBuilder {
         Ok(AuthClient {
             options: None,
             inner: Arc::new(Inner {
+                scheme_assumed: !self.domain.contains("://"),
                 base,
                 client_id,
                 auth,
@@ -460,6 +469,26 @@ impl AuthClientBuilder {
             }),
         })
     }
+}
+
+/// Explains, after a failed first connection, that a domain given without a scheme was read
+/// as `https://`; for a loopback host, names the `http://` form a local tenant usually needs.
+fn scheme_assumed_hint(base: &Url) -> String {
+    let mut hint = format!(
+        " (the domain was given without a scheme and read as {}",
+        base.as_str()
+    );
+    if crate::discovery::is_loopback(base) {
+        let mut plain = base.clone();
+        if plain.set_scheme("http").is_ok() {
+            hint.push_str(&format!(
+                "; a local tenant over plain HTTP is configured as {}",
+                plain.as_str()
+            ));
+        }
+    }
+    hint.push(')');
+    hint
 }
 
 /// The base URL of a domain: a bare host (with optional port) becomes `https://{host}/`; a full

@@ -1,7 +1,7 @@
 //! The tenant's OpenID Provider metadata and the process-wide cache that holds it.
 //!
 //! Every client in a process that uses the same cache settings shares one cache. Its key is the
-//! lower-cased base URL plus whether mTLS is on; concurrent first calls for a key share one
+//! base URL (scheme and host lower-cased, the path as given) plus whether mTLS is on; concurrent first calls for a key share one
 //! request (single flight), and a failed discovery is not cached.
 
 use std::collections::HashMap;
@@ -206,11 +206,7 @@ impl DiscoveryCache {
         base: &Url,
         mtls: bool,
     ) -> Result<Arc<ServerMetadata>> {
-        let key = format!(
-            "{}|{}",
-            base.as_str().to_ascii_lowercase(),
-            if mtls { "mtls" } else { "plain" }
-        );
+        let key = cache_key(base, mtls);
         self.cache
             .try_get_with(key, async {
                 fetch(transport, base, mtls).await.map(Arc::new)
@@ -220,22 +216,52 @@ impl DiscoveryCache {
     }
 }
 
+/// The cache key of a base URL: the URL as parsed (the parser already lower-cases the scheme
+/// and host, the only case-insensitive parts) plus whether mTLS is on. The path keeps its case:
+/// `/Tenant/` and `/tenant/` are two issuers.
+fn cache_key(base: &Url, mtls: bool) -> String {
+    format!("{}|{}", base.as_str(), if mtls { "mtls" } else { "plain" })
+}
+
 /// Refuses a discovery document whose issuer is not the configured base URL (one trailing slash
 /// either way is tolerated, as standard providers omit it and Auth0 adds it).
 pub(crate) fn check_issuer(metadata: &ServerMetadata, base: &Url) -> Result<()> {
     let without_slash = |s: &str| s.strip_suffix('/').unwrap_or(s).to_string();
     if without_slash(&metadata.issuer) != without_slash(base.as_str()) {
+        let mut message = format!(
+            "the discovery document's issuer {:?} does not match the configured domain {:?}",
+            metadata.issuer,
+            base.as_str()
+        );
+        if let Some(hint) = loopback_alias_hint(&metadata.issuer, base) {
+            message.push_str(&hint);
+        }
         return Err(Error::new(
             ErrorCode::Discovery,
             ErrorKind::Discovery,
-            format!(
-                "the discovery document's issuer {:?} does not match the configured domain {:?}",
-                metadata.issuer,
-                base.as_str()
-            ),
+            message,
         ));
     }
     Ok(())
+}
+
+/// When the issuer is the configured URL with another name for the same loopback host
+/// (`localhost` against `127.0.0.1` or `[::1]`), says which domain to configure: a local
+/// tenant is named by exactly one of them, and tokens carry that one. A remote issuer gets no
+/// such hint (a different remote name is not a spelling to adopt).
+fn loopback_alias_hint(issuer: &str, base: &Url) -> Option<String> {
+    let issuer_url = Url::parse(issuer).ok()?;
+    let same_elsewhere = issuer_url.scheme() == base.scheme()
+        && issuer_url.port_or_known_default() == base.port_or_known_default()
+        && issuer_url.path().trim_end_matches('/') == base.path().trim_end_matches('/')
+        && is_loopback(&issuer_url)
+        && is_loopback(base);
+    same_elsewhere.then(|| {
+        format!(
+            "; both name this machine, but the tenant calls itself {issuer:?}: configure the \
+             domain as {issuer:?} (tokens carry that issuer exactly)"
+        )
+    })
 }
 
 /// Fetches and checks the discovery document.
@@ -282,6 +308,50 @@ mod tests {
             assert!(check_scheme(&Url::parse(u).unwrap()).is_err());
         }
         assert!(check_scheme(&Url::parse("ftp://localhost/").unwrap()).is_err());
+    }
+
+    #[test]
+    fn cache_keys_fold_only_scheme_and_host_case() {
+        let key = |u: &str| cache_key(&Url::parse(u).unwrap(), false);
+        assert_eq!(
+            key("HTTPS://Tenant.Auth0.COM/"),
+            key("https://tenant.auth0.com/")
+        );
+        assert_ne!(
+            key("https://t.example/Tenant/"),
+            key("https://t.example/tenant/")
+        );
+        assert_ne!(
+            cache_key(&Url::parse("https://t/").unwrap(), true),
+            key("https://t/")
+        );
+    }
+
+    #[test]
+    fn a_loopback_alias_issuer_names_the_domain_to_use() {
+        let m = ServerMetadata {
+            issuer: "http://127.0.0.1:4000/".into(),
+            ..Default::default()
+        };
+        let e = check_issuer(&m, &Url::parse("http://localhost:4000/").unwrap()).unwrap_err();
+        assert!(
+            e.message()
+                .contains(r#"configure the domain as "http://127.0.0.1:4000/""#),
+            "{e}"
+        );
+        // Another port, or a remote issuer: no advice to adopt it.
+        for (issuer, base) in [
+            ("http://127.0.0.1:4001/", "http://localhost:4000/"),
+            ("https://evil.example/", "https://tenant.auth0.com/"),
+            ("https://tenant.auth0.com/", "http://localhost:4000/"),
+        ] {
+            let m = ServerMetadata {
+                issuer: issuer.into(),
+                ..Default::default()
+            };
+            let e = check_issuer(&m, &Url::parse(base).unwrap()).unwrap_err();
+            assert!(!e.message().contains("configure the domain"), "{e}");
+        }
     }
 
     #[test]

@@ -180,14 +180,110 @@ pub enum ErrorKind {
     TokenValidation,
     /// The discovery document is unusable (for example its issuer does not match).
     Discovery,
+    /// A token was presented a second time (a back-channel logout token whose `jti` a
+    /// [`LogoutTokenReplayGuard`](crate::LogoutTokenReplayGuard) has seen).
+    Replayed,
+    /// A local, bounded resource is full (a replay guard at capacity); retrying later can
+    /// succeed.
+    Overloaded,
+}
+
+/// Whose fault an [`Error`] is, and so what an application does about it; see
+/// [`Error::class`] for the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorClass {
+    /// The deployment is wrong: configuration, credentials, the tenant's setup, TLS roots, a
+    /// server that is not the tenant expected. Alert the operator; retrying does not help, and
+    /// the end user cannot fix it.
+    Operator,
+    /// The request or the user's input was refused: a wrong password, a used or expired code,
+    /// a denied consent, MFA needed, a token that does not validate. Tell the user (or refuse
+    /// the caller); do not retry the same request.
+    Request,
+    /// A passing fault: the network, a timeout, a 5xx answer, rate limiting, `slow_down`.
+    /// The same request may succeed later (with back-off).
+    Transient,
+}
+
+impl ErrorClass {
+    /// A stable lower-case name: `operator`, `request` or `transient` (for logs and metrics).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Operator => "operator",
+            Self::Request => "request",
+            Self::Transient => "transient",
+        }
+    }
+}
+
+impl fmt::Display for ErrorClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The longest message an [`Error`] keeps, in characters; longer ones are cut and marked.
+pub(crate) const MAX_MESSAGE_CHARS: usize = 2048;
+
+/// Makes text that came from outside (a server's answer, a callback URL) safe to put in a log
+/// line (CWE-117): control characters (CR, LF, tab, escape, C1 controls, …), line and paragraph
+/// separators, zero-width characters and Unicode bidirectional controls (U+061C, U+200E,
+/// U+200F, U+202A–U+202E, U+2066–U+2069) are written as visible escapes (`\n`, `\u{202e}`), and
+/// the text is cut after `max_chars` characters with a visible marker.
+pub(crate) fn escape_untrusted(text: &str, max_chars: usize) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(text.len().min(max_chars.saturating_mul(4)));
+    for (count, c) in text.chars().enumerate() {
+        if count == max_chars {
+            out.push_str("…[truncated]");
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Characters that can break, forge or hide part of a log line.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{feff}'
+        )
+}
+
+/// Writes untrusted text as a quoted, escaped string (for `Debug`).
+struct Untrusted<'a>(&'a str);
+
+impl fmt::Debug for Untrusted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{}\"", escape_untrusted(self.0, MAX_MESSAGE_CHARS))
+    }
 }
 
 /// An OAuth 2.0 error answered by the authorization server.
+///
+/// `error` and `error_description` are the server's text as sent: **untrusted**. They may
+/// hold line breaks, control or bidirectional-override characters and any length; escape them
+/// before writing them to a log or a page. [`Error`]'s `Display` and this type's `Debug` do so.
 #[derive(Clone, Deserialize)]
 pub struct OAuthError {
-    /// The `error` code, for example `invalid_grant` or `mfa_required`.
+    /// The `error` code, for example `invalid_grant` or `mfa_required` (untrusted text).
     pub error: String,
-    /// The human-readable `error_description`, when given.
+    /// The human-readable `error_description`, when given (untrusted text).
     #[serde(default)]
     pub error_description: Option<String>,
     /// For `mfa_required`: the token to continue with the MFA API.
@@ -201,8 +297,11 @@ pub struct OAuthError {
 impl fmt::Debug for OAuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OAuthError")
-            .field("error", &self.error)
-            .field("error_description", &self.error_description)
+            .field("error", &Untrusted(&self.error))
+            .field(
+                "error_description",
+                &self.error_description.as_deref().map(Untrusted),
+            )
             .field("mfa_token", &self.mfa_token.as_ref().map(|_| "[redacted]"))
             .field("mfa_requirements", &self.mfa_requirements)
             .finish()
@@ -228,7 +327,8 @@ pub struct MfaFactor {
     pub factor_type: String,
 }
 
-/// What the server answered, kept on errors that came from an HTTP response.
+/// What the server answered, kept on errors that came from an HTTP response. The header values
+/// and the body are the server's text as sent: untrusted (escape before logging).
 ///
 /// `Debug` shows the status and headers but only the size of the body: a body can hold tokens
 /// (a recorded token answer, the `mfa_token` of an `mfa_required` answer). Read
@@ -270,6 +370,43 @@ type Source = Arc<dyn std::error::Error + Send + Sync + 'static>;
 
 /// The error of every fallible operation in this crate.
 ///
+/// # Whose fault, and what to answer
+///
+/// [`class`](Self::class) sorts every error into an [`ErrorClass`], and
+/// [`suggested_http_status`](Self::suggested_http_status) proposes a status for an
+/// application's own endpoint when the error ends its request. The first matching row wins:
+///
+/// | when | class | status |
+/// |---|---|---|
+/// | code `missing_client_auth_error`, `mtls_without_custom_fetch_not_supported`, `invalid_configuration_error`, `par_not_supported_error`, `not_supported_error` | `Operator` | 500 |
+/// | code `organization_validation_error` | `Request` | 403 |
+/// | kind `Configuration`, `NotSupported`, `Discovery` (issuer mismatch, bad endpoints) | `Operator` | 500 |
+/// | kind `InvalidInput` (refused before sending) | `Request` | 400 |
+/// | kind `Transport` failing in TLS (untrusted certificate, no CA roots) | `Operator` | 500 |
+/// | kind `Transport`, `Timeout` | `Transient` | 503 |
+/// | kind `Overloaded` (a full replay guard) | `Transient` | 503 |
+/// | kind `ResponseTooLarge` | `Operator` | 500 |
+/// | kind `InvalidResponse` or `HttpStatus` with status 429 | `Transient` | 429 |
+/// | kind `InvalidResponse` or `HttpStatus` with status 408, 425 or 5xx | `Transient` | 503 |
+/// | kind `InvalidResponse` or `HttpStatus`, any other status (a 2xx that is not understood, a 404, a redirect: not the tenant expected) | `Operator` | 500 |
+/// | kind `TokenValidation` of a logout token | `Request` | 400 |
+/// | kind `TokenValidation` (ID tokens) | `Request` | 401 |
+/// | kind `Replayed` | `Request` | 400 |
+/// | OAuth `invalid_client`, `unauthorized_client`, `unsupported_grant_type`, `unsupported_response_type`, `invalid_scope`, `invalid_dpop_proof`, `invalid_client_metadata`, `invalid_redirect_uri` | `Operator` | 500 |
+/// | OAuth `temporarily_unavailable`, `server_error`, `slow_down`, `authorization_pending`, `use_dpop_nonce` | `Transient` | 503 |
+/// | OAuth `too_many_requests` | `Transient` | 429 |
+/// | OAuth `too_many_attempts` (the user is blocked for a while) | `Request` | 429 |
+/// | OAuth `access_denied`, `unauthorized`, `consent_required` | `Request` | 403 |
+/// | OAuth `mfa_required`, `login_required`, `interaction_required` | `Request` | 401 |
+/// | any other OAuth error with status 401 | `Operator` | 500 |
+/// | any other OAuth error with status 403 | `Request` | 403 |
+/// | any other OAuth error with status 429 | `Transient` | 429 |
+/// | any other OAuth error with status 408 or 5xx | `Transient` | 503 |
+/// | any other OAuth error (`invalid_grant`, `invalid_request`, `expired_token`, …) | `Request` | 400 |
+///
+/// Server text is untrusted: [`message`](Self::message), `Display` and `Debug` show it escaped
+/// and capped; the raw values are in [`oauth`](Self::oauth) and [`http`](Self::http).
+///
 /// ```
 /// # async fn demo(client: auth0_auth::AuthClient) {
 /// use auth0_auth::{ClientCredentialsRequest, ErrorKind};
@@ -297,11 +434,19 @@ pub struct Error {
 }
 
 impl Error {
+    /// An error with `message`, escaped and capped (see [`escape_untrusted`]) so that no
+    /// server or callback text quoted in it can forge or hide a log line.
     pub(crate) fn new(code: ErrorCode, kind: ErrorKind, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let message = if message.chars().any(needs_escape) || message.len() > MAX_MESSAGE_CHARS {
+            escape_untrusted(&message, MAX_MESSAGE_CHARS)
+        } else {
+            message
+        };
         Self {
             code,
             kind,
-            message: message.into(),
+            message,
             oauth: None,
             http: None,
             source: None,
@@ -348,7 +493,8 @@ impl Error {
 
     /// Adds text to the end of the message.
     pub(crate) fn append_message(&mut self, text: &str) {
-        self.message.push_str(text);
+        self.message
+            .push_str(&escape_untrusted(text, MAX_MESSAGE_CHARS));
     }
 
     /// Re-labels an error that happened inside an operation with that operation's code,
@@ -378,7 +524,10 @@ impl Error {
         self.kind
     }
 
-    /// The message, without the code.
+    /// The message, without the code. Text quoted from a server or a callback URL is escaped
+    /// in it (control and bidirectional characters made visible, length capped), so it is safe
+    /// for one log line; the raw values stay in [`oauth`](Self::oauth) and
+    /// [`http`](Self::http), untrusted.
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -423,6 +572,116 @@ impl Error {
     /// Whether the request timed out.
     pub fn is_timeout(&self) -> bool {
         self.kind == ErrorKind::Timeout
+    }
+
+    /// Whose fault this is (see the table in [`Error`]'s documentation).
+    pub fn class(&self) -> ErrorClass {
+        self.classify().0
+    }
+
+    /// Whether the same request may succeed later ([`ErrorClass::Transient`]).
+    pub fn is_retryable(&self) -> bool {
+        self.class() == ErrorClass::Transient
+    }
+
+    /// The HTTP status an application's own endpoint might answer with when this error ends
+    /// the request: 500 for operator faults; 400, 401, 403 or 429 for refused requests; 503 or
+    /// 429 for transient faults (see the table in [`Error`]'s documentation). A suggestion:
+    /// nothing here is sent anywhere.
+    pub fn suggested_http_status(&self) -> u16 {
+        self.classify().1
+    }
+
+    fn classify(&self) -> (ErrorClass, u16) {
+        use ErrorClass::{Operator, Request, Transient};
+        const OPERATOR: (ErrorClass, u16) = (Operator, 500);
+        const TRANSIENT: (ErrorClass, u16) = (Transient, 503);
+        match self.code {
+            ErrorCode::MissingClientAuth
+            | ErrorCode::MtlsWithoutCustomFetch
+            | ErrorCode::InvalidConfiguration
+            | ErrorCode::ParNotSupported
+            | ErrorCode::NotSupported => return OPERATOR,
+            ErrorCode::OrganizationValidation => return (Request, 403),
+            _ => {}
+        }
+        let status = self.status();
+        let by_status = |status: Option<u16>| match status {
+            Some(429) => (Transient, 429),
+            Some(408 | 425) => TRANSIENT,
+            Some(s) if s >= 500 => TRANSIENT,
+            _ => OPERATOR,
+        };
+        match self.kind {
+            ErrorKind::Configuration | ErrorKind::NotSupported | ErrorKind::Discovery => OPERATOR,
+            ErrorKind::InvalidInput => (Request, 400),
+            ErrorKind::Transport if self.is_tls_failure() => OPERATOR,
+            ErrorKind::Transport | ErrorKind::Timeout | ErrorKind::Overloaded => TRANSIENT,
+            ErrorKind::ResponseTooLarge => OPERATOR,
+            ErrorKind::InvalidResponse | ErrorKind::HttpStatus => by_status(status),
+            ErrorKind::TokenValidation if self.code == ErrorCode::VerifyLogoutToken => {
+                (Request, 400)
+            }
+            ErrorKind::TokenValidation => (Request, 401),
+            ErrorKind::Replayed => (Request, 400),
+            ErrorKind::OAuth => {
+                let error = self.oauth.as_ref().map_or("", |o| o.error.as_str());
+                match error {
+                    "invalid_client"
+                    | "unauthorized_client"
+                    | "unsupported_grant_type"
+                    | "unsupported_response_type"
+                    | "invalid_scope"
+                    | "invalid_dpop_proof"
+                    | "invalid_client_metadata"
+                    | "invalid_redirect_uri" => OPERATOR,
+                    "temporarily_unavailable"
+                    | "server_error"
+                    | "slow_down"
+                    | "authorization_pending"
+                    | "use_dpop_nonce" => TRANSIENT,
+                    "too_many_requests" => (Transient, 429),
+                    "too_many_attempts" => (Request, 429),
+                    "access_denied" | "unauthorized" | "consent_required" => (Request, 403),
+                    "mfa_required" | "login_required" | "interaction_required" => (Request, 401),
+                    _ => match status {
+                        Some(401) => OPERATOR,
+                        Some(403) => (Request, 403),
+                        Some(s) if s == 429 || s >= 500 || s == 408 => by_status(status),
+                        _ => (Request, 400),
+                    },
+                }
+            }
+            // A kind added later and not classified yet: the operator should look.
+            #[allow(unreachable_patterns)]
+            _ => OPERATOR,
+        }
+    }
+
+    /// Whether the transport failed in TLS (a certificate the system does not trust, missing
+    /// CA roots): a deployment problem, not a passing one.
+    fn is_tls_failure(&self) -> bool {
+        let mut next: Option<&(dyn std::error::Error + 'static)> = self
+            .source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static));
+        // Source chains are short; the bound only guards against a cycle.
+        for _ in 0..32 {
+            let Some(err) = next else { return false };
+            if err.is::<rustls::Error>() {
+                return true;
+            }
+            // io::Error's `source` skips the error it wraps (reqwest's chain is an io::Error
+            // wrapping an io::Error wrapping the rustls error), so step into it instead.
+            next = match err
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+            {
+                Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+                None => err.source(),
+            };
+        }
+        false
     }
 }
 
@@ -491,6 +750,382 @@ mod tests {
         assert_eq!(reqs.challenge.as_ref().unwrap()[0].factor_type, "otp");
         assert!(!format!("{err:?}").contains("very-secret-mfa-token"));
         assert!(!format!("{err}").contains("very-secret-mfa-token"));
+    }
+
+    #[test]
+    fn untrusted_text_cannot_forge_or_hide_a_log_line() {
+        let hostile = "bad\r\nINFO login ok user=admin\u{1b}[2J\u{202e}txt.exe\u{2066}x\u{2069}\u{200e}\u{200f}\u{061c}\u{2028}\u{feff}\t\u{85}";
+        let shown = escape_untrusted(hostile, 1000);
+        assert!(!shown.chars().any(needs_escape), "unescaped: {shown:?}");
+        for visible in [
+            "\\r\\n",
+            "\\u{1b}",
+            "\\u{202e}",
+            "\\u{2066}",
+            "\\u{2069}",
+            "\\u{200e}",
+            "\\u{200f}",
+            "\\u{61c}",
+            "\\u{2028}",
+            "\\u{feff}",
+            "\\t",
+            "\\u{85}",
+        ] {
+            assert!(shown.contains(visible), "{visible} missing in {shown}");
+        }
+        // Every bidi override and isolate, one by one.
+        for c in ('\u{202a}'..='\u{202e}').chain('\u{2066}'..='\u{2069}') {
+            assert!(!escape_untrusted(&c.to_string(), 10).contains(c));
+        }
+        // Ordinary text, including non-Latin scripts, is kept as is.
+        assert_eq!(
+            escape_untrusted("Mot de passe erroné — 密码错误", 100),
+            "Mot de passe erroné — 密码错误"
+        );
+        // Length is capped, visibly.
+        let long = escape_untrusted(&"x".repeat(5000), 100);
+        assert!(
+            long.starts_with(&"x".repeat(100)) && long.ends_with("[truncated]"),
+            "{long}"
+        );
+        assert_eq!(long.chars().filter(|c| *c == 'x').count(), 100);
+    }
+
+    #[test]
+    fn display_debug_and_message_escape_server_text_while_oauth_keeps_it_raw() {
+        let oauth: OAuthError = serde_json::from_str(
+            r#"{"error":"invalid_grant\nFAKE","error_description":"no\r\n2026 INFO admin logged in \u202egnp.exe"}"#,
+        )
+        .unwrap();
+        let e = Error::new(
+            ErrorCode::TokenByPassword,
+            ErrorKind::OAuth,
+            format!(
+                "refused: {}: {}",
+                oauth.error,
+                oauth.error_description.as_deref().unwrap()
+            ),
+        )
+        .with_oauth(oauth);
+        for shown in [e.to_string(), format!("{e:?}"), e.message().to_string()] {
+            assert!(!shown.contains('\n') && !shown.contains('\r'), "{shown}");
+            assert!(!shown.contains('\u{202e}'), "{shown}");
+            assert!(shown.contains("\\u{202e}"), "{shown}");
+        }
+        // The raw value is still there for whoever wants it.
+        assert_eq!(e.oauth().unwrap().error, "invalid_grant\nFAKE");
+        let mut e = Error::config("base");
+        e.append_message("\nappended\u{2067}");
+        assert_eq!(e.message(), "base\\nappended\\u{2067}");
+        let huge = Error::config("y".repeat(10_000));
+        assert!(huge.message().chars().count() < MAX_MESSAGE_CHARS + 20);
+    }
+
+    fn oauth_error(code: ErrorCode, status: u16, error: &str) -> Error {
+        let oauth: OAuthError =
+            serde_json::from_value(serde_json::json!({ "error": error })).unwrap();
+        Error::new(code, ErrorKind::OAuth, "refused")
+            .with_http(HttpDetails {
+                status,
+                headers: Vec::new(),
+                body: String::new(),
+            })
+            .with_oauth(oauth)
+    }
+
+    fn status_error(kind: ErrorKind, status: u16) -> Error {
+        Error::new(ErrorCode::TokenByPassword, kind, "x").with_http(HttpDetails {
+            status,
+            headers: Vec::new(),
+            body: String::new(),
+        })
+    }
+
+    #[test]
+    fn every_row_of_the_classification_table() {
+        use ErrorClass::{Operator, Request, Transient};
+        let code = ErrorCode::TokenByPassword;
+        let rows: Vec<(&str, Error, ErrorClass, u16)> = vec![
+            ("configuration", Error::config("x"), Operator, 500),
+            (
+                "missing client auth",
+                Error::missing_client_auth(),
+                Operator,
+                500,
+            ),
+            (
+                "mtls without client",
+                Error::new(
+                    ErrorCode::MtlsWithoutCustomFetch,
+                    ErrorKind::Configuration,
+                    "x",
+                ),
+                Operator,
+                500,
+            ),
+            (
+                "par not supported",
+                Error::new(ErrorCode::ParNotSupported, ErrorKind::NotSupported, "x"),
+                Operator,
+                500,
+            ),
+            (
+                "not supported",
+                Error::new(code, ErrorKind::NotSupported, "x"),
+                Operator,
+                500,
+            ),
+            (
+                "discovery",
+                Error::new(ErrorCode::Discovery, ErrorKind::Discovery, "x"),
+                Operator,
+                500,
+            ),
+            (
+                "invalid input",
+                Error::invalid_input(code, "x"),
+                Request,
+                400,
+            ),
+            (
+                "transport",
+                Error::new(code, ErrorKind::Transport, "x"),
+                Transient,
+                503,
+            ),
+            (
+                "tls failure",
+                Error::new(code, ErrorKind::Transport, "x").with_source(std::io::Error::other(
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        rustls::Error::General("no CA roots".into()),
+                    ),
+                )),
+                Operator,
+                500,
+            ),
+            (
+                "timeout",
+                Error::new(code, ErrorKind::Timeout, "x"),
+                Transient,
+                503,
+            ),
+            (
+                "too large",
+                Error::new(code, ErrorKind::ResponseTooLarge, "x"),
+                Operator,
+                500,
+            ),
+            (
+                "invalid response 200",
+                status_error(ErrorKind::InvalidResponse, 200),
+                Operator,
+                500,
+            ),
+            (
+                "invalid response 502",
+                status_error(ErrorKind::InvalidResponse, 502),
+                Transient,
+                503,
+            ),
+            (
+                "http 500",
+                status_error(ErrorKind::HttpStatus, 500),
+                Transient,
+                503,
+            ),
+            (
+                "http 429",
+                status_error(ErrorKind::HttpStatus, 429),
+                Transient,
+                429,
+            ),
+            (
+                "http 408",
+                status_error(ErrorKind::HttpStatus, 408),
+                Transient,
+                503,
+            ),
+            (
+                "http 404",
+                status_error(ErrorKind::HttpStatus, 404),
+                Operator,
+                500,
+            ),
+            (
+                "id token",
+                Error::new(
+                    ErrorCode::IdTokenValidation,
+                    ErrorKind::TokenValidation,
+                    "x",
+                ),
+                Request,
+                401,
+            ),
+            (
+                "logout token",
+                Error::new(
+                    ErrorCode::VerifyLogoutToken,
+                    ErrorKind::TokenValidation,
+                    "x",
+                ),
+                Request,
+                400,
+            ),
+            (
+                "replayed",
+                Error::new(ErrorCode::VerifyLogoutToken, ErrorKind::Replayed, "x"),
+                Request,
+                400,
+            ),
+            (
+                "overloaded",
+                Error::new(ErrorCode::VerifyLogoutToken, ErrorKind::Overloaded, "x"),
+                Transient,
+                503,
+            ),
+            (
+                "organization",
+                Error::new(
+                    ErrorCode::OrganizationValidation,
+                    ErrorKind::TokenValidation,
+                    "x",
+                ),
+                Request,
+                403,
+            ),
+            (
+                "invalid_client",
+                oauth_error(code, 401, "invalid_client"),
+                Operator,
+                500,
+            ),
+            (
+                "unauthorized_client",
+                oauth_error(code, 403, "unauthorized_client"),
+                Operator,
+                500,
+            ),
+            (
+                "unsupported_grant_type",
+                oauth_error(code, 400, "unsupported_grant_type"),
+                Operator,
+                500,
+            ),
+            (
+                "invalid_scope",
+                oauth_error(code, 400, "invalid_scope"),
+                Operator,
+                500,
+            ),
+            (
+                "invalid_grant",
+                oauth_error(code, 400, "invalid_grant"),
+                Request,
+                400,
+            ),
+            (
+                "invalid_request",
+                oauth_error(code, 400, "invalid_request"),
+                Request,
+                400,
+            ),
+            (
+                "expired_token",
+                oauth_error(code, 400, "expired_token"),
+                Request,
+                400,
+            ),
+            (
+                "access_denied",
+                oauth_error(code, 403, "access_denied"),
+                Request,
+                403,
+            ),
+            (
+                "unauthorized",
+                oauth_error(code, 401, "unauthorized"),
+                Request,
+                403,
+            ),
+            (
+                "mfa_required",
+                oauth_error(code, 403, "mfa_required"),
+                Request,
+                401,
+            ),
+            (
+                "too_many_attempts",
+                oauth_error(code, 429, "too_many_attempts"),
+                Request,
+                429,
+            ),
+            (
+                "too_many_requests",
+                oauth_error(code, 429, "too_many_requests"),
+                Transient,
+                429,
+            ),
+            (
+                "temporarily_unavailable",
+                oauth_error(code, 503, "temporarily_unavailable"),
+                Transient,
+                503,
+            ),
+            (
+                "server_error",
+                oauth_error(code, 500, "server_error"),
+                Transient,
+                503,
+            ),
+            (
+                "slow_down",
+                oauth_error(code, 400, "slow_down"),
+                Transient,
+                503,
+            ),
+            (
+                "unknown 401",
+                oauth_error(code, 401, "something_new"),
+                Operator,
+                500,
+            ),
+            (
+                "unknown 403",
+                oauth_error(code, 403, "something_new"),
+                Request,
+                403,
+            ),
+            (
+                "unknown 429",
+                oauth_error(code, 429, "something_new"),
+                Transient,
+                429,
+            ),
+            (
+                "unknown 5xx",
+                oauth_error(code, 502, "something_new"),
+                Transient,
+                503,
+            ),
+            (
+                "unknown 400",
+                oauth_error(code, 400, "something_new"),
+                Request,
+                400,
+            ),
+        ];
+        for (row, e, class, status) in rows {
+            assert_eq!(
+                (e.class(), e.suggested_http_status()),
+                (class, status),
+                "{row}"
+            );
+            assert_eq!(e.is_retryable(), class == Transient, "{row}");
+        }
+        assert_eq!(ErrorClass::Transient.to_string(), "transient");
+        assert_eq!(ErrorClass::Operator.as_str(), "operator");
+        assert_eq!(ErrorClass::Request.as_str(), "request");
     }
 
     #[test]

@@ -11,7 +11,9 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use crate::error::{Error, ErrorCode, ErrorKind, HttpDetails, OAuthError, Result};
+use crate::error::{
+    Error, ErrorCode, ErrorKind, HttpDetails, OAuthError, Result, escape_untrusted,
+};
 use crate::request_options::RequestOptions;
 
 /// The HTTP client a builder gets when the caller brings none: no redirects followed, the given
@@ -350,13 +352,15 @@ impl Response {
         let status = self.status.as_u16();
         match parse_oauth_error(&self.body) {
             Some(oauth) => {
+                // The server's own words: escaped and cut short here, kept raw in `oauth`.
                 let mut message = format!(
                     "{} refused the request (HTTP {status}): {}",
-                    self.endpoint, oauth.error
+                    self.endpoint,
+                    escape_untrusted(&oauth.error, MAX_QUOTED_ERROR_CHARS)
                 );
                 if let Some(d) = oauth.error_description.as_deref().filter(|d| !d.is_empty()) {
                     message.push_str(": ");
-                    message.push_str(d);
+                    message.push_str(&escape_untrusted(d, MAX_QUOTED_DESCRIPTION_CHARS));
                 }
                 Error::new(self.code, ErrorKind::OAuth, message)
                     .with_http(self.details())
@@ -392,6 +396,11 @@ fn looks_like_json(headers: &HeaderMap) -> bool {
     let ct = content_type(headers);
     ct == "untyped" || ct.contains("json")
 }
+
+/// How much of a server's `error` code an error message quotes (characters).
+const MAX_QUOTED_ERROR_CHARS: usize = 100;
+/// How much of a server's `error_description` an error message quotes (characters).
+const MAX_QUOTED_DESCRIPTION_CHARS: usize = 500;
 
 /// Reads an OAuth error from an error body, in either of Auth0's two shapes.
 fn parse_oauth_error(body: &[u8]) -> Option<OAuthError> {

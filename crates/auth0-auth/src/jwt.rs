@@ -322,8 +322,83 @@ pub(crate) struct Header {
     #[serde(default)]
     pub kid: Option<String>,
     #[serde(default)]
-    #[allow(dead_code)]
-    pub typ: Option<String>,
+    pub typ: Option<Value>,
+    /// Extensions the issuer says a verifier must understand (RFC 7515 section 4.1.11). This
+    /// crate implements none, so any token that names one is refused.
+    #[serde(default, deserialize_with = "present")]
+    pub crit: Option<Value>,
+}
+
+/// `Some` for a member that is present, whatever its value (`null` included).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+impl Header {
+    /// The `typ` header without its optional `application/` prefix, lower-cased (media types
+    /// are case-insensitive, RFC 7515 section 4.1.9).
+    pub(crate) fn media_type(&self) -> Option<String> {
+        let typ = self.typ.as_ref()?.as_str()?;
+        let lower = typ.to_ascii_lowercase();
+        Some(match lower.strip_prefix("application/") {
+            Some(rest) => rest.to_string(),
+            None => lower,
+        })
+    }
+}
+
+/// Which way a fractional NumericDate is rounded: towards the stricter outcome for the rule
+/// that reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Round {
+    /// For instants a token fails by being later than now (`iat`, `nbf`): rounding up moves
+    /// them later.
+    Up,
+    /// For instants a token fails by being earlier than now (`exp`, `auth_time` under
+    /// `max_age`): rounding down moves them earlier.
+    Down,
+}
+
+/// Reads a NumericDate claim (RFC 7519 section 2): seconds since the epoch as a JSON number,
+/// integer or not. `Ok(None)` when the claim is absent; an error for anything else that is not
+/// a non-negative number in the `u64` range, so no odd encoding makes a rule skip the claim.
+/// A fraction is rounded in the direction `round` says.
+pub(crate) fn numeric_date(
+    claims: &Map<String, Value>,
+    name: &str,
+    round: Round,
+) -> Result<Option<u64>, String> {
+    let Some(value) = claims.get(name) else {
+        return Ok(None);
+    };
+    let Value::Number(n) = value else {
+        return Err(format!("the \"{name}\" claim is not a number"));
+    };
+    if let Some(u) = n.as_u64() {
+        return Ok(Some(u));
+    }
+    if n.is_i64() {
+        return Err(format!("the \"{name}\" claim is a negative number"));
+    }
+    // A float (serde_json never yields NaN or infinities from JSON text, but check anyway).
+    let f = n
+        .as_f64()
+        .filter(|f| f.is_finite())
+        .ok_or_else(|| format!("the \"{name}\" claim is not a finite number"))?;
+    if f < 0.0 {
+        return Err(format!("the \"{name}\" claim is a negative number"));
+    }
+    let rounded = match round {
+        Round::Up => f.ceil(),
+        Round::Down => f.floor(),
+    };
+    // 2^64 is exactly representable; anything at or above it does not fit.
+    if rounded >= 18_446_744_073_709_551_616.0 {
+        return Err(format!(
+            "the \"{name}\" claim is out of range for a NumericDate"
+        ));
+    }
+    Ok(Some(rounded as u64))
 }
 
 /// A compact JWS split into its parts, with header and claims decoded but not yet trusted.
@@ -353,6 +428,13 @@ impl<'a> UnverifiedJwt<'a> {
             .ok()
             .filter(|_| is_object)
             .ok_or_else(|| "the token header is not a JSON object with an \"alg\"".to_string())?;
+        if header.crit.is_some() {
+            return Err(
+                "the token header has a \"crit\" member, naming extensions this verifier does \
+                 not implement"
+                    .into(),
+            );
+        }
         let claims_bytes = URL_SAFE_NO_PAD
             .decode(p)
             .map_err(|_| "the token payload is not base64url".to_string())?;
@@ -501,6 +583,84 @@ mod tests {
         }
         let spaced = format!("{}.{payload}.sig", b64url(br#" { "alg" : "RS256" } "#));
         assert!(UnverifiedJwt::parse(&spaced).is_ok());
+    }
+
+    #[test]
+    fn a_crit_header_is_refused_whatever_it_names() {
+        let payload = b64url(br#"{"sub":"x"}"#);
+        for header in [
+            &br#"{"alg":"RS256","crit":["exp"],"exp":1}"#[..],
+            br#"{"alg":"RS256","crit":[]}"#,
+            br#"{"alg":"RS256","crit":null}"#,
+            br#"{"alg":"RS256","crit":["b64"],"b64":false}"#,
+            br#"{"alg":"RS256","crit":"b64"}"#,
+        ] {
+            let t = format!("{}.{payload}.sig", b64url(header));
+            let e = UnverifiedJwt::parse(&t).err().unwrap_or_default();
+            assert!(e.contains("crit"), "{e}");
+        }
+        let plain = format!("{}.{payload}.sig", b64url(br#"{"alg":"RS256"}"#));
+        assert!(UnverifiedJwt::parse(&plain).unwrap().header.crit.is_none());
+    }
+
+    #[test]
+    fn typ_is_read_as_a_media_type() {
+        let header = |typ: &str| Header {
+            alg: "RS256".into(),
+            kid: None,
+            typ: Some(Value::String(typ.into())),
+            crit: None,
+        };
+        assert_eq!(
+            header("logout+jwt").media_type().as_deref(),
+            Some("logout+jwt")
+        );
+        assert_eq!(
+            header("Application/Logout+JWT").media_type().as_deref(),
+            Some("logout+jwt")
+        );
+        assert_eq!(header("JWT").media_type().as_deref(), Some("jwt"));
+    }
+
+    #[test]
+    fn numeric_dates_are_read_whatever_their_json_form() {
+        let claims = |v: Value| {
+            let mut m = Map::new();
+            m.insert("exp".into(), v);
+            m
+        };
+        let read = |v: Value, r: Round| numeric_date(&claims(v), "exp", r);
+        assert_eq!(
+            read(serde_json::json!(1_500_000_000), Round::Down),
+            Ok(Some(1_500_000_000))
+        );
+        // 1.5e9 is a float in JSON and must not be skipped.
+        let float: Value = serde_json::from_str("1.5e9").unwrap();
+        assert!(float.as_u64().is_none());
+        assert_eq!(read(float, Round::Down), Ok(Some(1_500_000_000)));
+        let frac: Value = serde_json::from_str("1700000000.5").unwrap();
+        assert_eq!(read(frac.clone(), Round::Down), Ok(Some(1_700_000_000)));
+        assert_eq!(read(frac, Round::Up), Ok(Some(1_700_000_001)));
+        assert_eq!(
+            read(serde_json::json!(u64::MAX), Round::Down),
+            Ok(Some(u64::MAX))
+        );
+        for bad in [
+            "-1",
+            "-0.5",
+            "1e20",
+            "18446744073709551616",
+            "\"1700000000\"",
+            "true",
+            "null",
+            "[1]",
+        ] {
+            let v: Value = serde_json::from_str(bad).unwrap();
+            assert!(read(v, Round::Up).is_err(), "{bad} was accepted");
+        }
+        // Out of JSON's reach: serde_json refuses 1e400 itself.
+        assert!(serde_json::from_str::<Value>("1e400").is_err());
+        assert_eq!(numeric_date(&Map::new(), "exp", Round::Down), Ok(None));
     }
 
     #[test]

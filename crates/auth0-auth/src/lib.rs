@@ -89,6 +89,11 @@
 //! No message, log line or `Debug` output contains a client secret, a token, a password or a
 //! private key.
 //!
+//! [`Error::class`] says whose fault a failure is ([`ErrorClass`]: the operator's, the
+//! request's, or a passing one worth retrying) and [`Error::suggested_http_status`] what your
+//! own endpoint might answer. Text a server sent is escaped in messages; the raw values in
+//! [`Error::oauth`] are untrusted.
+//!
 //! ## Browser login
 //!
 //! Send the user to Auth0 with PKCE, then exchange the code the callback brings back.
@@ -141,7 +146,8 @@
 //! [`AuthClient::build_logout_url`] gives the URL that ends the Auth0 session (RP-initiated
 //! logout when the tenant offers it, `/v2/logout` otherwise; `federated` as an option).
 //! [`AuthClient::verify_logout_token`] verifies the back-channel logout tokens Auth0 POSTs to
-//! your application and tells which session and user to log out.
+//! your application and tells which session and user to log out; a [`LogoutTokenReplayGuard`]
+//! refuses the same token twice.
 //!
 //! ## Every other grant
 //!
@@ -239,7 +245,8 @@ pub use database::{ChangePasswordRequest, Database, SignUpRequest, SignedUpUser}
 pub use discovery::{DiscoveryCacheSettings, ServerMetadata};
 pub use dpop::DpopKey;
 pub use error::{
-    Error, ErrorCode, ErrorKind, HttpDetails, MfaFactor, MfaRequirements, OAuthError, Result,
+    Error, ErrorClass, ErrorCode, ErrorKind, HttpDetails, MfaFactor, MfaRequirements, OAuthError,
+    Result,
 };
 pub use grants::ciba::{BackchannelAuthenticationRequest, BackchannelAuthenticationStarted};
 pub use grants::client_credentials::ClientCredentialsRequest;
@@ -253,9 +260,12 @@ pub use grants::exchange::{
 pub use grants::password::PasswordRequest;
 pub use grants::passwordless::PasswordlessTokenRequest;
 pub use grants::refresh::RefreshTokenRequest;
-pub use id_token::Claims;
+pub use id_token::{Address, Claims, VerifyIdTokenRequest};
 pub use jwt::SigningAlgorithm;
-pub use logout::{BACKCHANNEL_LOGOUT_EVENT, LogoutTokenClaims, LogoutUrlRequest};
+pub use logout::{
+    BACKCHANNEL_LOGOUT_EVENT, LogoutTokenClaims, LogoutTokenReplayGuard, LogoutUrlRequest,
+    MAX_LOGOUT_JTI_BYTES, VerifyLogoutTokenRequest,
+};
 pub use mfa::{
     Authenticator, AuthenticatorType, Challenge, ChallengeRequest, ChallengeType, EnrollRequest,
     Enrollment, Mfa, MfaVerification, OobChannel, OobEnrollment, OtpEnrollment,

@@ -18,7 +18,6 @@ use crate::client_auth::now_secs;
 use crate::error::{Error, ErrorCode, ErrorKind, Result};
 use crate::http::Request;
 use crate::id_token::{Claims, IdTokenExpectations};
-use crate::jwt::UnverifiedJwt;
 
 /// The tokens a grant returns.
 ///
@@ -57,7 +56,8 @@ pub struct TokenResponse {
     pub claims: Option<Claims>,
     /// A new recovery code, after an MFA recovery-code verification.
     pub recovery_code: Option<SecretString>,
-    /// The `act` (actor) claim of a token exchange with an actor token.
+    /// The `act` (actor) claim of a token exchange with an actor token, taken from the
+    /// validated ID token only (never from the access token, which this SDK cannot verify).
     pub act: Option<Value>,
 }
 
@@ -108,9 +108,8 @@ struct RawTokenResponse {
 pub(crate) fn read_token_answer(response: crate::http::Response, now: u64) -> Result<u64> {
     let raw: RawTokenResponse = response.json()?;
     if let Some(id_token) = &raw.id_token {
-        let _ = UnverifiedJwt::parse(id_token);
+        let _ = crate::jwt::UnverifiedJwt::parse(id_token);
     }
-    let _ = UnverifiedJwt::parse(&raw.access_token).map(|jwt| jwt.claims.get("act").cloned());
     Ok(expires_at(now, raw.expires_in))
 }
 
@@ -137,7 +136,7 @@ pub(crate) struct TokenRequest {
     pub headers: HeaderMap,
     pub expect: IdTokenExpectations,
     pub confidential_only: bool,
-    /// Read `act` from the ID token claims or a JWT access token.
+    /// Read `act` from the validated ID token's claims.
     pub read_act: bool,
     /// Send the body as JSON instead of a form (the passkey grant).
     pub json_body: bool,
@@ -275,15 +274,10 @@ impl AuthClient {
             }
             None => None,
         };
+        // Only a verified token may say who acts: the access token is opaque to this client
+        // (its audience is an API), so an `act` read from it would be unchecked.
         let act = if read_act {
-            claims
-                .as_ref()
-                .and_then(|c| c.get("act").cloned())
-                .or_else(|| {
-                    UnverifiedJwt::parse(&raw.access_token)
-                        .ok()
-                        .and_then(|jwt| jwt.claims.get("act").cloned())
-                })
+            claims.as_ref().and_then(|c| c.get("act").cloned())
         } else {
             None
         };
@@ -300,5 +294,47 @@ impl AuthClient {
             recovery_code: raw.recovery_code.map(SecretString::from),
             act,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jwt::b64url;
+
+    #[tokio::test]
+    async fn act_is_never_read_from_an_unverified_access_token() {
+        let client = AuthClient::builder("https://tenant.example.com", "client-1")
+            .build()
+            .unwrap();
+        // A JWT access token claiming an actor, with no ID token: nothing verified it, so
+        // nothing of it may surface as `act`.
+        let forged = format!(
+            "{}.{}.sig",
+            b64url(br#"{"alg":"none"}"#),
+            b64url(br#"{"sub":"victim","act":{"sub":"attacker"}}"#)
+        );
+        let raw: RawTokenResponse = serde_json::from_value(serde_json::json!({
+            "access_token": forged,
+            "token_type": "Bearer",
+            "expires_in": 60,
+        }))
+        .unwrap();
+        let tokens = client
+            .finish_token_response(
+                raw,
+                &IdTokenExpectations::default(),
+                true,
+                ErrorCode::TokenExchange,
+            )
+            .await
+            .unwrap();
+        assert_eq!(tokens.act, None);
+    }
+
+    #[test]
+    fn hostile_expires_in_does_not_overflow() {
+        assert_eq!(expires_at(u64::MAX - 1, Some(u64::MAX)), u64::MAX);
+        assert_eq!(expires_at(10, None), 10);
     }
 }

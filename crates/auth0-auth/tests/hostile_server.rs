@@ -24,6 +24,7 @@ use auth0_auth::{
     RequestOptions, ResponseRecorder, SecretString, SendEmailRequest, SignUpRequest,
     TokenByCodeRequest, TokenTypeHint,
 };
+use auth0_auth::{VerifyIdTokenRequest, VerifyLogoutTokenRequest};
 use auth0_emulator::{DEFAULT_CONNECTION, Emulator, Fault, RunningEmulator, demo};
 use common::{bounded, confidential, demo_tenant, tenant};
 use serde_json::{Value, json};
@@ -916,7 +917,13 @@ async fn endpoints_that_point_elsewhere_are_refused_before_any_request() {
             .await;
     let c = confidential(&t).timeout(TIMEOUT).build().unwrap();
     let token = t.sign_jwt(None, &good_claims(&t));
-    let e = bounded(c.verify_id_token(&token, None)).await.unwrap_err();
+    let e = bounded(
+        c.verify_id_token(VerifyIdTokenRequest::new(SecretString::from(
+            token.to_string(),
+        ))),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Discovery, "{e}");
     assert!(e.message().contains("jwks_uri"), "{e}");
 
@@ -1010,13 +1017,25 @@ async fn verify_with_key_set(
     let logout = t.sign_jwt(
         None,
         &json!({
-            "iss": t.issuer(), "aud": demo::CLIENT_ID, "iat": now(), "jti": "j1", "sid": "s1",
+            "iss": t.issuer(), "aud": demo::CLIENT_ID, "iat": now(), "exp": now() + 120, "jti": "j1", "sid": "s1",
             "events": {auth0_auth::BACKCHANNEL_LOGOUT_EVENT: {}},
         }),
     );
     let started = Instant::now();
-    let id = bounded(c.verify_id_token(&token, None)).await.map(|_| ());
-    let logout = bounded(c.verify_logout_token(&logout)).await.map(|_| ());
+    let id = bounded(
+        c.verify_id_token(VerifyIdTokenRequest::new(SecretString::from(
+            token.to_string(),
+        ))),
+    )
+    .await
+    .map(|_| ());
+    let logout = bounded(
+        c.verify_logout_token(VerifyLogoutTokenRequest::new(SecretString::from(
+            logout.to_string(),
+        ))),
+    )
+    .await
+    .map(|_| ());
     assert!(started.elapsed() < 2 * TIMEOUT + Duration::from_secs(3));
     (id, logout)
 }

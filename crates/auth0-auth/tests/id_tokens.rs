@@ -6,6 +6,7 @@ mod common;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use auth0_auth::{ErrorCode, ErrorKind, PasswordRequest};
+use auth0_auth::{SecretString, VerifyIdTokenRequest, VerifyLogoutTokenRequest};
 use auth0_emulator::{RunningEmulator, demo};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -130,12 +131,16 @@ async fn nonce_is_checked_when_one_was_sent() {
     let t = demo_tenant().await;
     let c = client(&t);
     let token = t.sign_jwt(None, &good_claims(&t));
-    bounded(c.verify_id_token(&token, Some("nonce-1")))
-        .await
-        .unwrap();
-    let e = bounded(c.verify_id_token(&token, Some("other-nonce")))
-        .await
-        .unwrap_err();
+    bounded(c.verify_id_token(
+        VerifyIdTokenRequest::new(SecretString::from(token.to_string())).nonce("nonce-1"),
+    ))
+    .await
+    .unwrap();
+    let e = bounded(c.verify_id_token(
+        VerifyIdTokenRequest::new(SecretString::from(token.to_string())).nonce("other-nonce"),
+    ))
+    .await
+    .unwrap_err();
     assert!(e.message().contains("nonce"), "{e}");
     assert_eq!(e.code(), ErrorCode::IdTokenValidation);
 }
@@ -182,7 +187,13 @@ async fn an_allowed_algorithm_the_key_does_not_support_is_refused() {
         ])
         .build()
         .unwrap();
-    let e = bounded(c.verify_id_token(&token, None)).await.unwrap_err();
+    let e = bounded(
+        c.verify_id_token(VerifyIdTokenRequest::new(SecretString::from(
+            token.to_string(),
+        ))),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TokenValidation, "{e}");
 }
 
@@ -212,7 +223,13 @@ async fn garbage_is_refused_without_panicking() {
         "eyJhbGciOiJSUzI1NiJ9.e30.AAAA",
         "\u{0}",
     ] {
-        let e = bounded(c.verify_id_token(junk, None)).await.unwrap_err();
+        let e = bounded(
+            c.verify_id_token(VerifyIdTokenRequest::new(SecretString::from(
+                junk.to_string(),
+            ))),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TokenValidation, "{junk:?}: {e}");
     }
 }
@@ -222,15 +239,33 @@ async fn a_rotated_key_is_fetched_once_and_then_trusted() {
     let t = demo_tenant().await;
     let c = client(&t);
     let first = t.sign_jwt(None, &good_claims(&t));
-    bounded(c.verify_id_token(&first, None)).await.unwrap();
+    bounded(
+        c.verify_id_token(VerifyIdTokenRequest::new(SecretString::from(
+            first.to_string(),
+        ))),
+    )
+    .await
+    .unwrap();
     let jwks_fetches = || t.requests_to("/.well-known/jwks.json").len();
     assert_eq!(jwks_fetches(), 1);
     t.rotate_signing_key();
     let second = t.sign_jwt(None, &good_claims(&t));
-    bounded(c.verify_id_token(&second, None)).await.unwrap();
+    bounded(
+        c.verify_id_token(VerifyIdTokenRequest::new(SecretString::from(
+            second.to_string(),
+        ))),
+    )
+    .await
+    .unwrap();
     assert_eq!(jwks_fetches(), 2, "the unknown kid caused one refetch");
     // The old key is still published, so old tokens keep verifying without a fetch.
-    bounded(c.verify_id_token(&first, None)).await.unwrap();
+    bounded(
+        c.verify_id_token(VerifyIdTokenRequest::new(SecretString::from(
+            first.to_string(),
+        ))),
+    )
+    .await
+    .unwrap();
     assert_eq!(jwks_fetches(), 2);
 }
 
@@ -238,9 +273,13 @@ async fn a_rotated_key_is_fetched_once_and_then_trusted() {
 async fn a_flood_of_unknown_kids_causes_at_most_one_refetch() {
     let t = demo_tenant().await;
     let c = client(&t);
-    bounded(c.verify_id_token(&t.sign_jwt(None, &good_claims(&t)), None))
-        .await
-        .unwrap();
+    bounded(
+        c.verify_id_token(VerifyIdTokenRequest::new(SecretString::from(
+            t.sign_jwt(None, &good_claims(&t)).to_string(),
+        ))),
+    )
+    .await
+    .unwrap();
     let before = t.requests_to("/.well-known/jwks.json").len();
     let mut tasks = Vec::new();
     for i in 0..100 {
@@ -250,7 +289,10 @@ async fn a_flood_of_unknown_kids_causes_at_most_one_refetch() {
         );
         let c = c.clone();
         tasks.push(tokio::spawn(async move {
-            c.verify_id_token(&token, None).await
+            c.verify_id_token(VerifyIdTokenRequest::new(SecretString::from(
+                token.to_string(),
+            )))
+            .await
         }));
     }
     for task in tasks {
@@ -297,6 +339,10 @@ async fn an_es256_tenant_is_verified_against_its_p256_key() {
     assert!(e.message().contains("ES256"), "{e}");
 
     let logout = t.logout_token(demo::CLIENT_ID, Some("auth0|es"), None);
-    let claims = bounded(es256.verify_logout_token(&logout)).await.unwrap();
+    let claims = bounded(es256.verify_logout_token(VerifyLogoutTokenRequest::new(
+        SecretString::from(logout.to_string()),
+    )))
+    .await
+    .unwrap();
     assert_eq!(claims.sub.as_deref(), Some("auth0|es"));
 }

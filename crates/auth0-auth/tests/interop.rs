@@ -14,6 +14,7 @@ use auth0_auth::{
     ExposeSecret, LogoutUrlRequest, RefreshTokenRequest, SigningAlgorithm, TokenByCodeRequest,
     TokenResponse,
 };
+use auth0_auth::{SecretString, VerifyLogoutTokenRequest};
 use serde_json::{Value, json};
 use support::{Browser, bounded, jwt_claims, jwt_header, logout_listener, op, query_value};
 
@@ -553,9 +554,11 @@ async fn backchannel_logout(alg: SigningAlgorithm) {
     let logout_token = bounded(listener.token)
         .await
         .expect("the provider POSTed a logout token to the back-channel logout URI");
-    let logged_out = bounded(client.verify_logout_token(&logout_token))
-        .await
-        .unwrap_or_else(|e| panic!("the logout token was refused: {e:?}"));
+    let logged_out = bounded(client.verify_logout_token(VerifyLogoutTokenRequest::new(
+        SecretString::from(logout_token.to_string()),
+    )))
+    .await
+    .unwrap_or_else(|e| panic!("the logout token was refused: {e:?}"));
     assert_eq!(logged_out.sid.as_deref(), Some(sid.as_str()));
     assert_eq!(logged_out.sub.as_deref(), Some(USER));
 }
@@ -582,9 +585,13 @@ async fn an_id_token_is_not_accepted_as_a_logout_token() {
         .unwrap()
         .expose_secret()
         .to_string();
-    let e = bounded(web_basic().verify_logout_token(&id_token))
-        .await
-        .unwrap_err();
+    let e = bounded(
+        web_basic().verify_logout_token(VerifyLogoutTokenRequest::new(SecretString::from(
+            id_token.to_string(),
+        ))),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TokenValidation, "{e:?}");
     assert!(e.message().contains("logout token"), "{}", e.message());
 }

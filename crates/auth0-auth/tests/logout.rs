@@ -3,6 +3,7 @@
 mod common;
 
 use auth0_auth::{ErrorKind, LogoutUrlRequest};
+use auth0_auth::{SecretString, VerifyLogoutTokenRequest};
 use auth0_emulator::{ClientConfig, Emulator, demo};
 use common::{bounded, client, demo_tenant, query, tenant};
 use serde_json::json;
@@ -65,9 +66,13 @@ async fn without_an_end_session_endpoint_the_v2_logout_url_is_used() {
 async fn a_logout_token_from_the_tenant_names_session_and_user() {
     let t = demo_tenant().await;
     let token = t.logout_token(demo::CLIENT_ID, Some("auth0|123"), Some("sid-1"));
-    let claims = bounded(client(&t).verify_logout_token(&token))
-        .await
-        .unwrap();
+    let claims = bounded(
+        client(&t).verify_logout_token(VerifyLogoutTokenRequest::new(SecretString::from(
+            token.to_string(),
+        ))),
+    )
+    .await
+    .unwrap();
     assert_eq!(claims.sub.as_deref(), Some("auth0|123"));
     assert_eq!(claims.sid.as_deref(), Some("sid-1"));
 }
@@ -85,9 +90,13 @@ async fn logout_tokens_breaking_a_rule_are_refused_each_with_its_own_message() {
         "jti": "j1", "sid": "s1",
         "events": {"http://schemas.openid.net/event/backchannel-logout": {}}
     });
-    bounded(c.verify_logout_token(&t.sign_jwt(None, &good)))
-        .await
-        .unwrap();
+    bounded(
+        c.verify_logout_token(VerifyLogoutTokenRequest::new(SecretString::from(
+            t.sign_jwt(None, &good).to_string(),
+        ))),
+    )
+    .await
+    .unwrap();
     let cases: Vec<(&str, serde_json::Value)> = vec![
         ("issuer", {
             let mut c = good.clone();
@@ -127,18 +136,27 @@ async fn logout_tokens_breaking_a_rule_are_refused_each_with_its_own_message() {
     ];
     let mut messages = Vec::new();
     for (expect, claims) in cases {
-        let e = bounded(c.verify_logout_token(&t.sign_jwt(None, &claims)))
-            .await
-            .unwrap_err();
+        let e = bounded(
+            c.verify_logout_token(VerifyLogoutTokenRequest::new(SecretString::from(
+                t.sign_jwt(None, &claims).to_string(),
+            ))),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(e.code().as_str(), "verify_logout_token_error");
         assert_eq!(e.kind(), ErrorKind::TokenValidation);
         assert!(e.message().contains(expect), "{expect}: {e}");
         messages.push(e.message().to_string());
     }
     // Only RS256 is accepted.
-    let e = bounded(c.verify_logout_token(&t.sign_jwt(Some(("PS256", &t.signing_kid())), &good)))
-        .await
-        .unwrap_err();
+    let e = bounded(
+        c.verify_logout_token(VerifyLogoutTokenRequest::new(SecretString::from(
+            t.sign_jwt(Some(("PS256", &t.signing_kid())), &good)
+                .to_string(),
+        ))),
+    )
+    .await
+    .unwrap_err();
     assert!(e.message().contains("PS256"), "{e}");
     messages.sort();
     messages.dedup();
@@ -204,11 +222,21 @@ async fn a_back_channel_logout_posted_by_the_tenant_verifies() {
         .client_secret("bcl-secret")
         .build()
         .unwrap();
-    let claims = bounded(c.verify_logout_token(&token)).await.unwrap();
+    let claims = bounded(
+        c.verify_logout_token(VerifyLogoutTokenRequest::new(SecretString::from(
+            token.to_string(),
+        ))),
+    )
+    .await
+    .unwrap();
     assert_eq!(claims.sid.as_deref(), Some("sid-9"));
     // Another client of the tenant refuses it: the audience is not theirs.
-    let e = bounded(client(&t).verify_logout_token(&token))
-        .await
-        .unwrap_err();
+    let e = bounded(
+        client(&t).verify_logout_token(VerifyLogoutTokenRequest::new(SecretString::from(
+            token.to_string(),
+        ))),
+    )
+    .await
+    .unwrap_err();
     assert!(e.message().contains("audience"), "{e}");
 }

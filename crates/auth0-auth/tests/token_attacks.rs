@@ -12,6 +12,7 @@ use auth0_auth::{
     AuthClient, BACKCHANNEL_LOGOUT_EVENT, Error, ErrorCode, ErrorKind, PasswordRequest,
     SigningAlgorithm,
 };
+use auth0_auth::{SecretString, VerifyIdTokenRequest, VerifyLogoutTokenRequest};
 use auth0_emulator::{Fault, RunningEmulator, demo, keys};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -80,9 +81,13 @@ fn hs256(kid: Option<String>, claims: &Value, key: &[u8]) -> String {
 
 /// Asserts an ID token is refused by `verify_id_token` with a message containing `why`.
 async fn refused(c: &AuthClient, token: &str, why: &str) -> Error {
-    let e = bounded(c.verify_id_token(token, None))
-        .await
-        .expect_err("the token must be refused");
+    let e = bounded(
+        c.verify_id_token(VerifyIdTokenRequest::new(SecretString::from(
+            token.to_string(),
+        ))),
+    )
+    .await
+    .expect_err("the token must be refused");
     assert_eq!(e.kind(), ErrorKind::TokenValidation, "{e}");
     assert_eq!(e.code(), ErrorCode::IdTokenValidation, "{e}");
     assert!(e.message().contains(why), "expected {why:?} in: {e}");
@@ -91,15 +96,23 @@ async fn refused(c: &AuthClient, token: &str, why: &str) -> Error {
 }
 
 async fn accepted(c: &AuthClient, token: &str) {
-    bounded(c.verify_id_token(token, None))
-        .await
-        .unwrap_or_else(|e| panic!("the token must be accepted: {e}"));
+    bounded(
+        c.verify_id_token(VerifyIdTokenRequest::new(SecretString::from(
+            token.to_string(),
+        ))),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("the token must be accepted: {e}"));
 }
 
 async fn logout_refused(c: &AuthClient, token: &str, why: &str) {
-    let e = bounded(c.verify_logout_token(token))
-        .await
-        .expect_err("the logout token must be refused");
+    let e = bounded(
+        c.verify_logout_token(VerifyLogoutTokenRequest::new(SecretString::from(
+            token.to_string(),
+        ))),
+    )
+    .await
+    .expect_err("the logout token must be refused");
     assert_eq!(e.kind(), ErrorKind::TokenValidation, "{e}");
     assert_eq!(e.code(), ErrorCode::VerifyLogoutToken, "{e}");
     assert!(e.message().contains(why), "expected {why:?} in: {e}");
@@ -364,9 +377,13 @@ async fn expiry_at_the_leeway_edges() {
         t.sign_jwt(None, &claims)
     };
     logout_refused(&c, &logout_at(-leeway), "expired").await;
-    bounded(c.verify_logout_token(&logout_at(-leeway + 3)))
-        .await
-        .unwrap();
+    bounded(
+        c.verify_logout_token(VerifyLogoutTokenRequest::new(SecretString::from(
+            logout_at(-leeway + 3).to_string(),
+        ))),
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -400,9 +417,13 @@ async fn tokens_not_valid_yet_are_refused_past_the_leeway() {
     let mut claims = good_logout_claims(&t);
     claims["iat"] = json!(now() + leeway);
     claims["nbf"] = json!(now() + leeway);
-    bounded(c.verify_logout_token(&t.sign_jwt(None, &claims)))
-        .await
-        .unwrap();
+    bounded(
+        c.verify_logout_token(VerifyLogoutTokenRequest::new(SecretString::from(
+            t.sign_jwt(None, &claims).to_string(),
+        ))),
+    )
+    .await
+    .unwrap();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -469,9 +490,13 @@ async fn audience_arrays_and_authorized_parties() {
         claims["aud"] = aud;
         t.sign_jwt(None, &claims)
     };
-    bounded(c.verify_logout_token(&logout(json!(["other", me]))))
-        .await
-        .unwrap();
+    bounded(
+        c.verify_logout_token(VerifyLogoutTokenRequest::new(SecretString::from(
+            logout(json!(["other", me])).to_string(),
+        ))),
+    )
+    .await
+    .unwrap();
     logout_refused(&c, &logout(json!(["other"])), "audience").await;
     logout_refused(&c, &logout(json!([])), "audience").await;
 }
@@ -588,9 +613,21 @@ async fn malformed_tokens_are_refused_without_panicking() {
         format!("{} {}", parts[0], parts[1]),
     ];
     for token in &junk {
-        let e = bounded(c.verify_id_token(token, None)).await.unwrap_err();
+        let e = bounded(
+            c.verify_id_token(VerifyIdTokenRequest::new(SecretString::from(
+                token.to_string(),
+            ))),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TokenValidation, "{token:.40}: {e}");
-        let e = bounded(c.verify_logout_token(token)).await.unwrap_err();
+        let e = bounded(
+            c.verify_logout_token(VerifyLogoutTokenRequest::new(SecretString::from(
+                token.to_string(),
+            ))),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TokenValidation, "{token:.40}: {e}");
     }
 }
