@@ -224,6 +224,7 @@ pub use client::{
 pub use client_auth::ClientSecretMethod;
 pub use database::{ChangePasswordRequest, Database, SignUpRequest, SignedUpUser};
 pub use discovery::{DiscoveryCacheSettings, ServerMetadata};
+pub use domain_discovery::is_federated_domain;
 pub use dpop::DpopKey;
 pub use error::{
     Error, ErrorCode, ErrorKind, HttpDetails, MfaFactor, MfaRequirements, OAuthError, Result,
@@ -248,7 +249,8 @@ pub use mfa::{
     Enrollment, Mfa, MfaVerification, OobChannel, OobEnrollment, OtpEnrollment,
 };
 pub use passkey::{
-    CredentialParameter, PASSKEY_GRANT, Passkey, PasskeyCreationOptions, PasskeyCredential,
+    CredentialParameter, PASSKEY_GRANT, Passkey, PasskeyChallengeRequest, PasskeyCreationOptions,
+    PasskeyCredential,
     PasskeyCredentialResponse, PasskeyLoginChallenge, PasskeyRegisterRequest,
     PasskeyRequestOptions, PasskeySignupChallenge, PasskeyTokenRequest, PasskeyUser,
     PasskeyUserProfile, RelyingParty,
@@ -261,5 +263,11 @@ pub use request_options::{RequestOptions, ResponseRecorder};
 pub use retry::{RateLimit, RetryPolicy};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use token::TokenResponse;
-pub use userinfo::TokenTypeHint;
-pub use values::{Connection, UserId};
+pub use userinfo::{RevokeTokenRequest, TokenTypeHint, UserInfoRequest};
+pub use values::{
+    AuthSession, Connection, MAX_USER_METADATA_KEYS, MAX_USER_METADATA_NAME_CHARS,
+    MAX_USER_METADATA_VALUE_CHARS, UserId, UserMetadata,
+};
+/// The `reqwest` this crate is built with: [`AuthClientBuilder::http_client`] and
+/// [`RequestOptions::http_client`] take a `reqwest::Client` of exactly this version.
+pub use reqwest;

@@ -116,10 +116,12 @@ impl AuthClient {
         .json()
     }
 
-    /// Polls once with a device code. While the user has not answered, this fails with the
-    /// server's `authorization_pending` (or `slow_down`).
-    pub async fn device_code_grant(&self, device_code: &str) -> Result<TokenResponse> {
+    /// Polls once with a device code ([`DeviceAuthorization::device_code`]). While the user
+    /// has not answered, this fails with the server's `authorization_pending` (or
+    /// `slow_down`).
+    pub async fn device_code_grant(&self, device_code: &SecretString) -> Result<TokenResponse> {
         let code = ErrorCode::DeviceAuthorization;
+        let device_code = device_code.expose_secret();
         required(device_code, "the device code", code)?;
         self.request_token(
             TokenRequest::new(code, DEVICE_CODE_GRANT).param("device_code", device_code),
@@ -139,7 +141,7 @@ impl AuthClient {
             "device authorization",
             started.expires_in,
             started.interval,
-            || self.device_code_grant(started.device_code.expose_secret()),
+            || self.device_code_grant(&started.device_code),
         )
         .await
     }
