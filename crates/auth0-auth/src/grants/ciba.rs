@@ -191,3 +191,20 @@ impl AuthClient {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_started_request_redacts_its_id() {
+        let started: BackchannelAuthenticationStarted = serde_json::from_str(
+            r#"{"auth_req_id":"req-secret-42","expires_in":300,"interval":5}"#,
+        )
+        .unwrap();
+        let shown = format!("{started:?}");
+        assert!(!shown.contains("req-secret-42"), "{shown}");
+        assert!(shown.contains("expires_in: 300"), "{shown}");
+        assert_eq!(started.auth_req_id.expose_secret(), "req-secret-42");
+    }
+}
