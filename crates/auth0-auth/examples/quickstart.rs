@@ -74,7 +74,7 @@ async fn mfa_walkthrough(client: &AuthClient) -> Result<(), Box<dyn StdError>> {
     println!("\n6. Multi-factor authentication");
     let error = match client
         .get_token_by_password(
-            PasswordRequest::new(demo::MFA_USERNAME, demo::PASSWORD).scope("openid email"),
+            PasswordRequest::new(demo::MFA_USERNAME, demo::PASSWORD.into()).scope("openid email"),
         )
         .await
     {
@@ -88,8 +88,8 @@ async fn mfa_walkthrough(client: &AuthClient) -> Result<(), Box<dyn StdError>> {
     );
     let mfa_token = error.mfa_token().unwrap_or_default().to_string();
     let Enrollment::Otp(otp) = client
-        .mfa()
-        .enroll_authenticator(&mfa_token, EnrollRequest::otp())
+        .mfa(mfa_token.to_string().into())
+        .enroll_authenticator(EnrollRequest::otp())
         .await?
     else {
         return Err("expected an OTP enrollment".into());
@@ -103,8 +103,8 @@ async fn mfa_walkthrough(client: &AuthClient) -> Result<(), Box<dyn StdError>> {
         .as_secs();
     let code = totp_code(otp.secret.expose_secret(), now).ok_or("could not compute the code")?;
     let tokens = client
-        .mfa()
-        .verify(&mfa_token, MfaVerification::otp(code))
+        .mfa(mfa_token.to_string().into())
+        .verify(MfaVerification::otp(code.into()))
         .await?;
     println!(
         "   verified the one-time code; signed in as {}",
@@ -159,7 +159,7 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     println!("\n3. A user signs in (password grant); the ID token is validated");
     let tokens = client
         .get_token_by_password(
-            PasswordRequest::new(username, password)
+            PasswordRequest::new(username, password.as_str().into())
                 .scope("openid profile email offline_access")
                 .audience(&tenant.audience),
         )
@@ -181,7 +181,7 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     if let Some(refresh_token) = &tokens.refresh_token {
         println!("\n4. Refresh without the password");
         let fresh = client
-            .get_token_by_refresh_token(RefreshTokenRequest::new(refresh_token.expose_secret()))
+            .get_token_by_refresh_token(RefreshTokenRequest::new(refresh_token.clone()))
             .await?;
         println!(
             "   new access token: {}",
@@ -192,7 +192,7 @@ async fn main() -> Result<(), Box<dyn StdError>> {
 
     println!("\n5. An error: a wrong password");
     match client
-        .get_token_by_password(PasswordRequest::new(username, "not-the-password"))
+        .get_token_by_password(PasswordRequest::new(username, ("not-the-password").into()))
         .await
     {
         Ok(_) => println!("   unexpectedly accepted"),

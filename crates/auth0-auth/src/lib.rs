@@ -314,8 +314,7 @@ pub use mfa::{
 };
 pub use passkey::{
     CredentialParameter, PASSKEY_GRANT, Passkey, PasskeyChallengeRequest, PasskeyCreationOptions,
-    PasskeyCredential,
-    PasskeyCredentialResponse, PasskeyLoginChallenge, PasskeyRegisterRequest,
+    PasskeyCredential, PasskeyCredentialResponse, PasskeyLoginChallenge, PasskeyRegisterRequest,
     PasskeyRequestOptions, PasskeySignupChallenge, PasskeyTokenRequest, PasskeyUser,
     PasskeyUserProfile, RelyingParty,
 };
@@ -324,6 +323,9 @@ pub use passwordless::{
     PasswordlessSend, SendEmailRequest, SendSmsRequest,
 };
 pub use request_options::{RequestOptions, ResponseRecorder};
+/// The `reqwest` this crate is built with: [`AuthClientBuilder::http_client`] and
+/// [`RequestOptions::http_client`] take a `reqwest::Client` of exactly this version.
+pub use reqwest;
 pub use retry::{RateLimit, RetryPolicy};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use token::TokenResponse;
@@ -332,6 +334,3 @@ pub use values::{
     AuthSession, Connection, MAX_USER_METADATA_KEYS, MAX_USER_METADATA_NAME_CHARS,
     MAX_USER_METADATA_VALUE_CHARS, UserId, UserMetadata,
 };
-/// The `reqwest` this crate is built with: [`AuthClientBuilder::http_client`] and
-/// [`RequestOptions::http_client`] take a `reqwest::Client` of exactly this version.
-pub use reqwest;

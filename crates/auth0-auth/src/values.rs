@@ -306,15 +306,19 @@ mod tests {
 
     #[test]
     fn user_metadata_limits_are_checked() {
-        let ok: UserMetadata = (0..MAX_USER_METADATA_KEYS).map(|i| (i.to_string(), "v")).collect();
+        let ok: UserMetadata = (0..MAX_USER_METADATA_KEYS)
+            .map(|i| (i.to_string(), "v"))
+            .collect();
         assert!(ok.check_sign_up_limits().is_ok());
         let many: UserMetadata = (0..=MAX_USER_METADATA_KEYS)
             .map(|i| (i.to_string(), "v"))
             .collect();
         assert!(many.check_sign_up_limits().is_err());
-        let long_name = UserMetadata::new().insert("n".repeat(MAX_USER_METADATA_NAME_CHARS + 1), "v");
+        let long_name =
+            UserMetadata::new().insert("n".repeat(MAX_USER_METADATA_NAME_CHARS + 1), "v");
         assert!(long_name.check_sign_up_limits().is_err());
-        let long_value = UserMetadata::new().insert("n", "é".repeat(MAX_USER_METADATA_VALUE_CHARS + 1));
+        let long_value =
+            UserMetadata::new().insert("n", "é".repeat(MAX_USER_METADATA_VALUE_CHARS + 1));
         assert!(long_value.check_sign_up_limits().is_err());
         let at_limit = UserMetadata::new().insert("n", "é".repeat(MAX_USER_METADATA_VALUE_CHARS));
         assert!(at_limit.check_sign_up_limits().is_ok());

@@ -22,7 +22,7 @@ fn now() -> u64 {
 async fn mfa_token(c: &AuthClient) -> String {
     let e = bounded(
         c.get_token_by_password(
-            PasswordRequest::new(demo::MFA_USERNAME, demo::PASSWORD)
+            PasswordRequest::new(demo::MFA_USERNAME, demo::PASSWORD.into())
                 .scope("openid profile email")
                 .audience(demo::AUDIENCE),
         ),
@@ -35,9 +35,12 @@ async fn mfa_token(c: &AuthClient) -> String {
 
 async fn enroll_otp(c: &AuthClient) -> (String, auth0_auth::OtpEnrollment) {
     let token = mfa_token(c).await;
-    let enrollment = bounded(c.mfa().enroll_authenticator(&token, EnrollRequest::otp()))
-        .await
-        .unwrap();
+    let enrollment = bounded(
+        c.mfa(token.to_string().into())
+            .enroll_authenticator(EnrollRequest::otp()),
+    )
+    .await
+    .unwrap();
     let Enrollment::Otp(otp) = enrollment else {
         panic!("an OTP enrollment")
     };
@@ -55,9 +58,12 @@ async fn password_then_otp_enrollment_then_verify_gives_tokens() {
             .starts_with("otpauth://totp/")
     );
     let code = totp_code(otp.secret.expose_secret(), now()).expect("a TOTP code");
-    let tokens = bounded(c.mfa().verify(&token, MfaVerification::otp(code)))
-        .await
-        .unwrap();
+    let tokens = bounded(
+        c.mfa(token.to_string().into())
+            .verify(MfaVerification::otp(code.into())),
+    )
+    .await
+    .unwrap();
     assert_eq!(tokens.claims.unwrap().email(), Some(demo::MFA_USERNAME));
     let sent = t.requests_to("/oauth/token").pop().unwrap();
     assert_eq!(
@@ -78,7 +84,9 @@ async fn password_then_otp_enrollment_then_verify_gives_tokens() {
 
     // The authenticator is now listed as active.
     let token = mfa_token(&c).await;
-    let list = bounded(c.mfa().list_authenticators(&token)).await.unwrap();
+    let list = bounded(c.mfa(token.to_string().into()).list_authenticators())
+        .await
+        .unwrap();
     assert!(
         list.iter()
             .any(|a| a.authenticator_type == AuthenticatorType::Otp && a.active),
@@ -96,9 +104,12 @@ async fn a_wrong_otp_is_a_typed_verify_error() {
     let t = demo_tenant().await;
     let c = client(&t);
     let (token, _otp) = enroll_otp(&c).await;
-    let e = bounded(c.mfa().verify(&token, MfaVerification::otp("000000")))
-        .await
-        .unwrap_err();
+    let e = bounded(
+        c.mfa(token.to_string().into())
+            .verify(MfaVerification::otp("000000".into())),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.code().as_str(), "mfa_verify_error");
     assert_eq!(e.kind(), ErrorKind::OAuth);
     assert_eq!(e.oauth().unwrap().error, "invalid_grant");
@@ -109,12 +120,12 @@ async fn an_sms_authenticator_verifies_with_the_binding_code() {
     let t = demo_tenant().await;
     let c = client(&t);
     let token = mfa_token(&c).await;
-    let enrollment = bounded(c.mfa().enroll_authenticator(
-        &token,
-        EnrollRequest::oob([OobChannel::Sms]).phone_number("+14155550100"),
-    ))
-    .await
-    .unwrap();
+    let enrollment =
+        bounded(c.mfa(token.to_string().into()).enroll_authenticator(
+            EnrollRequest::oob([OobChannel::Sms]).phone_number("+14155550100"),
+        ))
+        .await
+        .unwrap();
     let Enrollment::Oob(oob) = enrollment else {
         panic!("an OOB enrollment")
     };
@@ -122,12 +133,12 @@ async fn an_sms_authenticator_verifies_with_the_binding_code() {
     let binding = t
         .last_mfa_binding_code("+14155550100")
         .expect("a texted code");
-    let tokens = bounded(c.mfa().verify(
-        &token,
-        MfaVerification::oob(oob.oob_code.unwrap().expose_secret()).binding_code(binding),
-    ))
-    .await
-    .unwrap();
+    let tokens =
+        bounded(c.mfa(token.to_string().into()).verify(
+            MfaVerification::oob(oob.oob_code.unwrap().clone()).binding_code(binding.into()),
+        ))
+        .await
+        .unwrap();
     assert!(tokens.claims.is_some());
     let sent = t.requests_to("/mfa/associate").pop().unwrap();
     let body = sent.json().unwrap();
@@ -142,13 +153,14 @@ async fn an_sms_authenticator_verifies_with_the_binding_code() {
 
     // Next sign-in: challenge the enrolled authenticator, which texts a fresh code.
     let token = mfa_token(&c).await;
-    let list = bounded(c.mfa().list_authenticators(&token)).await.unwrap();
+    let list = bounded(c.mfa(token.to_string().into()).list_authenticators())
+        .await
+        .unwrap();
     let sms = list
         .iter()
         .find(|a| a.authenticator_type == AuthenticatorType::Oob)
         .unwrap();
-    let challenge = bounded(c.mfa().challenge_authenticator(
-        &token,
+    let challenge = bounded(c.mfa(token.to_string().into()).challenge_authenticator(
         ChallengeRequest::new(ChallengeType::Oob).authenticator_id(&sms.id),
     ))
     .await
@@ -165,9 +177,8 @@ async fn an_sms_authenticator_verifies_with_the_binding_code() {
     assert_eq!(sent["challenge_type"], "oob");
     assert_eq!(sent["authenticator_id"], sms.id.as_str());
     let binding = t.last_mfa_binding_code("+14155550100").unwrap();
-    bounded(c.mfa().verify(
-        &token,
-        MfaVerification::oob(challenge.oob_code.unwrap().expose_secret()).binding_code(binding),
+    bounded(c.mfa(token.to_string().into()).verify(
+        MfaVerification::oob(challenge.oob_code.unwrap().clone()).binding_code(binding.into()),
     ))
     .await
     .unwrap();
@@ -185,15 +196,18 @@ async fn a_recovery_code_signs_in_and_returns_the_next_one() {
         .cloned()
         .expect("a recovery code");
     let code = totp_code(otp.secret.expose_secret(), now()).unwrap();
-    bounded(c.mfa().verify(&token, MfaVerification::otp(code)))
-        .await
-        .unwrap();
+    bounded(
+        c.mfa(token.to_string().into())
+            .verify(MfaVerification::otp(code.into())),
+    )
+    .await
+    .unwrap();
 
     let token = mfa_token(&c).await;
-    let tokens = bounded(c.mfa().verify(
-        &token,
-        MfaVerification::recovery_code(first_code.expose_secret()),
-    ))
+    let tokens = bounded(
+        c.mfa(token.to_string().into())
+            .verify(MfaVerification::recovery_code(first_code.clone())),
+    )
     .await
     .unwrap();
     let next = tokens
@@ -204,16 +218,16 @@ async fn a_recovery_code_signs_in_and_returns_the_next_one() {
     assert!(!format!("{tokens:?}").contains(next.expose_secret()));
 
     let token = mfa_token(&c).await;
-    let e = bounded(c.mfa().verify(
-        &token,
-        MfaVerification::recovery_code(first_code.expose_secret()),
-    ))
+    let e = bounded(
+        c.mfa(token.to_string().into())
+            .verify(MfaVerification::recovery_code(first_code.clone())),
+    )
     .await
     .unwrap_err();
     assert_eq!(e.code().as_str(), "mfa_verify_error");
     bounded(
-        c.mfa()
-            .verify(&token, MfaVerification::recovery_code(next.expose_secret())),
+        c.mfa(token.to_string().into())
+            .verify(MfaVerification::recovery_code(next.clone())),
     )
     .await
     .unwrap();
@@ -225,7 +239,7 @@ async fn authenticators_can_be_deleted_with_an_encoded_id() {
     let c = client(&t);
     let (token, otp) = enroll_otp(&c).await;
     let id = otp.id.clone().expect("an authenticator id");
-    bounded(c.mfa().delete_authenticator(&token, &id))
+    bounded(c.mfa(token.to_string().into()).delete_authenticator(&id))
         .await
         .unwrap();
     let sent = t
@@ -238,11 +252,16 @@ async fn authenticators_can_be_deleted_with_an_encoded_id() {
         "the id is URL-encoded: {}",
         sent.path
     );
-    let list = bounded(c.mfa().list_authenticators(&token)).await.unwrap();
-    assert!(list.iter().all(|a| a.id != id));
-    let e = bounded(c.mfa().delete_authenticator(&token, "totp|dev_missing"))
+    let list = bounded(c.mfa(token.to_string().into()).list_authenticators())
         .await
-        .unwrap_err();
+        .unwrap();
+    assert!(list.iter().all(|a| a.id != id));
+    let e = bounded(
+        c.mfa(token.to_string().into())
+            .delete_authenticator("totp|dev_missing"),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.code().as_str(), "mfa_delete_authenticator_error");
     assert_eq!(e.status(), Some(404));
 }
@@ -251,25 +270,27 @@ async fn authenticators_can_be_deleted_with_an_encoded_id() {
 async fn a_bad_mfa_token_is_refused_with_each_operations_code() {
     let t = demo_tenant().await;
     let c = client(&t);
-    let e = bounded(c.mfa().list_authenticators("not-a-real-mfa-token"))
+    let e = bounded(c.mfa("not-a-real-mfa-token".into()).list_authenticators())
         .await
         .unwrap_err();
     assert_eq!(e.code().as_str(), "mfa_list_authenticators_error");
     assert_eq!(e.status(), Some(401));
     let e = bounded(
-        c.mfa()
-            .enroll_authenticator("not-a-real-mfa-token", EnrollRequest::otp()),
+        c.mfa("not-a-real-mfa-token".into())
+            .enroll_authenticator(EnrollRequest::otp()),
     )
     .await
     .unwrap_err();
     assert_eq!(e.code().as_str(), "mfa_enrollment_error");
-    let e = bounded(c.mfa().challenge_authenticator(
-        "not-a-real-mfa-token",
-        ChallengeRequest::new(ChallengeType::Otp),
-    ))
+    let e = bounded(
+        c.mfa("not-a-real-mfa-token".into())
+            .challenge_authenticator(ChallengeRequest::new(ChallengeType::Otp)),
+    )
     .await
     .unwrap_err();
     assert_eq!(e.code().as_str(), "mfa_challenge_error");
-    let e = bounded(c.mfa().list_authenticators("")).await.unwrap_err();
+    let e = bounded(c.mfa("".into()).list_authenticators())
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
 }

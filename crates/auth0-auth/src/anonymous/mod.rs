@@ -280,10 +280,7 @@ impl Anonymous<'_> {
                 .await;
         };
         let mut body = Self::body(&request);
-        body.insert(
-            "session_token".into(),
-            session_token.expose_secret().into(),
-        );
+        body.insert("session_token".into(), session_token.expose_secret().into());
         let (answer, now) = self.token(body).await?;
         Ok(Self::session(answer, now, session_token))
     }
@@ -300,10 +297,7 @@ impl Anonymous<'_> {
     /// `None`, never an error.
     pub async fn mint_transfer_token(&self, session_token: &SecretString) -> Option<SecretString> {
         let mut body = Map::new();
-        body.insert(
-            "session_token".into(),
-            session_token.expose_secret().into(),
-        );
+        body.insert("session_token".into(), session_token.expose_secret().into());
         body.insert("audience".into(), ANON_TRANSFER_AUDIENCE.into());
         let response = self.post("anonymous/token", body, true).await.ok()?;
         let value: Value = serde_json::from_slice(&response.body).ok()?;

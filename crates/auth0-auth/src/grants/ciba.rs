@@ -111,7 +111,11 @@ impl AuthClient {
     ) -> Result<BackchannelAuthenticationStarted> {
         let code = ErrorCode::BackchannelAuthentication;
         self.inner.auth.require_confidential()?;
-        required(request.user_id.as_str(), "the user id of the login hint", code)?;
+        required(
+            request.user_id.as_str(),
+            "the user id of the login hint",
+            code,
+        )?;
         required(&request.binding_message, "the binding message", code)?;
         let metadata = self.metadata(code).await?;
         let endpoint = metadata.endpoint(
