@@ -309,6 +309,22 @@ async fn home_realm_discovery_answers_and_caches() {
     assert!(!bounded(c.is_federated_domain("gmail.com")).await);
     let asked = t.requests_to("/.well-known/webfinger");
     assert_eq!(asked.len(), 2, "one request per domain, then the cache");
+    // The free function asks any tenant by its domain (here the same one, from its cache).
+    assert!(
+        bounded(auth0_auth::is_federated_domain(
+            &t.base_url(),
+            "acme-corp.com"
+        ))
+        .await
+    );
+    assert!(
+        !bounded(auth0_auth::is_federated_domain(
+            &t.base_url(),
+            "example.org"
+        ))
+        .await
+    );
+    assert_eq!(t.requests_to("/.well-known/webfinger").len(), 3);
     assert!(
         asked[0]
             .query
@@ -411,4 +427,106 @@ async fn anonymous_sessions_are_created_renewed_and_transferred() {
         .find(|b| b["audience"] == "urn:auth0:anon_transfer")
         .expect("a transfer request");
     assert!(transfer["session_token"].is_string());
+}
+
+/// Telemetry is per call: `RequestOptions::telemetry` replaces or drops the client's
+/// `Auth0-Client` header for the calls made with those options only.
+#[tokio::test]
+async fn telemetry_can_be_changed_for_one_call() {
+    use auth0_auth::Telemetry;
+    use base64::Engine as _;
+    let t = demo_tenant().await;
+    let c = client(&t);
+    let m2m = || ClientCredentialsRequest::new(demo::AUDIENCE);
+    bounded(c.get_token_by_client_credentials(m2m()))
+        .await
+        .unwrap();
+    let default = t.requests_to("/oauth/token").pop().unwrap();
+    assert!(default.header("auth0-client").is_some());
+
+    bounded(
+        c.with_options(RequestOptions::new().telemetry(Telemetry::Disabled))
+            .get_token_by_client_credentials(m2m()),
+    )
+    .await
+    .unwrap();
+    let off = t.requests_to("/oauth/token").pop().unwrap();
+    assert_eq!(off.header("auth0-client"), None);
+
+    bounded(
+        c.with_options(RequestOptions::new().telemetry(Telemetry::Custom {
+            name: "my-wrapper".into(),
+            version: "1.2.3".into(),
+        }))
+        .get_token_by_client_credentials(m2m()),
+    )
+    .await
+    .unwrap();
+    let custom = t.requests_to("/oauth/token").pop().unwrap();
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(custom.header("auth0-client").unwrap())
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&decoded).unwrap();
+    assert_eq!(json["name"], "my-wrapper");
+    assert_eq!(json["version"], "1.2.3");
+
+    // The client itself is unchanged.
+    bounded(c.get_token_by_client_credentials(m2m()))
+        .await
+        .unwrap();
+    let again = t.requests_to("/oauth/token").pop().unwrap();
+    assert_eq!(again.header("auth0-client"), default.header("auth0-client"));
+}
+
+#[tokio::test]
+async fn sign_up_metadata_over_the_limits_is_refused_before_sending() {
+    let t = demo_tenant().await;
+    let c = client(&t);
+    let db = || auth0_auth::Connection::new(DB);
+    let too_long = auth0_auth::UserMetadata::new().insert(
+        "note",
+        "x".repeat(auth0_auth::MAX_USER_METADATA_VALUE_CHARS + 1),
+    );
+    t.clear_requests();
+    let e = bounded(
+        c.database().sign_up(
+            SignUpRequest::new(db(), "meta@example.com", "Very-Long-Passphrase-1".into())
+                .user_metadata(too_long),
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code().as_str(), "signup_error");
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(t.requests().is_empty());
+
+    bounded(
+        c.database().sign_up(
+            SignUpRequest::new(db(), "meta@example.com", "Very-Long-Passphrase-1".into())
+                .user_metadata(auth0_auth::UserMetadata::new().insert("plan", "pro")),
+        ),
+    )
+    .await
+    .unwrap();
+    let body = t
+        .requests_to("/dbconnections/signup")
+        .pop()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(body["user_metadata"], serde_json::json!({"plan": "pro"}));
+    assert_eq!(body["connection"], DB);
+    assert_eq!(body["email"], "meta@example.com");
+}
+
+#[tokio::test]
+async fn a_started_backchannel_request_and_an_mfa_api_hide_their_secrets() {
+    let started: auth0_auth::BackchannelAuthenticationStarted = serde_json::from_value(
+        serde_json::json!({"auth_req_id": "req-id-value", "expires_in": 60}),
+    )
+    .unwrap();
+    assert!(!format!("{started:?}").contains("req-id-value"));
+    let session: auth0_auth::AuthSession =
+        serde_json::from_value(serde_json::json!("session-value")).unwrap();
+    assert!(!format!("{session:?}").contains("session-value"));
 }
