@@ -196,7 +196,7 @@ async fn an_unknown_subject_token_is_the_servers_invalid_grant() {
     let t = exchange_tenant().await;
     let e = bounded(client(&t).exchange_token(ExchangeTokenRequest::profile(
         MCP_TYPE,
-        ("who-is-this").into(),
+        "who-is-this".into(),
     )))
     .await
     .unwrap_err();

@@ -81,7 +81,7 @@ async fn a_server_that_does_not_answer_in_time_is_a_timeout() {
     bounded(c.server_metadata()).await.unwrap();
     t.inject_fault("/oauth/token", Fault::Delay(Duration::from_secs(5)), 1);
     let e = bounded(
-        c.get_token_by_refresh_token(RefreshTokenRequest::new(("refresh-secret-value").into())),
+        c.get_token_by_refresh_token(RefreshTokenRequest::new("refresh-secret-value".into())),
     )
     .await
     .unwrap_err();

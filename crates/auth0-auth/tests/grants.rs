@@ -166,7 +166,7 @@ async fn wrong_password_is_invalid_grant_and_the_password_is_not_echoed() {
     let t = demo_tenant().await;
     let e = bounded(client(&t).get_token_by_password(PasswordRequest::new(
         demo::USERNAME,
-        ("wrong-pass-123").into(),
+        "wrong-pass-123".into(),
     )))
     .await
     .unwrap_err();
@@ -244,7 +244,7 @@ async fn unknown_refresh_tokens_are_refused_with_the_refresh_code() {
     let t = demo_tenant().await;
     let e = bounded(
         client(&t)
-            .get_token_by_refresh_token(RefreshTokenRequest::new(("made-up-refresh-token").into())),
+            .get_token_by_refresh_token(RefreshTokenRequest::new("made-up-refresh-token".into())),
     )
     .await
     .unwrap_err();

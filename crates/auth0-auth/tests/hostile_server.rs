@@ -97,7 +97,7 @@ fn operations() -> Vec<Op> {
             |c| async move {
                 ok(c.get_token_by_password(PasswordRequest::new(
                     demo::USERNAME,
-                    ("pw-s3cr3t").into(),
+                    "pw-s3cr3t".into(),
                 ))
                 .await)
             },
@@ -108,7 +108,7 @@ fn operations() -> Vec<Op> {
             "token_by_refresh_token_error",
             |c| async move {
                 ok(
-                    c.get_token_by_refresh_token(RefreshTokenRequest::new(("rt-s3cr3t").into()))
+                    c.get_token_by_refresh_token(RefreshTokenRequest::new("rt-s3cr3t".into()))
                         .await,
                 )
             },
@@ -133,7 +133,7 @@ fn operations() -> Vec<Op> {
                 ok(
                     c.get_token_by_passwordless_email(PasswordlessTokenRequest::new(
                         demo::USERNAME,
-                        ("otp-s3cr3t").into(),
+                        "otp-s3cr3t".into(),
                     ))
                     .await,
                 )
@@ -159,7 +159,7 @@ fn operations() -> Vec<Op> {
             |c| async move {
                 ok(c.exchange_token(ExchangeTokenRequest::profile(
                     "urn:acme:legacy-token",
-                    ("subject-s3cr3t").into(),
+                    "subject-s3cr3t".into(),
                 ))
                 .await)
             },
@@ -189,7 +189,7 @@ fn operations() -> Vec<Op> {
         ),
         op("MFA verify", token, "mfa_verify_error", |c| async move {
             ok(c.mfa("mfa-s3cr3t".into())
-                .verify(MfaVerification::otp(("otp-s3cr3t").into()))
+                .verify(MfaVerification::otp("otp-s3cr3t".into()))
                 .await)
         }),
         op(
@@ -949,11 +949,10 @@ async fn endpoints_that_point_elsewhere_are_refused_before_any_request() {
     })
     .await;
     let c = confidential(&t).timeout(TIMEOUT).build().unwrap();
-    let e = bounded(
-        c.get_token_by_password(PasswordRequest::new(demo::USERNAME, ("pw-s3cr3t").into())),
-    )
-    .await
-    .unwrap_err();
+    let e =
+        bounded(c.get_token_by_password(PasswordRequest::new(demo::USERNAME, "pw-s3cr3t".into())))
+            .await
+            .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Transport, "{e}");
     assert!(e.message().contains("could not connect"), "{e}");
     assert_clean(&e);

@@ -54,8 +54,8 @@ async fn clients_and_builders_print_no_credentials() {
 
 #[tokio::test]
 async fn requests_print_no_passwords_or_tokens() {
-    let p = PasswordRequest::new("jane@example.com", ("sup3r-secret-pw").into());
+    let p = PasswordRequest::new("jane@example.com", "sup3r-secret-pw".into());
     assert!(!format!("{p:?}").contains("sup3r-secret-pw"));
-    let r = RefreshTokenRequest::new(("v1.refresh-token-value").into());
+    let r = RefreshTokenRequest::new("v1.refresh-token-value".into());
     assert!(!format!("{r:?}").contains("refresh-token-value"));
 }

@@ -138,7 +138,7 @@ async fn a_user_created_by_sign_up_can_log_in() {
     assert_eq!(body["given_name"], "Sig");
     let tokens = bounded(
         c.get_token_by_password(
-            PasswordRequest::new("signed.up@example.com", ("Very-Long-Passphrase-1").into())
+            PasswordRequest::new("signed.up@example.com", "Very-Long-Passphrase-1".into())
                 .scope("openid email"),
         ),
     )

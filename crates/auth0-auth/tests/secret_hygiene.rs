@@ -138,11 +138,11 @@ fn request_values_print_no_secret() {
     }
     s.check_debug(
         "PasswordRequest",
-        &PasswordRequest::new("jane@example.com", ("pw-value-1234").into()),
+        &PasswordRequest::new("jane@example.com", "pw-value-1234".into()),
     );
     s.check_debug(
         "RefreshTokenRequest",
-        &RefreshTokenRequest::new(("refresh-token-value").into()).scope("openid"),
+        &RefreshTokenRequest::new("refresh-token-value".into()).scope("openid"),
     );
     s.check_debug(
         "TokenByCodeRequest",
@@ -150,42 +150,41 @@ fn request_values_print_no_secret() {
     );
     s.check_debug(
         "ExchangeTokenRequest",
-        &ExchangeTokenRequest::profile("urn:x", ("subject-token-value").into())
-            .actor_token(("actor-token-value").into(), "urn:y"),
+        &ExchangeTokenRequest::profile("urn:x", "subject-token-value".into())
+            .actor_token("actor-token-value".into(), "urn:y"),
     );
     s.check_debug(
         "ExchangeTokenRequest (Token Vault)",
         &ExchangeTokenRequest::token_vault(
             auth0_auth::Connection::new("google-oauth2"),
-            ("access-token-value").into(),
+            "access-token-value".into(),
         ),
     );
     s.check_debug(
         "TokenForConnectionRequest",
         &TokenForConnectionRequest::with_refresh_token(
             auth0_auth::Connection::new("google-oauth2"),
-            ("refresh-token-value").into(),
+            "refresh-token-value".into(),
         ),
     );
     s.check_debug(
         "TokenForConnectionRequest",
         &TokenForConnectionRequest::with_access_token(
             auth0_auth::Connection::new("google-oauth2"),
-            ("access-token-value").into(),
+            "access-token-value".into(),
         ),
     );
     s.check_debug(
         "MfaVerification",
-        &MfaVerification::oob(("otp-code-value").into())
-            .binding_code(("binding-code-value").into()),
+        &MfaVerification::oob("otp-code-value".into()).binding_code("binding-code-value".into()),
     );
     s.check_debug(
         "MfaVerification",
-        &MfaVerification::recovery_code(("recovery-code-value").into()),
+        &MfaVerification::recovery_code("recovery-code-value".into()),
     );
     s.check_debug(
         "PasswordlessTokenRequest",
-        &PasswordlessTokenRequest::new("jane@example.com", ("passwordless-code").into()),
+        &PasswordlessTokenRequest::new("jane@example.com", "passwordless-code".into()),
     );
     s.check_debug(
         "PasswordlessDbTokenRequest",
@@ -218,7 +217,7 @@ fn request_values_print_no_secret() {
     s.check_debug(
         "PasskeyTokenRequest",
         &PasskeyTokenRequest::new(
-            auth0_auth::AuthSession::new(("auth-session-value").into()),
+            auth0_auth::AuthSession::new("auth-session-value".into()),
             credential,
         ),
     );
@@ -359,7 +358,7 @@ async fn flows_leak_no_secret_to_values_errors_or_logs() {
     s.check_error("user info with a bad token", &e);
     let e = bounded(c.get_token_by_password(PasswordRequest::new(
         demo::USERNAME,
-        ("wrong-password-value").into(),
+        "wrong-password-value".into(),
     )))
     .await
     .unwrap_err();
@@ -488,7 +487,7 @@ async fn flows_leak_no_secret_to_values_errors_or_logs() {
     let e = bounded(
         c.get_token_by_passwordless_email(PasswordlessTokenRequest::new(
             demo::USERNAME,
-            ("wrong-otp-value").into(),
+            "wrong-otp-value".into(),
         )),
     )
     .await
@@ -541,7 +540,7 @@ async fn flows_leak_no_secret_to_values_errors_or_logs() {
     // A token exchange refused, naming no subject token.
     let e = bounded(c.exchange_token(ExchangeTokenRequest::profile(
         "urn:acme:legacy-token",
-        ("subject-token-value-1").into(),
+        "subject-token-value-1".into(),
     )))
     .await
     .unwrap_err();

@@ -90,7 +90,7 @@ async fn password_form_header_and_space_encoding() {
 async fn refresh_form_leaves_out_unset_parameters() {
     let t = demo_tenant().await;
     let c = client(&t);
-    let _ = bounded(c.get_token_by_refresh_token(RefreshTokenRequest::new(("rt-1").into()))).await;
+    let _ = bounded(c.get_token_by_refresh_token(RefreshTokenRequest::new("rt-1".into()))).await;
     let sent = t.requests_to("/oauth/token").pop().unwrap();
     assert_eq!(
         names(&sent.form()),
