@@ -295,6 +295,14 @@ impl Anonymous<'_> {
     /// Mints a single-use transfer token that carries the anonymous identity into a sign-up
     /// (pass it as the `anon_transfer_token` authorization parameter). Any failure gives
     /// `None`, never an error.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: auth0_auth::AuthClient, session: auth0_auth::AnonymousSession) {
+    /// if let Some(transfer) = client.anonymous().mint_transfer_token(&session.session_token).await {
+    ///     // send it along as the `anon_transfer_token` authorization parameter
+    /// }
+    /// # }
+    /// ```
     pub async fn mint_transfer_token(&self, session_token: &SecretString) -> Option<SecretString> {
         let mut body = Map::new();
         body.insert("session_token".into(), session_token.expose_secret().into());

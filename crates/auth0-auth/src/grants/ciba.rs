@@ -151,6 +151,20 @@ impl AuthClient {
 
     /// Polls once for the tokens of a started back-channel authentication. While the user has
     /// not answered, this fails with the server's `authorization_pending` (or `slow_down`).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: auth0_auth::AuthClient) -> auth0_auth::Result<()> {
+    /// use auth0_auth::{BackchannelAuthenticationRequest, UserId};
+    ///
+    /// let started = client
+    ///     .initiate_backchannel_authentication(BackchannelAuthenticationRequest::new(
+    ///         UserId::new("auth0|123"),
+    ///         "Sign in to the kiosk?",
+    ///     ))
+    ///     .await?;
+    /// let attempt = client.backchannel_authentication_grant(&started.auth_req_id).await;
+    /// # Ok(()) }
+    /// ```
     pub async fn backchannel_authentication_grant(
         &self,
         auth_req_id: &SecretString,

@@ -368,6 +368,17 @@ impl Mfa<'_> {
     /// The id becomes one path segment, encoded like JavaScript's `encodeURIComponent`
     /// (`totp|dev_1` is sent as `totp%7Cdev_1`). An id that could change the path instead
     /// (empty, `.`, `..`, `%2e`, …) fails with an `InvalidInput` error before any request.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: auth0_auth::AuthClient, mfa_token: auth0_auth::SecretString) -> auth0_auth::Result<()> {
+    /// let mfa = client.mfa(mfa_token);
+    /// for authenticator in mfa.list_authenticators().await? {
+    ///     if !authenticator.active {
+    ///         mfa.delete_authenticator(&authenticator.id).await?;
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn delete_authenticator(&self, authenticator_id: &str) -> Result<()> {
         let code = ErrorCode::MfaDeleteAuthenticator;
         required(authenticator_id, "the authenticator id", code)?;
