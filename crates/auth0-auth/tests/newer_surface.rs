@@ -530,3 +530,24 @@ async fn a_started_backchannel_request_and_an_mfa_api_hide_their_secrets() {
         serde_json::from_value(serde_json::json!("session-value")).unwrap();
     assert!(!format!("{session:?}").contains("session-value"));
 }
+
+/// The re-exported `reqwest` is the one the builder takes: an app needs no `reqwest`
+/// dependency of its own (and cannot pick a mismatched version) to bring its own HTTP client.
+#[tokio::test]
+async fn the_reexported_reqwest_client_plugs_into_the_builder() {
+    let t = demo_tenant().await;
+    let http = auth0_auth::reqwest::Client::builder()
+        .user_agent("my-app/1.0")
+        .build()
+        .unwrap();
+    let c = auth0_auth::AuthClient::builder(t.base_url(), demo::CLIENT_ID)
+        .client_secret(demo::CLIENT_SECRET)
+        .http_client(http)
+        .build()
+        .unwrap();
+    bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
+        .await
+        .unwrap();
+    let sent = t.requests_to("/oauth/token").pop().unwrap();
+    assert_eq!(sent.header("user-agent"), Some("my-app/1.0"));
+}
