@@ -48,7 +48,7 @@ fn cpu(c: &mut Criterion) {
     let id_token = rt.block_on(async {
         let tokens = client
             .get_token_by_password(
-                PasswordRequest::new(demo::USERNAME, demo::PASSWORD).scope("openid profile"),
+                PasswordRequest::new(demo::USERNAME, demo::PASSWORD.into()).scope("openid profile"),
             )
             .await
             .expect("the demo user signs in");

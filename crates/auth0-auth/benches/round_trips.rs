@@ -102,7 +102,7 @@ fn round_trips(c: &mut Criterion) {
     let refresh_token = rt.block_on(async {
         client
             .get_token_by_password(
-                PasswordRequest::new(demo::USERNAME, demo::PASSWORD)
+                PasswordRequest::new(demo::USERNAME, demo::PASSWORD.into())
                     .scope("openid profile offline_access")
                     .audience(demo::AUDIENCE),
             )
@@ -135,7 +135,7 @@ fn round_trips(c: &mut Criterion) {
     group.bench_function("refresh", |b| {
         b.to_async(&rt).iter(|| async {
             client
-                .get_token_by_refresh_token(RefreshTokenRequest::new(&refresh_token))
+                .get_token_by_refresh_token(RefreshTokenRequest::new(refresh_token.clone().into()))
                 .await
                 .expect("tokens")
         })

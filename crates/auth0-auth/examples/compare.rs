@@ -900,7 +900,7 @@ async fn ours_async() -> Result<(), Error> {
         nothing,
         async |()| {
             let t = client
-                .get_token_by_refresh_token(RefreshTokenRequest::new(&refresh_token))
+                .get_token_by_refresh_token(RefreshTokenRequest::new(refresh_token.clone().into()))
                 .await?;
             if t.claims.is_none() {
                 return Err("the refresh returned no ID token".into());

@@ -68,13 +68,13 @@ async fn tenant() -> Result<Tenant, Box<dyn StdError>> {
 /// and finishes signing in with a one-time code (computed here from the enrolled secret, as the
 /// app on their phone would).
 async fn mfa_walkthrough(client: &AuthClient) -> Result<(), Box<dyn StdError>> {
-    use auth0_auth::{EnrollRequest, Enrollment, MfaVerification};
+    use auth0_auth::{EnrollRequest, Enrollment, MfaVerification, SecretString};
     use auth0_emulator::{demo, totp_code};
 
     println!("\n6. Multi-factor authentication");
     let error = match client
         .get_token_by_password(
-            PasswordRequest::new(demo::MFA_USERNAME, demo::PASSWORD).scope("openid email"),
+            PasswordRequest::new(demo::MFA_USERNAME, demo::PASSWORD.into()).scope("openid email"),
         )
         .await
     {
@@ -86,12 +86,9 @@ async fn mfa_walkthrough(client: &AuthClient) -> Result<(), Box<dyn StdError>> {
         "   the password grant answered: {}",
         error.oauth().map(|o| o.error.as_str()).unwrap_or("-")
     );
-    let mfa_token = error.mfa_token().unwrap_or_default().to_string();
-    let Enrollment::Otp(otp) = client
-        .mfa()
-        .enroll_authenticator(&mfa_token, EnrollRequest::otp())
-        .await?
-    else {
+    // The MFA API works for this one sign-in, with the `mfa_token` of the answer.
+    let mfa = client.mfa(SecretString::from(error.mfa_token().unwrap_or_default()));
+    let Enrollment::Otp(otp) = mfa.enroll_authenticator(EnrollRequest::otp()).await? else {
         return Err("expected an OTP enrollment".into());
     };
     println!(
@@ -102,10 +99,7 @@ async fn mfa_walkthrough(client: &AuthClient) -> Result<(), Box<dyn StdError>> {
         .duration_since(std::time::UNIX_EPOCH)?
         .as_secs();
     let code = totp_code(otp.secret.expose_secret(), now).ok_or("could not compute the code")?;
-    let tokens = client
-        .mfa()
-        .verify(&mfa_token, MfaVerification::otp(code))
-        .await?;
+    let tokens = mfa.verify(MfaVerification::otp(code.into())).await?;
     println!(
         "   verified the one-time code; signed in as {}",
         tokens
@@ -159,7 +153,7 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     println!("\n3. A user signs in (password grant); the ID token is validated");
     let tokens = client
         .get_token_by_password(
-            PasswordRequest::new(username, password)
+            PasswordRequest::new(username, password.as_str().into())
                 .scope("openid profile email offline_access")
                 .audience(&tenant.audience),
         )
@@ -181,7 +175,7 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     if let Some(refresh_token) = &tokens.refresh_token {
         println!("\n4. Refresh without the password");
         let fresh = client
-            .get_token_by_refresh_token(RefreshTokenRequest::new(refresh_token.expose_secret()))
+            .get_token_by_refresh_token(RefreshTokenRequest::new(refresh_token.clone()))
             .await?;
         println!(
             "   new access token: {}",
@@ -192,7 +186,7 @@ async fn main() -> Result<(), Box<dyn StdError>> {
 
     println!("\n5. An error: a wrong password");
     match client
-        .get_token_by_password(PasswordRequest::new(username, "not-the-password"))
+        .get_token_by_password(PasswordRequest::new(username, "not-the-password".into()))
         .await
     {
         Ok(_) => println!("   unexpectedly accepted"),

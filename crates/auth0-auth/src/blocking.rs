@@ -97,9 +97,13 @@ impl AuthClient {
         self.inner.dpop_proof(method, url, access_token)
     }
 
-    /// The MFA API.
-    pub fn mfa(&self) -> Mfa<'_> {
-        Mfa { client: self }
+    /// The MFA API for the `mfa_token` of an `mfa_required` answer (see
+    /// [`crate::AuthClient::mfa`]).
+    pub fn mfa(&self, mfa_token: SecretString) -> Mfa<'_> {
+        Mfa {
+            client: self,
+            mfa_token,
+        }
     }
 
     /// The passkey API.
@@ -189,7 +193,7 @@ impl AuthClient {
         /// See [`crate::AuthClient::initiate_backchannel_authentication`].
         fn initiate_backchannel_authentication(request: BackchannelAuthenticationRequest) -> Result<BackchannelAuthenticationStarted>;
         /// See [`crate::AuthClient::backchannel_authentication_grant`].
-        fn backchannel_authentication_grant(auth_req_id: &str) -> Result<TokenResponse>;
+        fn backchannel_authentication_grant(auth_req_id: &SecretString) -> Result<TokenResponse>;
         /// See [`crate::AuthClient::backchannel_authentication`].
         fn backchannel_authentication(request: BackchannelAuthenticationRequest) -> Result<TokenResponse>;
         /// See [`crate::AuthClient::poll_backchannel_authentication`].
@@ -197,15 +201,15 @@ impl AuthClient {
         /// See [`crate::AuthClient::start_device_authorization`].
         fn start_device_authorization(request: DeviceAuthorizationRequest) -> Result<DeviceAuthorization>;
         /// See [`crate::AuthClient::device_code_grant`].
-        fn device_code_grant(device_code: &str) -> Result<TokenResponse>;
+        fn device_code_grant(device_code: &SecretString) -> Result<TokenResponse>;
         /// See [`crate::AuthClient::poll_device_authorization`].
         fn poll_device_authorization(started: &DeviceAuthorization) -> Result<TokenResponse>;
         /// See [`crate::AuthClient::get_user_info`].
-        fn get_user_info(access_token: &str, expected_subject: Option<&str>) -> Result<Claims>;
+        fn get_user_info(request: UserInfoRequest) -> Result<Claims>;
         /// See [`crate::AuthClient::revoke_token`].
-        fn revoke_token(token: &str, hint: Option<TokenTypeHint>) -> Result<()>;
+        fn revoke_token(request: RevokeTokenRequest) -> Result<()>;
         /// See [`crate::AuthClient::is_federated_domain`].
-        fn is_federated_domain(auth0_domain: &str, email_domain: &str) -> bool;
+        fn is_federated_domain(email_domain: &str) -> bool;
     }
 }
 
@@ -230,21 +234,48 @@ macro_rules! sub_client {
     };
 }
 
-sub_client!(
-    /// The blocking MFA API.
-    Mfa, mfa {
-        /// See [`crate::Mfa::list_authenticators`].
-        fn list_authenticators(mfa_token: &str) -> Result<Vec<Authenticator>>;
-        /// See [`crate::Mfa::enroll_authenticator`].
-        fn enroll_authenticator(mfa_token: &str, enroll: EnrollRequest) -> Result<Enrollment>;
-        /// See [`crate::Mfa::delete_authenticator`].
-        fn delete_authenticator(mfa_token: &str, authenticator_id: &str) -> Result<()>;
-        /// See [`crate::Mfa::challenge_authenticator`].
-        fn challenge_authenticator(mfa_token: &str, challenge: ChallengeRequest) -> Result<Challenge>;
-        /// See [`crate::Mfa::verify`].
-        fn verify(mfa_token: &str, verification: MfaVerification) -> Result<TokenResponse>;
+/// The blocking MFA API for one `mfa_token` (see [`crate::Mfa`]).
+#[derive(Clone, Debug)]
+pub struct Mfa<'a> {
+    client: &'a AuthClient,
+    mfa_token: SecretString,
+}
+
+impl Mfa<'_> {
+    fn run<'s, F, T>(&'s self, call: impl FnOnce(crate::Mfa<'s>) -> F) -> T
+    where
+        F: Future<Output = T> + Send + 's,
+        T: Send,
+    {
+        let client = self.client;
+        client.block(call(client.inner.mfa(self.mfa_token.clone())))
     }
-);
+
+    /// See [`crate::Mfa::list_authenticators`].
+    pub fn list_authenticators(&self) -> Result<Vec<Authenticator>> {
+        self.run(|mfa| async move { mfa.list_authenticators().await })
+    }
+
+    /// See [`crate::Mfa::enroll_authenticator`].
+    pub fn enroll_authenticator(&self, enroll: EnrollRequest) -> Result<Enrollment> {
+        self.run(|mfa| async move { mfa.enroll_authenticator(enroll).await })
+    }
+
+    /// See [`crate::Mfa::delete_authenticator`].
+    pub fn delete_authenticator(&self, authenticator_id: &str) -> Result<()> {
+        self.run(|mfa| async move { mfa.delete_authenticator(authenticator_id).await })
+    }
+
+    /// See [`crate::Mfa::challenge_authenticator`].
+    pub fn challenge_authenticator(&self, challenge: ChallengeRequest) -> Result<Challenge> {
+        self.run(|mfa| async move { mfa.challenge_authenticator(challenge).await })
+    }
+
+    /// See [`crate::Mfa::verify`].
+    pub fn verify(&self, verification: MfaVerification) -> Result<TokenResponse> {
+        self.run(|mfa| async move { mfa.verify(verification).await })
+    }
+}
 
 sub_client!(
     /// The blocking passkey API.
@@ -252,7 +283,7 @@ sub_client!(
         /// See [`crate::Passkey::register`].
         fn register(request: PasskeyRegisterRequest) -> Result<PasskeySignupChallenge>;
         /// See [`crate::Passkey::challenge`].
-        fn challenge(realm: Option<&str>, organization: Option<&str>) -> Result<PasskeyLoginChallenge>;
+        fn challenge(request: PasskeyChallengeRequest) -> Result<PasskeyLoginChallenge>;
         /// See [`crate::Passkey::get_token_by_passkey`].
         fn get_token_by_passkey(request: PasskeyTokenRequest) -> Result<TokenResponse>;
     }
@@ -290,10 +321,10 @@ sub_client!(
         /// See [`crate::Anonymous::create_session`].
         fn create_session(request: AnonymousSessionRequest) -> Result<AnonymousSession>;
         /// See [`crate::Anonymous::get_access_token`].
-        fn get_access_token(session_token: Option<&str>, request: AnonymousSessionRequest) -> Result<AnonymousSession>;
+        fn get_access_token(request: AnonymousSessionRequest) -> Result<AnonymousSession>;
         /// See [`crate::Anonymous::logout`].
         fn logout() -> Result<()>;
         /// See [`crate::Anonymous::mint_transfer_token`].
-        fn mint_transfer_token(session_token: &str) -> Option<SecretString>;
+        fn mint_transfer_token(session_token: &SecretString) -> Option<SecretString>;
     }
 );

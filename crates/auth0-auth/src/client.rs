@@ -60,7 +60,7 @@ pub enum Telemetry {
 
 impl Telemetry {
     /// The header value: base64 of `{"name":…,"version":…}`.
-    fn header(&self) -> Option<HeaderValue> {
+    pub(crate) fn header(&self) -> Option<HeaderValue> {
         let (name, version) = match self {
             Self::Default => (env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")),
             Self::Custom { name, version } => (name.as_str(), version.as_str()),

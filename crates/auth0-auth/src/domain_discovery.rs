@@ -50,27 +50,33 @@ fn cache() -> &'static moka::future::Cache<String, Answer> {
 
 impl AuthClient {
     /// Whether `email_domain` (say `acme.com`) is routed to an enterprise identity provider on
-    /// the tenant `auth0_domain`, asked through WebFinger. `true` on a 2xx (cached 60 s),
-    /// `false` on 404 (cached 15 s), and `false` on anything else, including network errors
-    /// (not cached): it never fails.
+    /// this client's tenant, asked through WebFinger. `true` on a 2xx (cached 60 s), `false`
+    /// on 404 (cached 15 s), and `false` on anything else, including network errors (not
+    /// cached): it never fails. Per-request options ([`with_options`](Self::with_options))
+    /// apply. For another tenant, see the free function [`is_federated_domain`].
     ///
     /// ```no_run
     /// # async fn demo(client: auth0_auth::AuthClient) {
-    /// if client.is_federated_domain("tenant.eu.auth0.com", "acme.com").await {
+    /// if client.is_federated_domain("acme.com").await {
     ///     // send the user straight to their company's login
     /// }
     /// # }
     /// ```
-    pub async fn is_federated_domain(&self, auth0_domain: &str, email_domain: &str) -> bool {
+    pub async fn is_federated_domain(&self, email_domain: &str) -> bool {
+        let base = self.inner.base.clone();
+        self.ask_webfinger(&base, email_domain).await
+    }
+
+    async fn ask_webfinger(&self, base: &Url, email_domain: &str) -> bool {
         let email_domain = email_domain.trim().to_lowercase();
-        let Ok(base) = crate::client::base_url(auth0_domain) else {
+        if email_domain.is_empty() {
             return false;
-        };
+        }
         let key = format!("{}|{email_domain}", base.as_str().to_lowercase());
         if let Some(answer) = cache().get(&key).await {
             return answer.federated;
         }
-        let Some(url) = webfinger_url(&base, &email_domain) else {
+        let Some(url) = webfinger_url(base, &email_domain) else {
             return false;
         };
         let request = Request::new(
@@ -96,6 +102,28 @@ impl AuthClient {
         cache().insert(key, Answer { federated }).await;
         federated
     }
+}
+
+/// Whether `email_domain` (say `acme.com`) is routed to an enterprise identity provider on the
+/// tenant `auth0_domain` (a host such as `tenant.eu.auth0.com`, or a base URL), for code that
+/// has no client of that tenant. The same answers and caching as
+/// [`AuthClient::is_federated_domain`], with default HTTP settings; a domain that cannot be
+/// used (not a host, or plain `http://` off loopback) gives `false`.
+///
+/// ```no_run
+/// # async fn demo() {
+/// if auth0_auth::is_federated_domain("tenant.eu.auth0.com", "acme.com").await {
+///     // send the user straight to their company's login
+/// }
+/// # }
+/// ```
+pub async fn is_federated_domain(auth0_domain: &str, email_domain: &str) -> bool {
+    // A public client of that tenant: WebFinger needs no credentials, and the client id is
+    // never sent.
+    let Ok(client) = AuthClient::builder(auth0_domain, "webfinger").build() else {
+        return false;
+    };
+    client.is_federated_domain(email_domain).await
 }
 
 fn webfinger_url(base: &Url, email_domain: &str) -> Option<Url> {

@@ -521,7 +521,12 @@ impl Transport {
                 }
             }
         }
-        if let Some(t) = &self.telemetry {
+        // Per-request options may replace or drop the client's telemetry header.
+        let telemetry = match options.and_then(|o| o.telemetry.as_ref()) {
+            Some(chosen) => chosen.as_ref(),
+            None => self.telemetry.as_ref(),
+        };
+        if let Some(t) = telemetry {
             headers.insert(HeaderName::from_static("auth0-client"), t.clone());
         }
         let client = options

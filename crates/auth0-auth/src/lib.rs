@@ -31,12 +31,62 @@
 //! the flows Auth0 allows public clients; the others fail before any request with
 //! `missing_client_auth_error`.
 //!
+//! ## How every call looks
+//!
+//! Every call that goes to the network takes one request value, `client.op(OpRequest::new(…))`:
+//!
+//! - **Required inputs go to `new`**, optional ones are chained setters named after the wire
+//!   parameter (`.scope(…)`, `.audience(…)`, `.organization(…)`). No call takes a positional
+//!   `Option`.
+//! - **At most one required input is a plain string** (`impl Into<String>`, such as an email
+//!   address). Every other one has a type of its own, so two of them cannot be swapped without
+//!   a compile error: a connection is a [`Connection`], a user id a [`UserId`], a challenge's
+//!   session an [`AuthSession`], and metadata a [`UserMetadata`].
+//! - **Secrets are [`SecretString`] both ways**: passwords, one-time codes, refresh tokens, code
+//!   verifiers, subject tokens, `mfa_token`s go in as `SecretString`, and every secret the SDK
+//!   hands out (access, refresh and ID tokens, device codes, `auth_req_id`s, …) comes out as one.
+//!   A value the SDK gave you goes back in as is (`.clone()`); a plain string becomes one with
+//!   `.into()`. Their `Debug` output is redacted.
+//! - Per-call settings (headers, timeout, HTTP client, telemetry, a response recorder) are not
+//!   part of the request: they go through [`AuthClient::with_options`].
+//!
+//! ```no_run
+//! # async fn demo(client: auth0_auth::AuthClient) -> auth0_auth::Result<()> {
+//! use auth0_auth::{
+//!     Connection, PasswordRequest, RefreshTokenRequest, SignUpRequest, UserId, UserInfoRequest,
+//! };
+//!
+//! let db = Connection::new("Username-Password-Authentication");
+//! // One plain string (the email), the connection and the password by type:
+//! client
+//!     .database()
+//!     .sign_up(SignUpRequest::new(db.clone(), "jane@example.com", "a long passphrase".into()))
+//!     .await?;
+//! let tokens = client
+//!     .get_token_by_password(
+//!         PasswordRequest::new("jane@example.com", "a long passphrase".into())
+//!             .realm(db.as_str())
+//!             .scope("openid offline_access"),
+//!     )
+//!     .await?;
+//! // Secrets handed out go back in as they are:
+//! let user = client
+//!     .get_user_info(UserInfoRequest::new(tokens.access_token.clone()))
+//!     .await?;
+//! if let Some(refresh_token) = &tokens.refresh_token {
+//!     client
+//!         .get_token_by_refresh_token(RefreshTokenRequest::new(refresh_token.clone()))
+//!         .await?;
+//! }
+//! # let _ = (user, UserId::new("auth0|1"));
+//! # Ok(()) }
+//! ```
+//!
 //! ## Get tokens
 //!
-//! Required inputs are constructor arguments of a request value; optional ones are chained
-//! setters. Every grant goes through one token-endpoint path that adds client authentication,
-//! parses the answer, and validates any ID token (signature, issuer, audience, expiry, …)
-//! before you see it.
+//! Every grant goes through one token-endpoint path that adds client authentication, parses
+//! the answer, and validates any ID token (signature, issuer, audience, expiry, …) before you
+//! see it.
 //!
 //! ```no_run
 //! # async fn demo(client: auth0_auth::AuthClient) -> auth0_auth::Result<()> {
@@ -51,7 +101,8 @@
 //! // A user's tokens (trusted first-party apps only):
 //! let tokens = client
 //!     .get_token_by_password(
-//!         PasswordRequest::new("jane@example.com", "password").scope("openid profile offline_access"),
+//!         PasswordRequest::new("jane@example.com", "password".into())
+//!             .scope("openid profile offline_access"),
 //!     )
 //!     .await?;
 //! println!("hello {:?}", tokens.claims.as_ref().and_then(|c| c.name()));
@@ -59,7 +110,7 @@
 //! // Later, without the password:
 //! if let Some(refresh) = &tokens.refresh_token {
 //!     let fresh = client
-//!         .get_token_by_refresh_token(RefreshTokenRequest::new(refresh.expose_secret()))
+//!         .get_token_by_refresh_token(RefreshTokenRequest::new(refresh.clone()))
 //!         .await?;
 //! }
 //! # Ok(()) }
@@ -74,10 +125,11 @@
 //!
 //! ```no_run
 //! # async fn demo(client: auth0_auth::AuthClient) {
-//! # use auth0_auth::PasswordRequest;
-//! match client.get_token_by_password(PasswordRequest::new("jane@example.com", "pw")).await {
+//! # use auth0_auth::{PasswordRequest, SecretString};
+//! match client.get_token_by_password(PasswordRequest::new("jane@example.com", "pw".into())).await {
 //!     Err(e) if e.is_mfa_required() => {
-//!         let mfa_token = e.mfa_token().unwrap_or_default();
+//!         let mfa_token = SecretString::from(e.mfa_token().unwrap_or_default());
+//!         let mfa = client.mfa(mfa_token);
 //!         // continue with the MFA API
 //!     }
 //!     Err(e) => eprintln!("{e}"),
@@ -160,25 +212,37 @@
 //!   asks a user on their phone and polls (interval, `slow_down`, expiry) until they answer.
 //! - Token exchange: [`AuthClient::exchange_token`] with an RFC 8693 profile (custom subject
 //!   tokens, actor tokens, organizations) or Token Vault (a federated connection's token).
-//! - MFA: [`AuthClient::mfa`] lists, enrolls, challenges and deletes authenticators with the
-//!   `mfa_token` of an `mfa_required` answer, and [`Mfa::verify`] finishes the sign-in.
+//! - MFA: [`AuthClient::mfa`], given the `mfa_token` of an `mfa_required` answer, lists,
+//!   enrolls, challenges and deletes authenticators, and [`Mfa::verify`] finishes the sign-in.
 //! - Passkeys: [`AuthClient::passkey`] gets WebAuthn challenges whose options and credentials
 //!   are serde-compatible with the browser's `navigator.credentials`.
 //!
 //! ## More of the Authentication API
 //!
 //! [`AuthClient::get_user_info`], [`AuthClient::revoke_token`], [`AuthClient::database`]
-//! (sign-up and password change), [`AuthClient::is_federated_domain`] (home-realm discovery)
-//! and [`AuthClient::anonymous`] (anonymous sessions).
+//! (sign-up and password change), [`AuthClient::is_federated_domain`] (home-realm discovery
+//! on the client's tenant; the free function [`is_federated_domain`] asks any tenant) and
+//! [`AuthClient::anonymous`] (anonymous sessions).
 //!
 //! Every network call can take per-request options through [`AuthClient::with_options`]:
-//! extra headers, a timeout, another HTTP client, and a [`ResponseRecorder`] that keeps the
-//! raw response next to the parsed value.
+//! extra headers, a timeout, another HTTP client, the telemetry header
+//! ([`RequestOptions::telemetry`]), and a [`ResponseRecorder`] that keeps the raw response next
+//! to the parsed value. The crate re-exports the [`reqwest`] it is built with, for
+//! [`AuthClientBuilder::http_client`].
 //!
 //! ## Blocking
 //!
-//! With the `blocking` cargo feature, `AuthClientBuilder::build_blocking` gives a client
-//! whose methods block, for command-line tools and synchronous programs.
+#![cfg_attr(
+    feature = "blocking",
+    doc = "With the `blocking` cargo feature, [`AuthClientBuilder::build_blocking`] gives a \
+           client ([`blocking::AuthClient`]) whose methods block, for command-line tools and \
+           synchronous programs."
+)]
+#![cfg_attr(
+    not(feature = "blocking"),
+    doc = "With the `blocking` cargo feature, `AuthClientBuilder::build_blocking` gives a \
+           client whose methods block, for command-line tools and synchronous programs."
+)]
 //!
 //! ## Discovery
 //!
@@ -243,6 +307,7 @@ pub use client::{
 pub use client_auth::ClientSecretMethod;
 pub use database::{ChangePasswordRequest, Database, SignUpRequest, SignedUpUser};
 pub use discovery::{DiscoveryCacheSettings, ServerMetadata};
+pub use domain_discovery::is_federated_domain;
 pub use dpop::DpopKey;
 pub use error::{
     Error, ErrorClass, ErrorCode, ErrorKind, HttpDetails, MfaFactor, MfaRequirements, OAuthError,
@@ -271,8 +336,8 @@ pub use mfa::{
     Enrollment, Mfa, MfaVerification, OobChannel, OobEnrollment, OtpEnrollment,
 };
 pub use passkey::{
-    CredentialParameter, PASSKEY_GRANT, Passkey, PasskeyCreationOptions, PasskeyCredential,
-    PasskeyCredentialResponse, PasskeyLoginChallenge, PasskeyRegisterRequest,
+    CredentialParameter, PASSKEY_GRANT, Passkey, PasskeyChallengeRequest, PasskeyCreationOptions,
+    PasskeyCredential, PasskeyCredentialResponse, PasskeyLoginChallenge, PasskeyRegisterRequest,
     PasskeyRequestOptions, PasskeySignupChallenge, PasskeyTokenRequest, PasskeyUser,
     PasskeyUserProfile, RelyingParty,
 };
@@ -281,9 +346,15 @@ pub use passwordless::{
     PasswordlessSend, SendEmailRequest, SendSmsRequest,
 };
 pub use request_options::{RequestOptions, ResponseRecorder};
+/// The `reqwest` this crate is built with: [`AuthClientBuilder::http_client`] and
+/// [`RequestOptions::http_client`] take a `reqwest::Client` of exactly this version.
+pub use reqwest;
 pub use retry::{RateLimit, RetryPolicy};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use token::TokenResponse;
 pub use transaction::LoginTransaction;
-pub use userinfo::TokenTypeHint;
-pub use values::{Connection, UserId};
+pub use userinfo::{RevokeTokenRequest, TokenTypeHint, UserInfoRequest};
+pub use values::{
+    AuthSession, Connection, MAX_USER_METADATA_KEYS, MAX_USER_METADATA_NAME_CHARS,
+    MAX_USER_METADATA_VALUE_CHARS, UserId, UserMetadata,
+};

@@ -28,6 +28,7 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderName, HeaderValue};
 
+use crate::client::Telemetry;
 use crate::error::HttpDetails;
 
 /// Options for the calls made through [`AuthClient::with_options`](crate::AuthClient::with_options).
@@ -41,6 +42,8 @@ pub struct RequestOptions {
     pub(crate) http_client: Option<reqwest::Client>,
     pub(crate) recorder: Option<ResponseRecorder>,
     pub(crate) invalid_header: Option<String>,
+    /// `Some(header)` overrides the client's telemetry header; `Some(None)` leaves it out.
+    pub(crate) telemetry: Option<Option<HeaderValue>>,
 }
 
 impl fmt::Debug for RequestOptions {
@@ -57,6 +60,7 @@ impl fmt::Debug for RequestOptions {
             .field("timeout", &self.timeout)
             .field("http_client", &self.http_client.is_some())
             .field("recorder", &self.recorder.is_some())
+            .field("telemetry", &self.telemetry.as_ref().map(Option::is_some))
             .finish()
     }
 }
@@ -91,6 +95,24 @@ impl RequestOptions {
     /// client certificate itself if you use mTLS).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
+        self
+    }
+
+    /// The `Auth0-Client` telemetry header for these calls instead of the client's:
+    /// [`Telemetry::Disabled`] leaves it out, [`Telemetry::Custom`] names a wrapper.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: auth0_auth::AuthClient) -> auth0_auth::Result<()> {
+    /// use auth0_auth::{ClientCredentialsRequest, RequestOptions, Telemetry};
+    ///
+    /// let tokens = client
+    ///     .with_options(RequestOptions::new().telemetry(Telemetry::Disabled))
+    ///     .get_token_by_client_credentials(ClientCredentialsRequest::new("https://api.example.com/"))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn telemetry(mut self, telemetry: Telemetry) -> Self {
+        self.telemetry = Some(telemetry.header());
         self
     }
 

@@ -1,12 +1,14 @@
 //! User info (`GET /userinfo`) and token revocation (RFC 7009).
 
 use reqwest::Method;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::client::AuthClient;
 use crate::error::{Error, ErrorCode, ErrorKind, Result};
 use crate::grants::required;
 use crate::http::Request;
 use crate::id_token::Claims;
+use crate::values::UserId;
 
 /// Which kind of token is being revoked (`token_type_hint`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,23 +19,89 @@ pub enum TokenTypeHint {
     AccessToken,
 }
 
+/// A user-info request: whose access token, and optionally which user it must be.
+///
+/// ```no_run
+/// # async fn demo(client: auth0_auth::AuthClient, tokens: auth0_auth::TokenResponse) -> auth0_auth::Result<()> {
+/// use auth0_auth::{UserId, UserInfoRequest};
+///
+/// let user = client
+///     .get_user_info(
+///         UserInfoRequest::new(tokens.access_token.clone())
+///             .expected_subject(UserId::new("auth0|123")),
+///     )
+///     .await?;
+/// println!("{:?}", user.email());
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct UserInfoRequest {
+    access_token: SecretString,
+    expected_subject: Option<UserId>,
+}
+
+impl UserInfoRequest {
+    /// The claims of the user `access_token` was issued to.
+    pub fn new(access_token: SecretString) -> Self {
+        Self {
+            access_token,
+            expected_subject: None,
+        }
+    }
+
+    /// The answer's `sub` must be this user, or the call fails with a `TokenValidation` error.
+    pub fn expected_subject(mut self, subject: UserId) -> Self {
+        self.expected_subject = Some(subject);
+        self
+    }
+}
+
+/// A token revocation (RFC 7009).
+///
+/// ```no_run
+/// # async fn demo(client: auth0_auth::AuthClient, tokens: auth0_auth::TokenResponse) -> auth0_auth::Result<()> {
+/// use auth0_auth::{RevokeTokenRequest, TokenTypeHint};
+///
+/// if let Some(refresh_token) = &tokens.refresh_token {
+///     client
+///         .revoke_token(
+///             RevokeTokenRequest::new(refresh_token.clone())
+///                 .token_type_hint(TokenTypeHint::RefreshToken),
+///         )
+///         .await?;
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct RevokeTokenRequest {
+    token: SecretString,
+    token_type_hint: Option<TokenTypeHint>,
+}
+
+impl RevokeTokenRequest {
+    /// Revokes `token` (a refresh token, or an access token where the server allows it).
+    pub fn new(token: SecretString) -> Self {
+        Self {
+            token,
+            token_type_hint: None,
+        }
+    }
+
+    /// Tells the server which kind of token it is (`token_type_hint`).
+    pub fn token_type_hint(mut self, hint: TokenTypeHint) -> Self {
+        self.token_type_hint = Some(hint);
+        self
+    }
+}
+
 impl AuthClient {
     /// The user's claims from the user-info endpoint, with `Authorization: Bearer
-    /// <access_token>`. Works for public clients (no client authentication). When
-    /// `expected_subject` is given, the answer's `sub` must equal it.
-    ///
-    /// ```no_run
-    /// # async fn demo(client: auth0_auth::AuthClient, access_token: &str) -> auth0_auth::Result<()> {
-    /// let user = client.get_user_info(access_token, Some("auth0|123")).await?;
-    /// println!("{:?}", user.email());
-    /// # Ok(()) }
-    /// ```
-    pub async fn get_user_info(
-        &self,
-        access_token: &str,
-        expected_subject: Option<&str>,
-    ) -> Result<Claims> {
+    /// <access_token>` (or `DPoP` with a proof when the client has a DPoP key). Works for
+    /// public clients (no client authentication). See [`UserInfoRequest`].
+    pub async fn get_user_info(&self, request: UserInfoRequest) -> Result<Claims> {
         let code = ErrorCode::UserInfo;
+        let access_token = request.access_token.expose_secret();
+        let expected_subject = request.expected_subject.as_ref().map(UserId::as_str);
         required(access_token, "the access token", code)?;
         let metadata = self.metadata(code).await?;
         let url = metadata.endpoint(
@@ -70,9 +138,11 @@ impl AuthClient {
     }
 
     /// Revokes a refresh token (or access token) at the revocation endpoint (RFC 7009), with
-    /// client authentication.
-    pub async fn revoke_token(&self, token: &str, hint: Option<TokenTypeHint>) -> Result<()> {
+    /// client authentication. See [`RevokeTokenRequest`].
+    pub async fn revoke_token(&self, request: RevokeTokenRequest) -> Result<()> {
         let code = ErrorCode::TokenRevocation;
+        let token = request.token.expose_secret();
+        let hint = request.token_type_hint;
         required(token, "the token", code)?;
         let metadata = self.metadata(code).await?;
         let url = match &metadata.revocation_endpoint {
@@ -118,10 +188,11 @@ fn userinfo_error(response: crate::http::Response) -> Error {
     let error = response.into_error();
     match challenge {
         Some(oauth) if error.oauth().is_none() => {
-            let mut message = format!("{}: {}", error.message(), oauth.error);
+            // Server text, escaped so it cannot forge lines or terminal control sequences.
+            let mut message = format!("{}: {}", error.message(), oauth.error.escape_debug());
             if let Some(d) = &oauth.error_description {
                 message.push_str(": ");
-                message.push_str(d);
+                message.push_str(&d.escape_debug().to_string());
             }
             Error::new(error.code(), ErrorKind::OAuth, message)
                 .with_http(details)

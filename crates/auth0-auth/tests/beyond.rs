@@ -22,7 +22,7 @@ async fn dpop_binds_tokens_and_answers_a_nonce_challenge_once() {
     let c = confidential(&t).dpop_key(key).build().unwrap();
     let tokens = bounded(
         c.get_token_by_password(
-            PasswordRequest::new(demo::USERNAME, demo::PASSWORD)
+            PasswordRequest::new(demo::USERNAME, demo::PASSWORD.into())
                 .scope("openid profile email offline_access"),
         ),
     )
@@ -43,14 +43,16 @@ async fn dpop_binds_tokens_and_answers_a_nonce_challenge_once() {
 
     // The refresh token is bound to the key too; the known nonce is reused at once.
     let refresh = tokens.refresh_token.as_ref().unwrap().expose_secret();
-    let again = bounded(c.get_token_by_refresh_token(RefreshTokenRequest::new(refresh)))
+    let again = bounded(c.get_token_by_refresh_token(RefreshTokenRequest::new(refresh.into())))
         .await
         .unwrap();
     assert_eq!(again.token_type.as_deref(), Some("dpop"));
     assert_eq!(t.requests_to("/oauth/token").len(), 3);
 
     // User info with the bound token: `Authorization: DPoP`, a proof with `ath`.
-    let user = bounded(c.get_user_info(access, None)).await.unwrap();
+    let user = bounded(c.get_user_info(auth0_auth::UserInfoRequest::new(access.into())))
+        .await
+        .unwrap();
     assert_eq!(user.email(), Some(demo::USERNAME));
     let asked = t.requests_to("/userinfo").pop().unwrap();
     assert!(asked.header("authorization").unwrap().starts_with("DPoP "));
@@ -169,7 +171,7 @@ async fn polling_too_fast_is_slowed_down_by_five_seconds() {
     let started = bounded(c.start_device_authorization(DeviceAuthorizationRequest::new()))
         .await
         .unwrap();
-    let e = bounded(c.device_code_grant(started.device_code.expose_secret()))
+    let e = bounded(c.device_code_grant(&started.device_code))
         .await
         .unwrap_err();
     assert_eq!(e.oauth().unwrap().error, "slow_down");

@@ -41,18 +41,19 @@ fn synchronous_code_gets_tokens_refreshes_and_sees_errors() {
     assert!(!m2m.access_token.expose_secret().is_empty());
     let tokens = c
         .get_token_by_password(
-            PasswordRequest::new(demo::USERNAME, demo::PASSWORD).scope("openid offline_access"),
+            PasswordRequest::new(demo::USERNAME, demo::PASSWORD.into())
+                .scope("openid offline_access"),
         )
         .unwrap();
     assert!(tokens.claims.is_some());
     let refresh = tokens.refresh_token.unwrap();
-    c.get_token_by_refresh_token(RefreshTokenRequest::new(refresh.expose_secret()))
+    c.get_token_by_refresh_token(RefreshTokenRequest::new(refresh.clone()))
         .unwrap();
     let e = c
-        .get_token_by_password(PasswordRequest::new(demo::USERNAME, "wrong"))
+        .get_token_by_password(PasswordRequest::new(demo::USERNAME, "wrong".into()))
         .unwrap_err();
     assert_eq!(e.code().as_str(), "token_by_password_error");
-    let e = c.mfa().list_authenticators("nope").unwrap_err();
+    let e = c.mfa("nope".into()).list_authenticators().unwrap_err();
     assert_eq!(e.code().as_str(), "mfa_list_authenticators_error");
 }
 

@@ -26,14 +26,17 @@ async fn initiation_sends_the_login_hint_and_binding_message() {
     let c = client(&t);
     let started = bounded(
         c.initiate_backchannel_authentication(
-            BackchannelAuthenticationRequest::new(user_id(), "Approve login 42?")
-                .requested_expiry(120)
-                .authorization_details(serde_json::json!([{"type": "x"}])),
+            BackchannelAuthenticationRequest::new(
+                auth0_auth::UserId::new(user_id()),
+                "Approve login 42?",
+            )
+            .requested_expiry(120)
+            .authorization_details(serde_json::json!([{"type": "x"}])),
         ),
     )
     .await
     .unwrap();
-    assert!(!started.auth_req_id.is_empty());
+    assert!(!started.auth_req_id.expose_secret().is_empty());
     assert_eq!(started.expires_in, 120);
     assert_eq!(started.interval, Some(1));
     let sent = t.requests_to("/bc-authorize").pop().unwrap();
@@ -67,17 +70,20 @@ async fn polling_waits_for_approval_and_keeps_the_interval() {
     let t = ciba_tenant().await;
     let c = client(&t);
     let started = bounded(c.initiate_backchannel_authentication(
-        BackchannelAuthenticationRequest::new(user_id(), "Approve?"),
+        BackchannelAuthenticationRequest::new(auth0_auth::UserId::new(user_id()), "Approve?"),
     ))
     .await
     .unwrap();
-    t.approve_ciba_after(&started.auth_req_id, Duration::from_millis(2500));
+    t.approve_ciba_after(
+        started.auth_req_id.expose_secret(),
+        Duration::from_millis(2500),
+    );
     let tokens = bounded(c.poll_backchannel_authentication(&started))
         .await
         .unwrap();
     assert!(!tokens.access_token.expose_secret().is_empty());
     assert!(tokens.claims.is_some());
-    let polls = t.ciba_poll_times(&started.auth_req_id);
+    let polls = t.ciba_poll_times(started.auth_req_id.expose_secret());
     assert!(polls.len() >= 2, "{} polls", polls.len());
     for pair in polls.windows(2) {
         assert!(
@@ -93,11 +99,11 @@ async fn a_denial_ends_polling_with_access_denied() {
     let t = ciba_tenant().await;
     let c = client(&t);
     let started = bounded(c.initiate_backchannel_authentication(
-        BackchannelAuthenticationRequest::new(user_id(), "Approve?"),
+        BackchannelAuthenticationRequest::new(auth0_auth::UserId::new(user_id()), "Approve?"),
     ))
     .await
     .unwrap();
-    assert!(t.deny_ciba(&started.auth_req_id));
+    assert!(t.deny_ciba(started.auth_req_id.expose_secret()));
     let e = bounded(c.poll_backchannel_authentication(&started))
         .await
         .unwrap_err();
@@ -110,7 +116,7 @@ async fn a_single_poll_reports_pending_and_slow_down() {
     let t = ciba_tenant().await;
     let c = client(&t);
     let started = bounded(c.initiate_backchannel_authentication(
-        BackchannelAuthenticationRequest::new(user_id(), "Approve?"),
+        BackchannelAuthenticationRequest::new(auth0_auth::UserId::new(user_id()), "Approve?"),
     ))
     .await
     .unwrap();
@@ -130,9 +136,12 @@ async fn a_single_poll_reports_pending_and_slow_down() {
 async fn polling_gives_up_at_expiry() {
     let t = ciba_tenant().await;
     let c = client(&t);
-    let started = bounded(c.initiate_backchannel_authentication(
-        BackchannelAuthenticationRequest::new(user_id(), "Approve?").requested_expiry(3),
-    ))
+    let started = bounded(
+        c.initiate_backchannel_authentication(
+            BackchannelAuthenticationRequest::new(auth0_auth::UserId::new(user_id()), "Approve?")
+                .requested_expiry(3),
+        ),
+    )
     .await
     .unwrap();
     let e = bounded(c.poll_backchannel_authentication(&started))
@@ -158,7 +167,10 @@ async fn the_all_in_one_call_completes_when_approved() {
         }
     });
     let tokens = bounded(
-        c.backchannel_authentication(BackchannelAuthenticationRequest::new(user_id(), "Approve?")),
+        c.backchannel_authentication(BackchannelAuthenticationRequest::new(
+            auth0_auth::UserId::new(user_id()),
+            "Approve?",
+        )),
     )
     .await
     .unwrap();
@@ -171,7 +183,10 @@ async fn dropping_the_future_cancels_polling() {
     let c = client(&t);
     let outcome = tokio::time::timeout(
         Duration::from_millis(1500),
-        c.backchannel_authentication(BackchannelAuthenticationRequest::new(user_id(), "Approve?")),
+        c.backchannel_authentication(BackchannelAuthenticationRequest::new(
+            auth0_auth::UserId::new(user_id()),
+            "Approve?",
+        )),
     )
     .await;
     assert!(outcome.is_err(), "still pending, so the timeout dropped it");
@@ -188,7 +203,7 @@ async fn dropping_the_future_cancels_polling() {
 async fn public_clients_cannot_use_ciba() {
     let t = ciba_tenant().await;
     let e = bounded(public_client(&t).initiate_backchannel_authentication(
-        BackchannelAuthenticationRequest::new("auth0|x", "m"),
+        BackchannelAuthenticationRequest::new(auth0_auth::UserId::new("auth0|x"), "m"),
     ))
     .await
     .unwrap_err();

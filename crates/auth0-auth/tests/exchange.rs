@@ -51,7 +51,7 @@ async fn a_profile_exchange_sends_exactly_its_parameters() {
     let t = exchange_tenant().await;
     let tokens = bounded(
         client(&t).exchange_token(
-            ExchangeTokenRequest::profile(MCP_TYPE, MCP_TOKEN)
+            ExchangeTokenRequest::profile(MCP_TYPE, MCP_TOKEN.into())
                 .audience(demo::AUDIENCE)
                 .scope("openid read:messages")
                 .extra("device_id", "device-1")
@@ -103,7 +103,7 @@ async fn bad_subject_tokens_never_leave() {
     let c = client(&t);
     t.clear_requests();
     for bad in ["", "  ", " token", "token\n", "Bearer abc", "bearer abc"] {
-        let e = bounded(c.exchange_token(ExchangeTokenRequest::profile(MCP_TYPE, bad)))
+        let e = bounded(c.exchange_token(ExchangeTokenRequest::profile(MCP_TYPE, bad.into())))
             .await
             .unwrap_err();
         assert_eq!(e.code().as_str(), "token_exchange_error");
@@ -111,20 +111,20 @@ async fn bad_subject_tokens_never_leave() {
     }
     let many = (0..21).map(|i| i.to_string());
     let e = bounded(c.exchange_token(
-        ExchangeTokenRequest::profile(MCP_TYPE, MCP_TOKEN).extra_values("x", many),
+        ExchangeTokenRequest::profile(MCP_TYPE, MCP_TOKEN.into()).extra_values("x", many),
     ))
     .await
     .unwrap_err();
     assert!(e.message().contains("20"), "{e}");
-    let e = bounded(
-        c.exchange_token(ExchangeTokenRequest::profile(MCP_TYPE, MCP_TOKEN).organization(" ")),
-    )
+    let e = bounded(c.exchange_token(
+        ExchangeTokenRequest::profile(MCP_TYPE, MCP_TOKEN.into()).organization(" "),
+    ))
     .await
     .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
     assert!(t.requests().is_empty());
     let e = bounded(
-        public_client(&t).exchange_token(ExchangeTokenRequest::profile(MCP_TYPE, MCP_TOKEN)),
+        public_client(&t).exchange_token(ExchangeTokenRequest::profile(MCP_TYPE, MCP_TOKEN.into())),
     )
     .await
     .unwrap_err();
@@ -141,10 +141,10 @@ async fn an_actor_token_yields_the_act_claim() {
             .unwrap();
     let tokens = bounded(
         c.exchange_token(
-            ExchangeTokenRequest::profile(MCP_TYPE, MCP_TOKEN)
+            ExchangeTokenRequest::profile(MCP_TYPE, MCP_TOKEN.into())
                 .audience(demo::AUDIENCE)
                 .actor_token(
-                    actor.access_token.expose_secret(),
+                    actor.access_token.clone(),
                     "urn:ietf:params:oauth:token-type:access_token",
                 ),
         ),
@@ -167,7 +167,7 @@ async fn an_organization_exchange_checks_the_id_token() {
     let c = client(&t);
     let tokens = bounded(
         c.exchange_token(
-            ExchangeTokenRequest::profile(MCP_TYPE, MCP_TOKEN)
+            ExchangeTokenRequest::profile(MCP_TYPE, MCP_TOKEN.into())
                 .scope("openid")
                 .organization(demo::ORGANIZATION_ID),
         ),
@@ -177,7 +177,7 @@ async fn an_organization_exchange_checks_the_id_token() {
     assert_eq!(tokens.claims.unwrap().org_id(), Some(demo::ORGANIZATION_ID));
     let e = bounded(
         c.exchange_token(
-            ExchangeTokenRequest::profile(MCP_TYPE, MCP_TOKEN)
+            ExchangeTokenRequest::profile(MCP_TYPE, MCP_TOKEN.into())
                 .scope("openid")
                 .organization("org_nope"),
         ),
@@ -194,10 +194,12 @@ async fn an_organization_exchange_checks_the_id_token() {
 #[tokio::test]
 async fn an_unknown_subject_token_is_the_servers_invalid_grant() {
     let t = exchange_tenant().await;
-    let e =
-        bounded(client(&t).exchange_token(ExchangeTokenRequest::profile(MCP_TYPE, "who-is-this")))
-            .await
-            .unwrap_err();
+    let e = bounded(client(&t).exchange_token(ExchangeTokenRequest::profile(
+        MCP_TYPE,
+        "who-is-this".into(),
+    )))
+    .await
+    .unwrap_err();
     assert_eq!(e.code().as_str(), "token_exchange_error");
     assert_eq!(e.oauth().unwrap().error, "invalid_grant");
 }
@@ -205,7 +207,7 @@ async fn an_unknown_subject_token_is_the_servers_invalid_grant() {
 async fn janes_tokens(t: &RunningEmulator) -> auth0_auth::TokenResponse {
     bounded(
         client(t).get_token_by_password(
-            PasswordRequest::new(demo::USERNAME, demo::PASSWORD)
+            PasswordRequest::new(demo::USERNAME, demo::PASSWORD.into())
                 .audience(demo::AUDIENCE)
                 .scope("openid offline_access"),
         ),
@@ -222,8 +224,8 @@ async fn token_vault_returns_the_federated_access_token() {
     let google = bounded(
         c.exchange_token(
             ExchangeTokenRequest::token_vault(
-                "google-oauth2",
-                jane_tokens.access_token.expose_secret(),
+                auth0_auth::Connection::new("google-oauth2"),
+                jane_tokens.access_token.clone(),
             )
             .login_hint("jane.work@gmail.com")
             .scope("calendar"),
@@ -260,8 +262,11 @@ async fn token_vault_returns_the_federated_access_token() {
     let refresh = jane_tokens.refresh_token.as_ref().unwrap().expose_secret();
     let via_refresh = bounded(
         c.exchange_token(
-            ExchangeTokenRequest::token_vault("google-oauth2", refresh)
-                .subject_token_type(REFRESH_TOKEN_TYPE),
+            ExchangeTokenRequest::token_vault(
+                auth0_auth::Connection::new("google-oauth2"),
+                refresh.into(),
+            )
+            .subject_token_type(REFRESH_TOKEN_TYPE),
         ),
     )
     .await
@@ -275,8 +280,16 @@ async fn token_vault_refuses_audience_and_resource_before_any_request() {
     let c = client(&t);
     t.clear_requests();
     for request in [
-        ExchangeTokenRequest::token_vault("google-oauth2", "at").audience("https://x/"),
-        ExchangeTokenRequest::token_vault("google-oauth2", "at").resource("https://x/"),
+        ExchangeTokenRequest::token_vault(
+            auth0_auth::Connection::new("google-oauth2"),
+            "at".into(),
+        )
+        .audience("https://x/"),
+        ExchangeTokenRequest::token_vault(
+            auth0_auth::Connection::new("google-oauth2"),
+            "at".into(),
+        )
+        .resource("https://x/"),
     ] {
         let e = bounded(c.exchange_token(request)).await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput);
@@ -294,8 +307,11 @@ async fn the_deprecated_token_for_connection_maps_onto_token_vault() {
     let refresh = jane_tokens.refresh_token.as_ref().unwrap().expose_secret();
     let google = bounded(
         c.get_token_for_connection(
-            TokenForConnectionRequest::with_refresh_token("google-oauth2", refresh)
-                .login_hint("jane@gmail.com"),
+            TokenForConnectionRequest::with_refresh_token(
+                auth0_auth::Connection::new("google-oauth2"),
+                refresh.into(),
+            )
+            .login_hint("jane@gmail.com"),
         ),
     )
     .await
@@ -308,8 +324,8 @@ async fn the_deprecated_token_for_connection_maps_onto_token_vault() {
     );
     let e = bounded(
         c.get_token_for_connection(TokenForConnectionRequest::with_access_token(
-            "no-such-connection",
-            jane_tokens.access_token.expose_secret(),
+            auth0_auth::Connection::new("no-such-connection"),
+            jane_tokens.access_token.clone(),
         )),
     )
     .await

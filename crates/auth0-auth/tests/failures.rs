@@ -23,9 +23,11 @@ async fn token_error(fault: Fault) -> Error {
     let c = client(&t);
     bounded(c.server_metadata()).await.unwrap();
     t.inject_fault("/oauth/token", fault, 1);
-    let e = bounded(c.get_token_by_password(PasswordRequest::new(demo::USERNAME, demo::PASSWORD)))
-        .await
-        .unwrap_err();
+    let e = bounded(
+        c.get_token_by_password(PasswordRequest::new(demo::USERNAME, demo::PASSWORD.into())),
+    )
+    .await
+    .unwrap_err();
     assert_clean(&e);
     assert_eq!(e.code().as_str(), "token_by_password_error");
     e
@@ -78,9 +80,11 @@ async fn a_server_that_does_not_answer_in_time_is_a_timeout() {
         .unwrap();
     bounded(c.server_metadata()).await.unwrap();
     t.inject_fault("/oauth/token", Fault::Delay(Duration::from_secs(5)), 1);
-    let e = bounded(c.get_token_by_refresh_token(RefreshTokenRequest::new("refresh-secret-value")))
-        .await
-        .unwrap_err();
+    let e = bounded(
+        c.get_token_by_refresh_token(RefreshTokenRequest::new("refresh-secret-value".into())),
+    )
+    .await
+    .unwrap_err();
     assert!(e.is_timeout(), "{e:?}");
     assert_eq!(e.kind(), ErrorKind::Timeout);
     assert_clean(&e);

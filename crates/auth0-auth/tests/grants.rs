@@ -107,16 +107,16 @@ async fn blank_inputs_are_refused_before_any_request() {
     .await
     .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
-    let e = bounded(c.get_token_by_refresh_token(RefreshTokenRequest::new("")))
+    let e = bounded(c.get_token_by_refresh_token(RefreshTokenRequest::new("".into())))
         .await
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::TokenByRefreshToken);
-    let e = bounded(c.get_token_by_password(PasswordRequest::new("", "pw")))
+    let e = bounded(c.get_token_by_password(PasswordRequest::new("", "pw".into())))
         .await
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::TokenByPassword);
     let e = bounded(c.get_token_by_password(
-        PasswordRequest::new("a@b.c", "pw").auth0_forwarded_for("bad\nheader"),
+        PasswordRequest::new("a@b.c", "pw".into()).auth0_forwarded_for("bad\nheader"),
     ))
     .await
     .unwrap_err();
@@ -129,7 +129,7 @@ async fn password_grant_returns_validated_id_token_claims_and_a_refresh_token() 
     let t = demo_tenant().await;
     let tokens = bounded(
         client(&t).get_token_by_password(
-            PasswordRequest::new(demo::USERNAME, demo::PASSWORD)
+            PasswordRequest::new(demo::USERNAME, demo::PASSWORD.into())
                 .scope("openid profile email offline_access")
                 .audience(demo::AUDIENCE),
         ),
@@ -148,7 +148,7 @@ async fn password_grant_returns_validated_id_token_claims_and_a_refresh_token() 
 async fn password_grant_works_for_public_clients() {
     let t = demo_tenant().await;
     let tokens = bounded(public_client(&t).get_token_by_password(
-        PasswordRequest::new(demo::USERNAME, demo::PASSWORD).scope("openid"),
+        PasswordRequest::new(demo::USERNAME, demo::PASSWORD.into()).scope("openid"),
     ))
     .await
     .unwrap();
@@ -164,9 +164,10 @@ async fn password_grant_works_for_public_clients() {
 #[tokio::test]
 async fn wrong_password_is_invalid_grant_and_the_password_is_not_echoed() {
     let t = demo_tenant().await;
-    let e = bounded(
-        client(&t).get_token_by_password(PasswordRequest::new(demo::USERNAME, "wrong-pass-123")),
-    )
+    let e = bounded(client(&t).get_token_by_password(PasswordRequest::new(
+        demo::USERNAME,
+        "wrong-pass-123".into(),
+    )))
     .await
     .unwrap_err();
     assert_eq!(e.code().as_str(), "token_by_password_error");
@@ -178,7 +179,7 @@ async fn wrong_password_is_invalid_grant_and_the_password_is_not_echoed() {
 async fn mfa_required_carries_the_mfa_token_and_requirements() {
     let t = demo_tenant().await;
     let e = bounded(client(&t).get_token_by_password(
-        PasswordRequest::new(demo::MFA_USERNAME, demo::PASSWORD).scope("openid"),
+        PasswordRequest::new(demo::MFA_USERNAME, demo::PASSWORD.into()).scope("openid"),
     ))
     .await
     .unwrap_err();
@@ -200,7 +201,7 @@ async fn refresh_token_grant_issues_new_tokens_and_sends_audience_and_scope() {
     let c = client(&t);
     let first = bounded(
         c.get_token_by_password(
-            PasswordRequest::new(demo::USERNAME, demo::PASSWORD)
+            PasswordRequest::new(demo::USERNAME, demo::PASSWORD.into())
                 .scope("openid profile offline_access read:messages")
                 .audience(demo::AUDIENCE),
         ),
@@ -210,7 +211,7 @@ async fn refresh_token_grant_issues_new_tokens_and_sends_audience_and_scope() {
     let refresh = first.refresh_token.as_ref().unwrap().expose_secret();
     let next = bounded(
         c.get_token_by_refresh_token(
-            RefreshTokenRequest::new(refresh)
+            RefreshTokenRequest::new(refresh.into())
                 .audience(demo::AUDIENCE)
                 .scope("openid read:messages"),
         ),
@@ -242,7 +243,8 @@ async fn refresh_token_grant_issues_new_tokens_and_sends_audience_and_scope() {
 async fn unknown_refresh_tokens_are_refused_with_the_refresh_code() {
     let t = demo_tenant().await;
     let e = bounded(
-        client(&t).get_token_by_refresh_token(RefreshTokenRequest::new("made-up-refresh-token")),
+        client(&t)
+            .get_token_by_refresh_token(RefreshTokenRequest::new("made-up-refresh-token".into())),
     )
     .await
     .unwrap_err();

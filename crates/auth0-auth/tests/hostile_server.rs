@@ -96,10 +96,11 @@ fn operations() -> Vec<Op> {
             token,
             "token_by_password_error",
             |c| async move {
-                ok(
-                    c.get_token_by_password(PasswordRequest::new(demo::USERNAME, "pw-s3cr3t"))
-                        .await,
-                )
+                ok(c.get_token_by_password(PasswordRequest::new(
+                    demo::USERNAME,
+                    "pw-s3cr3t".into(),
+                ))
+                .await)
             },
         ),
         op(
@@ -108,7 +109,7 @@ fn operations() -> Vec<Op> {
             "token_by_refresh_token_error",
             |c| async move {
                 ok(
-                    c.get_token_by_refresh_token(RefreshTokenRequest::new("rt-s3cr3t"))
+                    c.get_token_by_refresh_token(RefreshTokenRequest::new("rt-s3cr3t".into()))
                         .await,
                 )
             },
@@ -133,7 +134,7 @@ fn operations() -> Vec<Op> {
                 ok(
                     c.get_token_by_passwordless_email(PasswordlessTokenRequest::new(
                         demo::USERNAME,
-                        "otp-s3cr3t",
+                        "otp-s3cr3t".into(),
                     ))
                     .await,
                 )
@@ -146,8 +147,8 @@ fn operations() -> Vec<Op> {
             |c| async move {
                 ok(c.passwordless()
                     .get_token_by_passwordless_db_connection(PasswordlessDbTokenRequest::new(
-                        SecretString::from("session-s3cr3t"),
-                        "otp-s3cr3t",
+                        SecretString::from("session-s3cr3t").into(),
+                        "otp-s3cr3t".into(),
                     ))
                     .await)
             },
@@ -159,7 +160,7 @@ fn operations() -> Vec<Op> {
             |c| async move {
                 ok(c.exchange_token(ExchangeTokenRequest::profile(
                     "urn:acme:legacy-token",
-                    "subject-s3cr3t",
+                    "subject-s3cr3t".into(),
                 ))
                 .await)
             },
@@ -169,17 +170,27 @@ fn operations() -> Vec<Op> {
             token,
             "backchannel_authentication_error",
             // Not a secret (polling needs client authentication); the emulator echoes it.
-            |c| async move { ok(c.backchannel_authentication_grant("req-1").await) },
+            |c| async move {
+                ok(
+                    c.backchannel_authentication_grant(&auth0_auth::SecretString::from("req-1"))
+                        .await,
+                )
+            },
         ),
         op(
             "device code poll",
             token,
             "device_authorization_error",
-            |c| async move { ok(c.device_code_grant("device-s3cr3t").await) },
+            |c| async move {
+                ok(
+                    c.device_code_grant(&auth0_auth::SecretString::from("device-s3cr3t"))
+                        .await,
+                )
+            },
         ),
         op("MFA verify", token, "mfa_verify_error", |c| async move {
-            ok(c.mfa()
-                .verify("mfa-s3cr3t", MfaVerification::otp("otp-s3cr3t"))
+            ok(c.mfa("mfa-s3cr3t".into())
+                .verify(MfaVerification::otp("otp-s3cr3t".into()))
                 .await)
         }),
         op(
@@ -203,17 +214,23 @@ fn operations() -> Vec<Op> {
             "user info",
             "/userinfo",
             "user_info_error",
-            |c| async move { ok(c.get_user_info("at-s3cr3t", None).await) },
+            |c| async move {
+                ok(
+                    c.get_user_info(auth0_auth::UserInfoRequest::new("at-s3cr3t".into()))
+                        .await,
+                )
+            },
         ),
         op(
             "revocation",
             "/oauth/revoke",
             "token_revocation_error",
             |c| async move {
-                ok(
-                    c.revoke_token("rt-s3cr3t", Some(TokenTypeHint::RefreshToken))
-                        .await,
+                ok(c.revoke_token(
+                    auth0_auth::RevokeTokenRequest::new("rt-s3cr3t".into())
+                        .token_type_hint(TokenTypeHint::RefreshToken),
                 )
+                .await)
             },
         )
         .status_only(),
@@ -221,15 +238,15 @@ fn operations() -> Vec<Op> {
             "MFA list",
             "/mfa/authenticators",
             "mfa_list_authenticators_error",
-            |c| async move { ok(c.mfa().list_authenticators("mfa-s3cr3t").await) },
+            |c| async move { ok(c.mfa("mfa-s3cr3t".into()).list_authenticators().await) },
         ),
         op(
             "MFA enroll",
             "/mfa/associate",
             "mfa_enrollment_error",
             |c| async move {
-                ok(c.mfa()
-                    .enroll_authenticator("mfa-s3cr3t", EnrollRequest::otp())
+                ok(c.mfa("mfa-s3cr3t".into())
+                    .enroll_authenticator(EnrollRequest::otp())
                     .await)
             },
         ),
@@ -238,11 +255,8 @@ fn operations() -> Vec<Op> {
             "/mfa/challenge",
             "mfa_challenge_error",
             |c| async move {
-                ok(c.mfa()
-                    .challenge_authenticator(
-                        "mfa-s3cr3t",
-                        ChallengeRequest::new(ChallengeType::Otp),
-                    )
+                ok(c.mfa("mfa-s3cr3t".into())
+                    .challenge_authenticator(ChallengeRequest::new(ChallengeType::Otp))
                     .await)
             },
         ),
@@ -250,7 +264,11 @@ fn operations() -> Vec<Op> {
             "MFA delete",
             "/mfa/authenticators/dev_1",
             "mfa_delete_authenticator_error",
-            |c| async move { ok(c.mfa().delete_authenticator("mfa-s3cr3t", "dev_1").await) },
+            |c| async move {
+                ok(c.mfa("mfa-s3cr3t".into())
+                    .delete_authenticator("dev_1")
+                    .await)
+            },
         )
         .status_only(),
         op(
@@ -272,7 +290,7 @@ fn operations() -> Vec<Op> {
                 ok(c.passwordless()
                     .challenge_with_email(OtpChallengeRequest::new(
                         demo::USERNAME,
-                        DEFAULT_CONNECTION,
+                        auth0_auth::Connection::new(DEFAULT_CONNECTION),
                     ))
                     .await)
             },
@@ -284,7 +302,7 @@ fn operations() -> Vec<Op> {
             |c| async move {
                 ok(
                     c.initiate_backchannel_authentication(BackchannelAuthenticationRequest::new(
-                        "auth0|jane",
+                        auth0_auth::UserId::new("auth0|jane"),
                         "bind-1",
                     ))
                     .await,
@@ -312,9 +330,9 @@ fn operations() -> Vec<Op> {
                 let email = format!("new-user-{}@example.com", N.fetch_add(1, Ordering::Relaxed));
                 ok(c.database()
                     .sign_up(SignUpRequest::new(
+                        auth0_auth::Connection::new(DEFAULT_CONNECTION),
                         email,
-                        "pw-s3cr3t-Aa1!",
-                        DEFAULT_CONNECTION,
+                        "pw-s3cr3t-Aa1!".into(),
                     ))
                     .await)
             },
@@ -326,7 +344,7 @@ fn operations() -> Vec<Op> {
             |c| async move {
                 ok(c.database()
                     .change_password(ChangePasswordRequest::email(
-                        DEFAULT_CONNECTION,
+                        auth0_auth::Connection::new(DEFAULT_CONNECTION),
                         demo::USERNAME,
                     ))
                     .await)
@@ -360,7 +378,11 @@ fn operations() -> Vec<Op> {
             "passkey challenge",
             "/passkey/challenge",
             "passkey_challenge_error",
-            |c| async move { ok(c.passkey().challenge(None, None).await) },
+            |c| async move {
+                ok(c.passkey()
+                    .challenge(auth0_auth::PasskeyChallengeRequest::new())
+                    .await)
+            },
         ),
     ]
 }
@@ -934,9 +956,10 @@ async fn endpoints_that_point_elsewhere_are_refused_before_any_request() {
     })
     .await;
     let c = confidential(&t).timeout(TIMEOUT).build().unwrap();
-    let e = bounded(c.get_token_by_password(PasswordRequest::new(demo::USERNAME, "pw-s3cr3t")))
-        .await
-        .unwrap_err();
+    let e =
+        bounded(c.get_token_by_password(PasswordRequest::new(demo::USERNAME, "pw-s3cr3t".into())))
+            .await
+            .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Transport, "{e}");
     assert!(e.message().contains("could not connect"), "{e}");
     assert_clean(&e);
@@ -1248,7 +1271,7 @@ async fn absurd_poll_intervals_and_lifetimes_end_without_a_panic() {
         );
         let e = bounded(
             c.backchannel_authentication(BackchannelAuthenticationRequest::new(
-                "auth0|jane",
+                auth0_auth::UserId::new("auth0|jane"),
                 "bind-1",
             )),
         )

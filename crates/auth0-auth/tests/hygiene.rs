@@ -11,9 +11,12 @@ use common::{bounded, client, demo_tenant};
 #[tokio::test]
 async fn token_responses_print_no_tokens() {
     let t = demo_tenant().await;
-    let tokens = bounded(client(&t).get_token_by_password(
-        PasswordRequest::new(demo::USERNAME, demo::PASSWORD).scope("openid profile offline_access"),
-    ))
+    let tokens = bounded(
+        client(&t).get_token_by_password(
+            PasswordRequest::new(demo::USERNAME, demo::PASSWORD.into())
+                .scope("openid profile offline_access"),
+        ),
+    )
     .await
     .unwrap();
     let shown = format!("{tokens:?}");
@@ -51,8 +54,8 @@ async fn clients_and_builders_print_no_credentials() {
 
 #[tokio::test]
 async fn requests_print_no_passwords_or_tokens() {
-    let p = PasswordRequest::new("jane@example.com", "sup3r-secret-pw");
+    let p = PasswordRequest::new("jane@example.com", "sup3r-secret-pw".into());
     assert!(!format!("{p:?}").contains("sup3r-secret-pw"));
-    let r = RefreshTokenRequest::new("v1.refresh-token-value");
+    let r = RefreshTokenRequest::new("v1.refresh-token-value".into());
     assert!(!format!("{r:?}").contains("refresh-token-value"));
 }

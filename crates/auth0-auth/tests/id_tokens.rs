@@ -35,7 +35,7 @@ fn good_claims(t: &RunningEmulator) -> Value {
 async fn password_with_id_token(t: &RunningEmulator, id_token: String) -> auth0_auth::Result<()> {
     t.set_next_id_token(id_token);
     bounded(client(t).get_token_by_password(
-        PasswordRequest::new(demo::USERNAME, demo::PASSWORD).scope("openid"),
+        PasswordRequest::new(demo::USERNAME, demo::PASSWORD.into()).scope("openid"),
     ))
     .await
     .map(|_| ())
@@ -320,7 +320,8 @@ async fn an_es256_tenant_is_verified_against_its_p256_key() {
         .id_token_signing_algs([SigningAlgorithm::ES256, SigningAlgorithm::RS256])
         .build()
         .unwrap();
-    let request = PasswordRequest::new(demo::USERNAME, demo::PASSWORD).scope("openid profile");
+    let request =
+        PasswordRequest::new(demo::USERNAME, demo::PASSWORD.into()).scope("openid profile");
     let tokens = bounded(es256.get_token_by_password(request.clone()))
         .await
         .unwrap();

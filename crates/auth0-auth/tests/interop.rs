@@ -183,11 +183,10 @@ async fn code_flow_rs256_with_client_secret_basic_then_refresh() {
     assert_eq!(tokens.token_type.as_deref(), Some("bearer"));
 
     let refresh = tokens.refresh_token.as_ref().expect("a refresh token");
-    let fresh = bounded(
-        client.get_token_by_refresh_token(RefreshTokenRequest::new(refresh.expose_secret())),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("the refresh failed: {e:?}"));
+    let fresh =
+        bounded(client.get_token_by_refresh_token(RefreshTokenRequest::new(refresh.clone())))
+            .await
+            .unwrap_or_else(|e| panic!("the refresh failed: {e:?}"));
     assert_ne!(
         fresh.access_token.expose_secret(),
         tokens.access_token.expose_secret()
@@ -237,10 +236,9 @@ async fn code_flow_public_client_then_refresh_with_rotation() {
     assert_logged_in(&tokens, "public", "RS256");
 
     let first = tokens.refresh_token.as_ref().expect("a refresh token");
-    let fresh =
-        bounded(client.get_token_by_refresh_token(RefreshTokenRequest::new(first.expose_secret())))
-            .await
-            .unwrap_or_else(|e| panic!("the refresh failed: {e:?}"));
+    let fresh = bounded(client.get_token_by_refresh_token(RefreshTokenRequest::new(first.clone())))
+        .await
+        .unwrap_or_else(|e| panic!("the refresh failed: {e:?}"));
     assert_eq!(
         fresh.claims.as_ref().and_then(|c| c.sub()),
         Some(USER),
@@ -251,10 +249,9 @@ async fn code_flow_public_client_then_refresh_with_rotation() {
         .as_ref()
         .expect("a rotated refresh token");
     assert_ne!(rotated.expose_secret(), first.expose_secret());
-    let e =
-        bounded(client.get_token_by_refresh_token(RefreshTokenRequest::new(first.expose_secret())))
-            .await
-            .unwrap_err();
+    let e = bounded(client.get_token_by_refresh_token(RefreshTokenRequest::new(first.clone())))
+        .await
+        .unwrap_err();
     assert_eq!(
         e.oauth().map(|o| o.error.as_str()),
         Some("invalid_grant"),
@@ -404,12 +401,15 @@ async fn answer_ciba(auth_req_id: &str, answer: &str) {
 #[tokio::test]
 async fn ciba_approved() {
     let client = ciba_client();
-    let started = bounded(client.initiate_backchannel_authentication(
-        BackchannelAuthenticationRequest::new(USER, "Approve-42").requested_expiry(120),
-    ))
+    let started = bounded(
+        client.initiate_backchannel_authentication(
+            BackchannelAuthenticationRequest::new(auth0_auth::UserId::new(USER), "Approve-42")
+                .requested_expiry(120),
+        ),
+    )
     .await
     .unwrap_or_else(|e| panic!("bc-authorize failed: {e:?}"));
-    assert!(!started.auth_req_id.is_empty());
+    assert!(!started.auth_req_id.expose_secret().is_empty());
     assert!(started.expires_in > 0 && started.expires_in <= 120);
 
     let e = bounded(client.backchannel_authentication_grant(&started.auth_req_id))
@@ -421,7 +421,7 @@ async fn ciba_approved() {
         "{e:?}"
     );
 
-    answer_ciba(&started.auth_req_id, "approve").await;
+    answer_ciba(started.auth_req_id.expose_secret(), "approve").await;
     let tokens = bounded(client.poll_backchannel_authentication(&started))
         .await
         .unwrap_or_else(|e| panic!("the approved request gave no tokens: {e:?}"));
@@ -434,11 +434,11 @@ async fn ciba_approved() {
 async fn ciba_denied() {
     let client = ciba_client();
     let started = bounded(client.initiate_backchannel_authentication(
-        BackchannelAuthenticationRequest::new(USER, "Deny-43"),
+        BackchannelAuthenticationRequest::new(auth0_auth::UserId::new(USER), "Deny-43"),
     ))
     .await
     .unwrap();
-    answer_ciba(&started.auth_req_id, "deny").await;
+    answer_ciba(started.auth_req_id.expose_secret(), "deny").await;
     let e = bounded(client.poll_backchannel_authentication(&started))
         .await
         .unwrap_err();
@@ -449,7 +449,10 @@ async fn ciba_denied() {
 #[tokio::test]
 async fn ciba_binding_message_refused_by_the_providers_policy() {
     let e = bounded(ciba_client().initiate_backchannel_authentication(
-        BackchannelAuthenticationRequest::new(USER, "a message with spaces the policy refuses"),
+        BackchannelAuthenticationRequest::new(
+            auth0_auth::UserId::new(USER),
+            "a message with spaces the policy refuses",
+        ),
     ))
     .await
     .unwrap_err();

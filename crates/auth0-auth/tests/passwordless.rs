@@ -38,7 +38,7 @@ async fn an_emailed_code_signs_the_user_in() {
         .last_passwordless_code("new.user@example.com")
         .expect("a code was sent");
     let tokens = bounded(c.get_token_by_passwordless_email(
-        PasswordlessTokenRequest::new("new.user@example.com", code).scope("openid email"),
+        PasswordlessTokenRequest::new("new.user@example.com", code.into()).scope("openid email"),
     ))
     .await
     .unwrap();
@@ -75,10 +75,11 @@ async fn a_texted_code_signs_the_user_in_and_bad_numbers_never_leave() {
             .unwrap_err();
         assert_eq!(e.code().as_str(), "passwordless_start_error");
         assert!(e.message().contains("E.164"), "{e}");
-        let e =
-            bounded(c.get_token_by_passwordless_sms(PasswordlessTokenRequest::new(bad, "123456")))
-                .await
-                .unwrap_err();
+        let e = bounded(
+            c.get_token_by_passwordless_sms(PasswordlessTokenRequest::new(bad, "123456".into())),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(e.code().as_str(), "passwordless_verify_error");
     }
     assert!(t.requests().is_empty());
@@ -90,7 +91,7 @@ async fn a_texted_code_signs_the_user_in_and_bad_numbers_never_leave() {
     .unwrap();
     let code = t.last_passwordless_code("+14155550100").unwrap();
     let tokens = bounded(c.get_token_by_passwordless_sms(
-        PasswordlessTokenRequest::new("+14155550100", code).scope("openid"),
+        PasswordlessTokenRequest::new("+14155550100", code.into()).scope("openid"),
     ))
     .await
     .unwrap();
@@ -110,7 +111,7 @@ async fn a_wrong_code_is_refused_with_the_verify_code() {
     let e = bounded(
         c.get_token_by_passwordless_email(PasswordlessTokenRequest::new(
             "x@example.com",
-            "000000x",
+            "000000x".into(),
         )),
     )
     .await

@@ -330,7 +330,7 @@ fn token_request_forms_round_trip_every_parameter_once() {
                 };
 
                 // Password: username, password, audience, scope.
-                let mut request = PasswordRequest::new(&input.a, &input.b);
+                let mut request = PasswordRequest::new(&input.a, input.b.clone().into());
                 if let Some(a) = &input.audience {
                     request = request.audience(a);
                 }
@@ -346,7 +346,7 @@ fn token_request_forms_round_trip_every_parameter_once() {
                 prop_assert_eq!(multiset(last(t, "/oauth/token").form()), multiset(expected));
 
                 // Refresh: refresh_token, audience, scope.
-                let mut request = RefreshTokenRequest::new(&input.a);
+                let mut request = RefreshTokenRequest::new(input.a.clone().into());
                 if let Some(a) = &input.audience {
                     request = request.audience(a);
                 }
@@ -374,7 +374,7 @@ fn token_request_forms_round_trip_every_parameter_once() {
                 prop_assert_eq!(multiset(last(t, "/oauth/token").form()), multiset(expected));
 
                 // Passwordless code: username, otp, realm, audience, scope.
-                let mut request = PasswordlessTokenRequest::new(&input.a, &input.b);
+                let mut request = PasswordlessTokenRequest::new(&input.a, input.b.clone().into());
                 if let Some(a) = &input.audience {
                     request = request.audience(a);
                 }
@@ -396,11 +396,11 @@ fn token_request_forms_round_trip_every_parameter_once() {
                 prop_assert_eq!(multiset(last(t, "/oauth/token").form()), multiset(expected));
 
                 // MFA: mfa_token, otp, audience.
-                let mut verification = MfaVerification::otp(&input.b);
+                let mut verification = MfaVerification::otp(input.b.clone().into());
                 if let Some(a) = &input.audience {
                     verification = verification.audience(a);
                 }
-                let _ = block(rt, c.mfa().verify(&input.a, verification));
+                let _ = block(rt, c.mfa(input.a.clone().into()).verify(verification));
                 let mut expected =
                     pairs(&[("grant_type", "http://auth0.com/oauth/grant-type/mfa-otp")]);
                 expected.push(("mfa_token".into(), input.a.clone()));
@@ -414,7 +414,10 @@ fn token_request_forms_round_trip_every_parameter_once() {
                 // Revocation: token, token_type_hint.
                 let _ = block(
                     rt,
-                    c.revoke_token(&input.a, Some(TokenTypeHint::AccessToken)),
+                    c.revoke_token(
+                        auth0_auth::RevokeTokenRequest::new(input.a.clone().into())
+                            .token_type_hint(TokenTypeHint::AccessToken),
+                    ),
                 );
                 let mut expected = pairs(&[("token_type_hint", "access_token")]);
                 expected.push(("token".into(), input.a.clone()));
@@ -473,9 +476,13 @@ fn json_request_bodies_round_trip_every_field() {
                     let _ = block(
                         rt,
                         c.database().sign_up(
-                            SignUpRequest::new(&a, &b, DEFAULT_CONNECTION)
-                                .name(&c_text)
-                                .username(&b),
+                            SignUpRequest::new(
+                                auth0_auth::Connection::new(DEFAULT_CONNECTION),
+                                &a,
+                                b.clone().into(),
+                            )
+                            .name(&c_text)
+                            .username(&b),
                         ),
                     );
                     let expected = json!({
@@ -491,8 +498,7 @@ fn json_request_bodies_round_trip_every_field() {
                     // MFA challenge.
                     let _ = block(
                         rt,
-                        c.mfa().challenge_authenticator(
-                            &a,
+                        c.mfa(a.to_string().into()).challenge_authenticator(
                             ChallengeRequest::new(ChallengeType::Oob).authenticator_id(&b),
                         ),
                     );
@@ -552,8 +558,9 @@ fn exchange_extras_never_override_and_never_lose_values() {
                     prop_assume!(
                         !subject.is_empty() && !subject.to_ascii_lowercase().starts_with("bearer")
                     );
-                    let mut request = ExchangeTokenRequest::profile("urn:acme:legacy", &subject)
-                        .audience(demo::AUDIENCE);
+                    let mut request =
+                        ExchangeTokenRequest::profile("urn:acme:legacy", subject.clone().into())
+                            .audience(demo::AUDIENCE);
                     if let Some(s) = &scope {
                         request = request.scope(s);
                     }

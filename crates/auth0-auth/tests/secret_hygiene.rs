@@ -138,11 +138,11 @@ fn request_values_print_no_secret() {
     }
     s.check_debug(
         "PasswordRequest",
-        &PasswordRequest::new("jane@example.com", "pw-value-1234"),
+        &PasswordRequest::new("jane@example.com", "pw-value-1234".into()),
     );
     s.check_debug(
         "RefreshTokenRequest",
-        &RefreshTokenRequest::new("refresh-token-value").scope("openid"),
+        &RefreshTokenRequest::new("refresh-token-value".into()).scope("openid"),
     );
     s.check_debug(
         "TokenByCodeRequest",
@@ -154,43 +154,56 @@ fn request_values_print_no_secret() {
     );
     s.check_debug(
         "ExchangeTokenRequest",
-        &ExchangeTokenRequest::profile("urn:x", "subject-token-value")
-            .actor_token("actor-token-value", "urn:y"),
+        &ExchangeTokenRequest::profile("urn:x", "subject-token-value".into())
+            .actor_token("actor-token-value".into(), "urn:y"),
     );
     s.check_debug(
         "ExchangeTokenRequest (Token Vault)",
-        &ExchangeTokenRequest::token_vault("google-oauth2", "access-token-value"),
+        &ExchangeTokenRequest::token_vault(
+            auth0_auth::Connection::new("google-oauth2"),
+            "access-token-value".into(),
+        ),
     );
     s.check_debug(
         "TokenForConnectionRequest",
-        &TokenForConnectionRequest::with_refresh_token("google-oauth2", "refresh-token-value"),
+        &TokenForConnectionRequest::with_refresh_token(
+            auth0_auth::Connection::new("google-oauth2"),
+            "refresh-token-value".into(),
+        ),
     );
     s.check_debug(
         "TokenForConnectionRequest",
-        &TokenForConnectionRequest::with_access_token("google-oauth2", "access-token-value"),
+        &TokenForConnectionRequest::with_access_token(
+            auth0_auth::Connection::new("google-oauth2"),
+            "access-token-value".into(),
+        ),
     );
     s.check_debug(
         "MfaVerification",
-        &MfaVerification::oob("otp-code-value").binding_code("binding-code-value"),
+        &MfaVerification::oob("otp-code-value".into()).binding_code("binding-code-value".into()),
     );
     s.check_debug(
         "MfaVerification",
-        &MfaVerification::recovery_code("recovery-code-value"),
+        &MfaVerification::recovery_code("recovery-code-value".into()),
     );
     s.check_debug(
         "PasswordlessTokenRequest",
-        &PasswordlessTokenRequest::new("jane@example.com", "passwordless-code"),
+        &PasswordlessTokenRequest::new("jane@example.com", "passwordless-code".into()),
     );
     s.check_debug(
         "PasswordlessDbTokenRequest",
         &PasswordlessDbTokenRequest::new(
-            SecretString::from("auth-session-value"),
-            "otp-code-value",
+            SecretString::from("auth-session-value").into(),
+            "otp-code-value".into(),
         ),
     );
     s.check_debug(
         "SignUpRequest",
-        &SignUpRequest::new("new@example.com", "pw-value-1234", DEFAULT_CONNECTION),
+        &SignUpRequest::new(
+            auth0_auth::Connection::new(DEFAULT_CONNECTION),
+            "new@example.com",
+            "pw-value-1234".into(),
+        ),
     );
     s.check_debug(
         "LinkUserUrlRequest",
@@ -213,7 +226,10 @@ fn request_values_print_no_secret() {
     .expect("a passkey credential");
     s.check_debug(
         "PasskeyTokenRequest",
-        &PasskeyTokenRequest::new("auth-session-value", credential),
+        &PasskeyTokenRequest::new(
+            auth0_auth::AuthSession::new("auth-session-value".into()),
+            credential,
+        ),
     );
     s.check_debug(
         "RequestOptions",
@@ -296,7 +312,7 @@ async fn flows_leak_no_secret_to_values_errors_or_logs() {
     let tokens = bounded(
         c.with_options(RequestOptions::new().record_response(&recorder))
             .get_token_by_password(
-                PasswordRequest::new(demo::USERNAME, demo::PASSWORD)
+                PasswordRequest::new(demo::USERNAME, demo::PASSWORD.into())
                     .scope("openid profile email offline_access")
                     .audience(demo::AUDIENCE),
             ),
@@ -320,30 +336,40 @@ async fn flows_leak_no_secret_to_values_errors_or_logs() {
         &recorder.last().unwrap(),
     );
 
-    let fresh = bounded(c.get_token_by_refresh_token(RefreshTokenRequest::new(&refresh)))
-        .await
-        .unwrap();
+    let fresh =
+        bounded(c.get_token_by_refresh_token(RefreshTokenRequest::new(refresh.clone().into())))
+            .await
+            .unwrap();
     s.add(fresh.access_token.expose_secret());
     s.check_debug("TokenResponse (refresh)", &fresh);
-    let user = bounded(c.get_user_info(fresh.access_token.expose_secret(), None))
-        .await
-        .unwrap();
+    let user =
+        bounded(c.get_user_info(auth0_auth::UserInfoRequest::new(fresh.access_token.clone())))
+            .await
+            .unwrap();
     s.check_debug("user info claims", &user);
-    bounded(c.revoke_token(&refresh, Some(TokenTypeHint::RefreshToken)))
-        .await
-        .unwrap();
-    let e = bounded(c.get_token_by_refresh_token(RefreshTokenRequest::new(&refresh)))
+    bounded(
+        c.revoke_token(
+            auth0_auth::RevokeTokenRequest::new(refresh.clone().into())
+                .token_type_hint(TokenTypeHint::RefreshToken),
+        ),
+    )
+    .await
+    .unwrap();
+    let e = bounded(c.get_token_by_refresh_token(RefreshTokenRequest::new(refresh.clone().into())))
         .await
         .unwrap_err();
     s.check_error("a revoked refresh token", &e);
-    let e = bounded(c.get_user_info("not-a-valid-access-token", None))
-        .await
-        .unwrap_err();
+    let e = bounded(c.get_user_info(auth0_auth::UserInfoRequest::new(
+        "not-a-valid-access-token".into(),
+    )))
+    .await
+    .unwrap_err();
     s.add("not-a-valid-access-token");
     s.check_error("user info with a bad token", &e);
-    let e = bounded(
-        c.get_token_by_password(PasswordRequest::new(demo::USERNAME, "wrong-password-value")),
-    )
+    let e = bounded(c.get_token_by_password(PasswordRequest::new(
+        demo::USERNAME,
+        "wrong-password-value".into(),
+    )))
     .await
     .unwrap_err();
     s.add("wrong-password-value");
@@ -401,7 +427,7 @@ async fn flows_leak_no_secret_to_values_errors_or_logs() {
 
     // MFA: mfa_required, enrollment, verification with a TOTP code.
     let e = bounded(c.get_token_by_password(
-        PasswordRequest::new(demo::MFA_USERNAME, demo::PASSWORD).scope("openid"),
+        PasswordRequest::new(demo::MFA_USERNAME, demo::PASSWORD.into()).scope("openid"),
     ))
     .await
     .unwrap_err();
@@ -411,8 +437,8 @@ async fn flows_leak_no_secret_to_values_errors_or_logs() {
     s.check_debug("OAuthError (mfa_required)", &e.oauth().unwrap());
     s.check_debug("HttpDetails (mfa_required)", &e.http().unwrap());
     let enrollment = bounded(
-        c.mfa()
-            .enroll_authenticator(&mfa_token, EnrollRequest::otp()),
+        c.mfa(mfa_token.to_string().into())
+            .enroll_authenticator(EnrollRequest::otp()),
     )
     .await
     .unwrap();
@@ -430,18 +456,27 @@ async fn flows_leak_no_secret_to_values_errors_or_logs() {
         .unwrap()
         .as_secs();
     let totp = totp_code(otp.secret.expose_secret(), now).unwrap();
-    let e = bounded(c.mfa().verify(&mfa_token, MfaVerification::otp("000000x")))
-        .await
-        .unwrap_err();
+    let e = bounded(
+        c.mfa(mfa_token.to_string().into())
+            .verify(MfaVerification::otp("000000x".into())),
+    )
+    .await
+    .unwrap_err();
     s.check_error("a wrong OTP", &e);
-    let verified = bounded(c.mfa().verify(&mfa_token, MfaVerification::otp(totp)))
-        .await
-        .unwrap();
+    let verified = bounded(
+        c.mfa(mfa_token.to_string().into())
+            .verify(MfaVerification::otp(totp.into())),
+    )
+    .await
+    .unwrap();
     s.add(verified.access_token.expose_secret());
     s.check_debug("TokenResponse (MFA)", &verified);
-    let e = bounded(c.mfa().list_authenticators("mfa-token-that-is-wrong"))
-        .await
-        .unwrap_err();
+    let e = bounded(
+        c.mfa("mfa-token-that-is-wrong".into())
+            .list_authenticators(),
+    )
+    .await
+    .unwrap_err();
     s.add("mfa-token-that-is-wrong");
     s.check_error("a wrong mfa_token", &e);
 
@@ -458,7 +493,7 @@ async fn flows_leak_no_secret_to_values_errors_or_logs() {
     let e = bounded(
         c.get_token_by_passwordless_email(PasswordlessTokenRequest::new(
             demo::USERNAME,
-            "wrong-otp-value",
+            "wrong-otp-value".into(),
         )),
     )
     .await
@@ -466,16 +501,16 @@ async fn flows_leak_no_secret_to_values_errors_or_logs() {
     s.add("wrong-otp-value");
     s.check_error("a wrong passwordless code", &e);
     let signed_up = bounded(c.database().sign_up(SignUpRequest::new(
+        auth0_auth::Connection::new(DEFAULT_CONNECTION),
         "hygiene@example.com",
-        "Sign-up-password-1!",
-        DEFAULT_CONNECTION,
+        "Sign-up-password-1!".into(),
     )))
     .await
     .unwrap();
     s.add("Sign-up-password-1!");
     s.check_debug("SignedUpUser", &signed_up);
     bounded(c.database().change_password(ChangePasswordRequest::email(
-        DEFAULT_CONNECTION,
+        auth0_auth::Connection::new(DEFAULT_CONNECTION),
         demo::USERNAME,
     )))
     .await
@@ -483,14 +518,17 @@ async fn flows_leak_no_secret_to_values_errors_or_logs() {
     {
         let challenge = bounded(
             c.passwordless()
-                .challenge_with_email(OtpChallengeRequest::new(demo::USERNAME, DEFAULT_CONNECTION)),
+                .challenge_with_email(OtpChallengeRequest::new(
+                    demo::USERNAME,
+                    auth0_auth::Connection::new(DEFAULT_CONNECTION),
+                )),
         )
         .await
         .unwrap();
         s.add(challenge.auth_session.expose_secret());
         s.check_debug("OtpChallenge", &challenge);
         let e = bounded(c.passwordless().get_token_by_passwordless_db_connection(
-            PasswordlessDbTokenRequest::new(challenge.auth_session.clone(), "999999x"),
+            PasswordlessDbTokenRequest::new(challenge.auth_session.clone(), "999999x".into()),
         ))
         .await
         .unwrap_err();
@@ -508,7 +546,7 @@ async fn flows_leak_no_secret_to_values_errors_or_logs() {
     // A token exchange refused, naming no subject token.
     let e = bounded(c.exchange_token(ExchangeTokenRequest::profile(
         "urn:acme:legacy-token",
-        "subject-token-value-1",
+        "subject-token-value-1".into(),
     )))
     .await
     .unwrap_err();
@@ -525,7 +563,7 @@ async fn flows_leak_no_secret_to_values_errors_or_logs() {
         .unwrap();
         s.add(device.device_code.expose_secret());
         s.check_debug("DeviceAuthorization", &device);
-        let e = bounded(public.device_code_grant(device.device_code.expose_secret()))
+        let e = bounded(public.device_code_grant(&device.device_code))
             .await
             .unwrap_err();
         s.check_error("a pending device code", &e);

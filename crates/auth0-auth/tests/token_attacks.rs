@@ -136,7 +136,7 @@ async fn alg_none_in_any_spelling_is_refused() {
     // Through the token path too: a grant whose ID token says none fails the grant.
     t.set_next_id_token(forged(json!({"alg": "none"}), &claims, ""));
     let e = bounded(c.get_token_by_password(
-        PasswordRequest::new(demo::USERNAME, demo::PASSWORD).scope("openid"),
+        PasswordRequest::new(demo::USERNAME, demo::PASSWORD.into()).scope("openid"),
     ))
     .await
     .unwrap_err();

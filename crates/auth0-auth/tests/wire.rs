@@ -58,7 +58,7 @@ async fn password_form_header_and_space_encoding() {
     let t = demo_tenant().await;
     bounded(
         client(&t).get_token_by_password(
-            PasswordRequest::new(demo::USERNAME, demo::PASSWORD)
+            PasswordRequest::new(demo::USERNAME, demo::PASSWORD.into())
                 .realm("Username-Password-Authentication")
                 .audience(demo::AUDIENCE)
                 .scope("openid profile")
@@ -90,7 +90,7 @@ async fn password_form_header_and_space_encoding() {
 async fn refresh_form_leaves_out_unset_parameters() {
     let t = demo_tenant().await;
     let c = client(&t);
-    let _ = bounded(c.get_token_by_refresh_token(RefreshTokenRequest::new("rt-1"))).await;
+    let _ = bounded(c.get_token_by_refresh_token(RefreshTokenRequest::new("rt-1".into()))).await;
     let sent = t.requests_to("/oauth/token").pop().unwrap();
     assert_eq!(
         names(&sent.form()),
@@ -143,7 +143,7 @@ async fn telemetry_can_be_renamed_or_turned_off() {
         .build()
         .unwrap();
     t.clear_requests();
-    let _ = bounded(off.get_token_by_refresh_token(RefreshTokenRequest::new("x"))).await;
+    let _ = bounded(off.get_token_by_refresh_token(RefreshTokenRequest::new("x".into()))).await;
     assert!(
         t.requests()
             .iter()
@@ -287,7 +287,7 @@ async fn mtls_sends_client_id_only_to_the_mtls_alias() {
         .http_client(reqwest::Client::new())
         .build()
         .unwrap();
-    let _ = bounded(c.get_token_by_refresh_token(RefreshTokenRequest::new("rt"))).await;
+    let _ = bounded(c.get_token_by_refresh_token(RefreshTokenRequest::new("rt".into()))).await;
     let sent = t
         .requests()
         .into_iter()

@@ -132,16 +132,29 @@ fn respond(result: Result<Value, OAuthError>) -> Response {
 }
 
 /// The registered client named by `client_id` (no credentials needed: public clients use
-/// these endpoints too).
+/// these endpoints too). A `client_secret` in the body, as SDKs send for secret clients, must
+/// be that client's own.
 fn known_client(shared: &Shared, params: &Params) -> Result<String, OAuthError> {
     let client_id = params.require("client_id")?;
-    if shared.tenant.clients.contains_key(client_id) {
-        Ok(client_id.to_owned())
-    } else {
-        Err(OAuthError::invalid_client(format!(
+    let Some(client) = shared.tenant.clients.get(client_id) else {
+        return Err(OAuthError::invalid_client(format!(
             "Unknown client: {client_id}"
-        )))
+        )));
+    };
+    if let Some(given) = params.get("client_secret") {
+        let matches = match &client.config.auth {
+            crate::config::ClientAuthMethod::Secret(expected) => {
+                crate::client_auth::secrets_equal(given, expected)
+            }
+            _ => false,
+        };
+        if !matches {
+            return Err(OAuthError::invalid_client(
+                "Client authentication failed.".to_string(),
+            ));
+        }
     }
+    Ok(client_id.to_owned())
 }
 
 /// The optional `realm`: a database connection name.

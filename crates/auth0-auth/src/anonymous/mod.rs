@@ -5,7 +5,7 @@
 use std::fmt;
 
 use reqwest::Method;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -13,6 +13,7 @@ use crate::client::AuthClient;
 use crate::client_auth::now_secs;
 use crate::error::{Error, ErrorCode, ErrorKind, Result};
 use crate::http::Request;
+use crate::values::UserMetadata;
 
 /// The audience that mints a transfer token.
 pub const ANON_TRANSFER_AUDIENCE: &str = "urn:auth0:anon_transfer";
@@ -47,11 +48,30 @@ impl fmt::Debug for AnonymousSession {
 }
 
 /// Options of a new or renewed anonymous session.
+///
+/// ```no_run
+/// # async fn demo(client: auth0_auth::AuthClient) -> auth0_auth::Result<()> {
+/// use auth0_auth::{AnonymousSessionRequest, UserMetadata};
+///
+/// let session = client
+///     .anonymous()
+///     .create_session(
+///         AnonymousSessionRequest::new().metadata(UserMetadata::new().insert("cart", "c-42")),
+///     )
+///     .await?;
+/// // later: a fresh access token for the same visitor
+/// let renewed = client
+///     .anonymous()
+///     .get_access_token(AnonymousSessionRequest::new().session_token(session.session_token.clone()))
+///     .await?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct AnonymousSessionRequest {
     audience: Option<String>,
     scope: Option<String>,
-    metadata: Option<Map<String, Value>>,
+    metadata: Option<UserMetadata>,
+    session_token: Option<SecretString>,
 }
 
 impl AnonymousSessionRequest {
@@ -72,14 +92,17 @@ impl AnonymousSessionRequest {
         self
     }
 
-    /// Up to 1 KB of string metadata, set once when the session is created.
-    pub fn metadata(mut self, metadata: impl IntoIterator<Item = (String, String)>) -> Self {
-        self.metadata = Some(
-            metadata
-                .into_iter()
-                .map(|(k, v)| (k, Value::String(v)))
-                .collect(),
-        );
+    /// Up to [`MAX_ANONYMOUS_METADATA_BYTES`] of string metadata (as JSON), set once when the
+    /// session is created.
+    pub fn metadata(mut self, metadata: UserMetadata) -> Self {
+        self.metadata = Some(metadata);
+        self
+    }
+
+    /// The session to renew ([`AnonymousSession::session_token`]), for
+    /// [`Anonymous::get_access_token`].
+    pub fn session_token(mut self, session_token: SecretString) -> Self {
+        self.session_token = Some(session_token);
         self
     }
 }
@@ -195,7 +218,8 @@ impl Anonymous<'_> {
         body
     }
 
-    /// Creates a session (`POST /anonymous/token` without a session token).
+    /// Creates a session (`POST /anonymous/token` without a session token; a
+    /// [`session_token`](AnonymousSessionRequest::session_token) in the request is not sent).
     pub async fn create_session(
         &self,
         request: AnonymousSessionRequest,
@@ -203,7 +227,8 @@ impl Anonymous<'_> {
         let code = ErrorCode::AnonymousSession;
         let mut body = Self::body(&request);
         if let Some(metadata) = request.metadata {
-            let size = Value::Object(metadata.clone()).to_string().len();
+            let metadata = metadata.to_json();
+            let size = metadata.to_string().len();
             if size > MAX_ANONYMOUS_METADATA_BYTES {
                 return Err(Error::invalid_input(
                     code,
@@ -212,7 +237,7 @@ impl Anonymous<'_> {
                     ),
                 ));
             }
-            body.insert("metadata".into(), Value::Object(metadata));
+            body.insert("metadata".into(), metadata);
         }
         let (mut answer, now) = self.token(body).await?;
         let session_token = answer
@@ -233,15 +258,20 @@ impl Anonymous<'_> {
         ))
     }
 
-    /// A valid session: a new one without `session_token`, else a fresh access token for the
-    /// existing session. An expired session fails with the server's `session_expired` or
-    /// `invalid_session_token`.
+    /// A valid session: a fresh access token for the request's
+    /// [`session_token`](AnonymousSessionRequest::session_token), or a new session when it
+    /// has none (or an empty one). An expired session fails with the server's
+    /// `session_expired` or `invalid_session_token`. Metadata is left out here: only
+    /// [`create_session`](Self::create_session) sends it.
     pub async fn get_access_token(
         &self,
-        session_token: Option<&str>,
-        request: AnonymousSessionRequest,
+        mut request: AnonymousSessionRequest,
     ) -> Result<AnonymousSession> {
-        let Some(session_token) = session_token.filter(|s| !s.trim().is_empty()) else {
+        let session_token = request
+            .session_token
+            .take()
+            .filter(|s| !s.expose_secret().trim().is_empty());
+        let Some(session_token) = session_token else {
             return self
                 .create_session(AnonymousSessionRequest {
                     metadata: None,
@@ -250,13 +280,9 @@ impl Anonymous<'_> {
                 .await;
         };
         let mut body = Self::body(&request);
-        body.insert("session_token".into(), session_token.into());
+        body.insert("session_token".into(), session_token.expose_secret().into());
         let (answer, now) = self.token(body).await?;
-        Ok(Self::session(
-            answer,
-            now,
-            SecretString::from(session_token.to_string()),
-        ))
+        Ok(Self::session(answer, now, session_token))
     }
 
     /// Ends the anonymous session (`POST /anonymous/logout`).
@@ -269,9 +295,17 @@ impl Anonymous<'_> {
     /// Mints a single-use transfer token that carries the anonymous identity into a sign-up
     /// (pass it as the `anon_transfer_token` authorization parameter). Any failure gives
     /// `None`, never an error.
-    pub async fn mint_transfer_token(&self, session_token: &str) -> Option<SecretString> {
+    ///
+    /// ```no_run
+    /// # async fn demo(client: auth0_auth::AuthClient, session: auth0_auth::AnonymousSession) {
+    /// if let Some(transfer) = client.anonymous().mint_transfer_token(&session.session_token).await {
+    ///     // send it along as the `anon_transfer_token` authorization parameter
+    /// }
+    /// # }
+    /// ```
+    pub async fn mint_transfer_token(&self, session_token: &SecretString) -> Option<SecretString> {
         let mut body = Map::new();
-        body.insert("session_token".into(), session_token.into());
+        body.insert("session_token".into(), session_token.expose_secret().into());
         body.insert("audience".into(), ANON_TRANSFER_AUDIENCE.into());
         let response = self.post("anonymous/token", body, true).await.ok()?;
         let value: Value = serde_json::from_slice(&response.body).ok()?;

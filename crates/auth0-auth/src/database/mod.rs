@@ -10,17 +10,21 @@ use crate::client::AuthClient;
 use crate::error::{Error, ErrorCode, ErrorKind, Result};
 use crate::grants::required;
 use crate::http::Request;
+use crate::values::{Connection, UserMetadata};
 
 /// A sign-up on a database connection.
 ///
 /// ```no_run
 /// # async fn demo(client: auth0_auth::AuthClient) -> auth0_auth::Result<()> {
-/// use auth0_auth::SignUpRequest;
+/// use auth0_auth::{Connection, SignUpRequest, UserMetadata};
+///
+/// let db = Connection::new("Username-Password-Authentication");
 /// let user = client
 ///     .database()
 ///     .sign_up(
-///         SignUpRequest::new("new@example.com", "a long passphrase", "Username-Password-Authentication")
-///             .given_name("Ada"),
+///         SignUpRequest::new(db, "new@example.com", "a long passphrase".into())
+///             .given_name("Ada")
+///             .user_metadata(UserMetadata::new().insert("plan", "pro")),
 ///     )
 ///     .await?;
 /// println!("created {:?}", user.id);
@@ -30,22 +34,20 @@ use crate::http::Request;
 pub struct SignUpRequest {
     email: String,
     password: SecretString,
-    connection: String,
+    connection: Connection,
     fields: Map<String, Value>,
+    user_metadata: Option<UserMetadata>,
 }
 
 impl SignUpRequest {
-    /// Signs up `email` with `password` on `connection`.
-    pub fn new(
-        email: impl Into<String>,
-        password: impl Into<String>,
-        connection: impl Into<String>,
-    ) -> Self {
+    /// Signs up `email` with `password` on the database `connection`.
+    pub fn new(connection: Connection, email: impl Into<String>, password: SecretString) -> Self {
         Self {
             email: email.into(),
-            password: SecretString::from(password.into()),
-            connection: connection.into(),
+            password,
+            connection,
             fields: Map::new(),
+            user_metadata: None,
         }
     }
 
@@ -84,13 +86,11 @@ impl SignUpRequest {
         self.field("picture", url.into())
     }
 
-    /// Metadata (string values) stored on the user.
-    pub fn user_metadata(self, metadata: impl IntoIterator<Item = (String, String)>) -> Self {
-        let object: Map<String, Value> = metadata
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect();
-        self.field("user_metadata", Value::Object(object))
+    /// Metadata stored on the user (string values, within the sign-up limits of
+    /// [`UserMetadata`]: more fails with an `InvalidInput` error before any request).
+    pub fn user_metadata(mut self, metadata: UserMetadata) -> Self {
+        self.user_metadata = Some(metadata);
+        self
     }
 }
 
@@ -110,17 +110,29 @@ pub struct SignedUpUser {
 /// A password change: who, and on which connection.
 #[derive(Clone, Debug)]
 pub struct ChangePasswordRequest {
-    connection: String,
+    connection: Connection,
     email: Option<String>,
     username: Option<String>,
     organization: Option<String>,
 }
 
 impl ChangePasswordRequest {
-    /// Sends `email` a password-change link.
-    pub fn email(connection: impl Into<String>, email: impl Into<String>) -> Self {
+    /// Sends `email` a password-change link for its account on `connection`.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: auth0_auth::AuthClient) -> auth0_auth::Result<()> {
+    /// use auth0_auth::{ChangePasswordRequest, Connection};
+    ///
+    /// let db = Connection::new("Username-Password-Authentication");
+    /// let answer = client
+    ///     .database()
+    ///     .change_password(ChangePasswordRequest::email(db, "jane@example.com"))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn email(connection: Connection, email: impl Into<String>) -> Self {
         Self {
-            connection: connection.into(),
+            connection,
             email: Some(email.into()),
             username: None,
             organization: None,
@@ -128,9 +140,9 @@ impl ChangePasswordRequest {
     }
 
     /// For username-only connections.
-    pub fn username(connection: impl Into<String>, username: impl Into<String>) -> Self {
+    pub fn username(connection: Connection, username: impl Into<String>) -> Self {
         Self {
-            connection: connection.into(),
+            connection,
             email: None,
             username: Some(username.into()),
             organization: None,
@@ -174,7 +186,16 @@ impl Database<'_> {
         let code = ErrorCode::SignUp;
         required(&request.email, "the email", code)?;
         required(request.password.expose_secret(), "the password", code)?;
-        required(&request.connection, "the connection", code)?;
+        required(request.connection.as_str(), "the connection", code)?;
+        let metadata = match &request.user_metadata {
+            Some(metadata) => Some(
+                metadata
+                    .check_sign_up_limits()
+                    .map(|()| metadata.to_json())
+                    .map_err(|why| Error::invalid_input(code, why))?,
+            ),
+            None => None,
+        };
         let mut body = Map::new();
         body.insert(
             "client_id".into(),
@@ -182,8 +203,11 @@ impl Database<'_> {
         );
         body.insert("email".into(), request.email.into());
         body.insert("password".into(), request.password.expose_secret().into());
-        body.insert("connection".into(), request.connection.into());
+        body.insert("connection".into(), request.connection.as_str().into());
         body.extend(request.fields);
+        if let Some(metadata) = metadata {
+            body.insert("user_metadata".into(), metadata);
+        }
         let http = Request::new(
             Method::POST,
             self.url("dbconnections/signup", code)?,
@@ -218,7 +242,7 @@ impl Database<'_> {
     /// server's plain-text confirmation (the same whether or not the user exists).
     pub async fn change_password(&self, request: ChangePasswordRequest) -> Result<String> {
         let code = ErrorCode::ChangePassword;
-        required(&request.connection, "the connection", code)?;
+        required(request.connection.as_str(), "the connection", code)?;
         if request.email.as_deref().is_none_or(|e| e.trim().is_empty())
             && request
                 .username
@@ -235,7 +259,7 @@ impl Database<'_> {
             "client_id".into(),
             self.client.inner.client_id.clone().into(),
         );
-        body.insert("connection".into(), request.connection.into());
+        body.insert("connection".into(), request.connection.as_str().into());
         if let Some(email) = request.email {
             body.insert("email".into(), email.into());
         }

@@ -1,7 +1,10 @@
 //! Client-initiated back-channel authentication (CIBA): ask a user, on their own device, to
 //! approve a login; then poll for the tokens.
 
+use std::fmt;
+
 use reqwest::Method;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -12,6 +15,7 @@ use crate::grants::polling::poll_for_tokens;
 use crate::grants::required;
 use crate::http::Request;
 use crate::token::{TokenRequest, TokenResponse};
+use crate::values::UserId;
 
 /// The CIBA grant type.
 pub(crate) const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
@@ -20,12 +24,12 @@ pub(crate) const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
 ///
 /// ```no_run
 /// # async fn demo(client: auth0_auth::AuthClient) -> auth0_auth::Result<()> {
-/// use auth0_auth::BackchannelAuthenticationRequest;
+/// use auth0_auth::{BackchannelAuthenticationRequest, UserId};
 ///
 /// // Waits (polling) until the user approves on their phone, denies, or the request expires.
 /// let tokens = client
 ///     .backchannel_authentication(
-///         BackchannelAuthenticationRequest::new("auth0|user-id", "Approve transfer #4410?")
+///         BackchannelAuthenticationRequest::new(UserId::new("auth0|user-id"), "Approve transfer #4410?")
 ///             .requested_expiry(300),
 ///     )
 ///     .await?;
@@ -33,7 +37,7 @@ pub(crate) const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
 /// ```
 #[derive(Clone, Debug)]
 pub struct BackchannelAuthenticationRequest {
-    user_id: String,
+    user_id: UserId,
     binding_message: String,
     requested_expiry: Option<u64>,
     authorization_details: Option<Value>,
@@ -42,9 +46,9 @@ pub struct BackchannelAuthenticationRequest {
 
 impl BackchannelAuthenticationRequest {
     /// Asks the user `user_id` (the `sub` of the login hint) to approve `binding_message`.
-    pub fn new(user_id: impl Into<String>, binding_message: impl Into<String>) -> Self {
+    pub fn new(user_id: UserId, binding_message: impl Into<String>) -> Self {
         Self {
-            user_id: user_id.into(),
+            user_id,
             binding_message: binding_message.into(),
             requested_expiry: None,
             authorization_details: None,
@@ -72,16 +76,30 @@ impl BackchannelAuthenticationRequest {
 }
 
 /// A started back-channel authentication: poll it with
+/// [`AuthClient::poll_backchannel_authentication`] or
 /// [`AuthClient::backchannel_authentication_grant`].
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+///
+/// The `auth_req_id` gets the tokens once the user approves, so it is a secret: `Debug`
+/// redacts it.
+#[derive(Clone, Deserialize)]
 pub struct BackchannelAuthenticationStarted {
     /// The id of the request, to poll with.
-    pub auth_req_id: String,
+    pub auth_req_id: SecretString,
     /// How long (seconds) the request stays valid.
     pub expires_in: u64,
     /// How long (seconds) to wait between polls.
     #[serde(default)]
     pub interval: Option<u64>,
+}
+
+impl fmt::Debug for BackchannelAuthenticationStarted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BackchannelAuthenticationStarted")
+            .field("auth_req_id", &"[redacted]")
+            .field("expires_in", &self.expires_in)
+            .field("interval", &self.interval)
+            .finish()
+    }
 }
 
 impl AuthClient {
@@ -93,7 +111,11 @@ impl AuthClient {
     ) -> Result<BackchannelAuthenticationStarted> {
         let code = ErrorCode::BackchannelAuthentication;
         self.inner.auth.require_confidential()?;
-        required(&request.user_id, "the user id of the login hint", code)?;
+        required(
+            request.user_id.as_str(),
+            "the user id of the login hint",
+            code,
+        )?;
         required(&request.binding_message, "the binding message", code)?;
         let metadata = self.metadata(code).await?;
         let endpoint = metadata.endpoint(
@@ -104,7 +126,7 @@ impl AuthClient {
         let login_hint = serde_json::json!({
             "format": "iss_sub",
             "iss": metadata.issuer,
-            "sub": request.user_id,
+            "sub": request.user_id.as_str(),
         });
         let mut params = self
             .merged_authorization_params(request.params)
@@ -129,11 +151,26 @@ impl AuthClient {
 
     /// Polls once for the tokens of a started back-channel authentication. While the user has
     /// not answered, this fails with the server's `authorization_pending` (or `slow_down`).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: auth0_auth::AuthClient) -> auth0_auth::Result<()> {
+    /// use auth0_auth::{BackchannelAuthenticationRequest, UserId};
+    ///
+    /// let started = client
+    ///     .initiate_backchannel_authentication(BackchannelAuthenticationRequest::new(
+    ///         UserId::new("auth0|123"),
+    ///         "Sign in to the kiosk?",
+    ///     ))
+    ///     .await?;
+    /// let attempt = client.backchannel_authentication_grant(&started.auth_req_id).await;
+    /// # Ok(()) }
+    /// ```
     pub async fn backchannel_authentication_grant(
         &self,
-        auth_req_id: &str,
+        auth_req_id: &SecretString,
     ) -> Result<TokenResponse> {
         let code = ErrorCode::BackchannelAuthentication;
+        let auth_req_id = auth_req_id.expose_secret();
         required(auth_req_id, "the auth_req_id", code)?;
         self.request_token(
             TokenRequest::new(code, CIBA_GRANT)
@@ -170,5 +207,22 @@ impl AuthClient {
             || self.backchannel_authentication_grant(&started.auth_req_id),
         )
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_started_request_redacts_its_id() {
+        let started: BackchannelAuthenticationStarted = serde_json::from_str(
+            r#"{"auth_req_id":"req-secret-42","expires_in":300,"interval":5}"#,
+        )
+        .unwrap();
+        let shown = format!("{started:?}");
+        assert!(!shown.contains("req-secret-42"), "{shown}");
+        assert!(shown.contains("expires_in: 300"), "{shown}");
+        assert_eq!(started.auth_req_id.expose_secret(), "req-secret-42");
     }
 }

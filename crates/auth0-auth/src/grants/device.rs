@@ -116,10 +116,22 @@ impl AuthClient {
         .json()
     }
 
-    /// Polls once with a device code. While the user has not answered, this fails with the
-    /// server's `authorization_pending` (or `slow_down`).
-    pub async fn device_code_grant(&self, device_code: &str) -> Result<TokenResponse> {
+    /// Polls once with a device code ([`DeviceAuthorization::device_code`]). While the user
+    /// has not answered, this fails with the server's `authorization_pending` (or
+    /// `slow_down`).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: auth0_auth::AuthClient, started: auth0_auth::DeviceAuthorization) {
+    /// match client.device_code_grant(&started.device_code).await {
+    ///     Ok(tokens) => { /* signed in */ }
+    ///     Err(e) if e.oauth().is_some_and(|o| o.error == "authorization_pending") => { /* later */ }
+    ///     Err(e) => eprintln!("{e}"),
+    /// }
+    /// # }
+    /// ```
+    pub async fn device_code_grant(&self, device_code: &SecretString) -> Result<TokenResponse> {
         let code = ErrorCode::DeviceAuthorization;
+        let device_code = device_code.expose_secret();
         required(device_code, "the device code", code)?;
         self.request_token(
             TokenRequest::new(code, DEVICE_CODE_GRANT).param("device_code", device_code),
@@ -139,7 +151,7 @@ impl AuthClient {
             "device authorization",
             started.expires_in,
             started.interval,
-            || self.device_code_grant(started.device_code.expose_secret()),
+            || self.device_code_grant(&started.device_code),
         )
         .await
     }

@@ -7,6 +7,7 @@ use crate::client::AuthClient;
 use crate::error::{Error, ErrorCode, Result};
 use crate::id_token::{IdTokenExpectations, check_organization_input};
 use crate::token::{TokenRequest, TokenResponse};
+use crate::values::Connection;
 
 /// The RFC 8693 grant type.
 pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -54,8 +55,8 @@ pub const EXTRA_DENY_LIST: &[&str] = &[
 /// ([`token_vault`](Self::token_vault)).
 ///
 /// ```no_run
-/// # async fn demo(client: auth0_auth::AuthClient, mcp_token: String, google_token: String) -> auth0_auth::Result<()> {
-/// use auth0_auth::ExchangeTokenRequest;
+/// # async fn demo(client: auth0_auth::AuthClient, mcp_token: auth0_auth::SecretString, google_token: auth0_auth::SecretString) -> auth0_auth::Result<()> {
+/// use auth0_auth::{Connection, ExchangeTokenRequest};
 ///
 /// // A custom token (say, from an MCP server) for an Auth0 access token:
 /// let tokens = client
@@ -68,13 +69,16 @@ pub const EXTRA_DENY_LIST: &[&str] = &[
 ///
 /// // An Auth0 access token for the user's Google access token, from Token Vault:
 /// let google = client
-///     .exchange_token(ExchangeTokenRequest::token_vault("google-oauth2", google_token))
+///     .exchange_token(ExchangeTokenRequest::token_vault(
+///         Connection::new("google-oauth2"),
+///         google_token,
+///     ))
 ///     .await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
 pub struct ExchangeTokenRequest {
-    connection: Option<String>,
+    connection: Option<Connection>,
     subject_token: SecretString,
     subject_token_type: Option<String>,
     audience: Option<String>,
@@ -89,13 +93,13 @@ pub struct ExchangeTokenRequest {
 
 impl ExchangeTokenRequest {
     fn new(
-        connection: Option<String>,
-        subject_token: String,
+        connection: Option<Connection>,
+        subject_token: SecretString,
         subject_token_type: Option<String>,
     ) -> Self {
         Self {
             connection,
-            subject_token: SecretString::from(subject_token),
+            subject_token,
             subject_token_type,
             audience: None,
             resource: None,
@@ -110,17 +114,14 @@ impl ExchangeTokenRequest {
 
     /// An RFC 8693 exchange of `subject_token` of type `subject_token_type` (as configured in
     /// the tenant's Token Exchange Profile).
-    pub fn profile(
-        subject_token_type: impl Into<String>,
-        subject_token: impl Into<String>,
-    ) -> Self {
-        Self::new(None, subject_token.into(), Some(subject_token_type.into()))
+    pub fn profile(subject_token_type: impl Into<String>, subject_token: SecretString) -> Self {
+        Self::new(None, subject_token, Some(subject_token_type.into()))
     }
 
     /// A Token Vault exchange for `connection`'s access token. The subject token is an Auth0
     /// access token unless [`subject_token_type`](Self::subject_token_type) says otherwise.
-    pub fn token_vault(connection: impl Into<String>, subject_token: impl Into<String>) -> Self {
-        Self::new(Some(connection.into()), subject_token.into(), None)
+    pub fn token_vault(connection: Connection, subject_token: SecretString) -> Self {
+        Self::new(Some(connection), subject_token, None)
     }
 
     /// The subject token's type (Token Vault: access or refresh token type).
@@ -162,8 +163,8 @@ impl ExchangeTokenRequest {
 
     /// Acts on behalf of the subject: the actor's token and its type. The response's
     /// [`act`](TokenResponse::act) claim is filled in from the ID token or a JWT access token.
-    pub fn actor_token(mut self, token: impl Into<String>, token_type: impl Into<String>) -> Self {
-        self.actor = Some((SecretString::from(token.into()), token_type.into()));
+    pub fn actor_token(mut self, token: SecretString, token_type: impl Into<String>) -> Self {
+        self.actor = Some((token, token_type.into()));
         self
     }
 
@@ -247,7 +248,7 @@ impl AuthClient {
 
     async fn exchange_with_token_vault(
         &self,
-        connection: String,
+        connection: Connection,
         request: ExchangeTokenRequest,
     ) -> Result<TokenResponse> {
         let code = ErrorCode::TokenExchange;
@@ -263,10 +264,10 @@ impl AuthClient {
                 "organization and actor tokens are not supported for Token Vault exchanges",
             ));
         }
-        crate::grants::required(&connection, "the connection", code)?;
+        crate::grants::required(connection.as_str(), "the connection", code)?;
         let grant = TokenRequest::new(code, TOKEN_VAULT_GRANT)
             .confidential()
-            .param("connection", connection)
+            .param("connection", connection.as_str())
             .param("subject_token", request.subject_token.expose_secret())
             .param(
                 "subject_token_type",
@@ -330,9 +331,8 @@ impl AuthClient {
             ConnectionSubject::AccessToken(t) => (t, ACCESS_TOKEN_TYPE),
             ConnectionSubject::RefreshToken(t) => (t, REFRESH_TOKEN_TYPE),
         };
-        let mut exchange =
-            ExchangeTokenRequest::token_vault(request.connection, token.expose_secret())
-                .subject_token_type(token_type);
+        let mut exchange = ExchangeTokenRequest::token_vault(request.connection, token.clone())
+            .subject_token_type(token_type);
         if let Some(hint) = request.login_hint {
             exchange = exchange.login_hint(hint);
         }
@@ -352,32 +352,26 @@ enum ConnectionSubject {
 /// token, chosen by the constructor.
 #[derive(Clone, Debug)]
 pub struct TokenForConnectionRequest {
-    connection: String,
+    connection: Connection,
     subject: ConnectionSubject,
     login_hint: Option<String>,
 }
 
 impl TokenForConnectionRequest {
     /// Uses an Auth0 access token.
-    pub fn with_access_token(
-        connection: impl Into<String>,
-        access_token: impl Into<String>,
-    ) -> Self {
+    pub fn with_access_token(connection: Connection, access_token: SecretString) -> Self {
         Self {
-            connection: connection.into(),
-            subject: ConnectionSubject::AccessToken(SecretString::from(access_token.into())),
+            connection,
+            subject: ConnectionSubject::AccessToken(access_token),
             login_hint: None,
         }
     }
 
     /// Uses an Auth0 refresh token.
-    pub fn with_refresh_token(
-        connection: impl Into<String>,
-        refresh_token: impl Into<String>,
-    ) -> Self {
+    pub fn with_refresh_token(connection: Connection, refresh_token: SecretString) -> Self {
         Self {
-            connection: connection.into(),
-            subject: ConnectionSubject::RefreshToken(SecretString::from(refresh_token.into())),
+            connection,
+            subject: ConnectionSubject::RefreshToken(refresh_token),
             login_hint: None,
         }
     }

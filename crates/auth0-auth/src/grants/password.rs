@@ -15,7 +15,7 @@ use crate::token::{TokenRequest, TokenResponse};
 ///
 /// let tokens = client
 ///     .get_token_by_password(
-///         PasswordRequest::new("user@example.com", "password123")
+///         PasswordRequest::new("user@example.com", "password123".into())
 ///             .realm("Username-Password-Authentication")
 ///             .scope("openid profile email")
 ///             .auth0_forwarded_for("203.0.113.7"),
@@ -34,11 +34,11 @@ pub struct PasswordRequest {
 }
 
 impl PasswordRequest {
-    /// Signs in `username` with `password`.
-    pub fn new(username: impl Into<String>, password: impl Into<String>) -> Self {
+    /// Signs in `username` with `password` (a plain string becomes one with `.into()`).
+    pub fn new(username: impl Into<String>, password: SecretString) -> Self {
         Self {
             username: username.into(),
-            password: SecretString::from(password.into()),
+            password,
             realm: None,
             audience: None,
             scope: None,

@@ -20,7 +20,7 @@ pub(crate) const PASSWORDLESS_OTP_GRANT: &str =
 ///
 /// let tokens = client
 ///     .get_token_by_passwordless_email(
-///         PasswordlessTokenRequest::new("jane@example.com", "123456").scope("openid profile"),
+///         PasswordlessTokenRequest::new("jane@example.com", "123456".into()).scope("openid profile"),
 ///     )
 ///     .await?;
 /// # Ok(()) }
@@ -35,10 +35,10 @@ pub struct PasswordlessTokenRequest {
 
 impl PasswordlessTokenRequest {
     /// `username` is the email address or phone number the code was sent to.
-    pub fn new(username: impl Into<String>, code: impl Into<String>) -> Self {
+    pub fn new(username: impl Into<String>, code: SecretString) -> Self {
         Self {
             username: username.into(),
-            code: SecretString::from(code.into()),
+            code,
             audience: None,
             scope: None,
         }

@@ -10,10 +10,11 @@ use crate::token::{TokenRequest, TokenResponse};
 /// A refresh-token request.
 ///
 /// ```no_run
-/// # async fn demo(client: auth0_auth::AuthClient, refresh_token: String) -> auth0_auth::Result<()> {
+/// # async fn demo(client: auth0_auth::AuthClient, tokens: auth0_auth::TokenResponse) -> auth0_auth::Result<()> {
 /// use auth0_auth::RefreshTokenRequest;
 ///
 /// // With a multi-resource refresh token, ask for another API's token:
+/// let refresh_token = tokens.refresh_token.clone().unwrap_or_default();
 /// let tokens = client
 ///     .get_token_by_refresh_token(
 ///         RefreshTokenRequest::new(refresh_token)
@@ -31,10 +32,11 @@ pub struct RefreshTokenRequest {
 }
 
 impl RefreshTokenRequest {
-    /// Uses `refresh_token`.
-    pub fn new(refresh_token: impl Into<String>) -> Self {
+    /// Uses `refresh_token` (the [`TokenResponse::refresh_token`] of an earlier grant, passed
+    /// back as is).
+    pub fn new(refresh_token: SecretString) -> Self {
         Self {
-            refresh_token: SecretString::from(refresh_token.into()),
+            refresh_token,
             audience: None,
             scope: None,
         }

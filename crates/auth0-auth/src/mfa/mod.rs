@@ -4,44 +4,33 @@
 //!
 //! ```no_run
 //! # async fn demo(client: auth0_auth::AuthClient) -> auth0_auth::Result<()> {
-//! use auth0_auth::{EnrollRequest, Enrollment, ExposeSecret, MfaVerification, PasswordRequest};
+//! use auth0_auth::{EnrollRequest, Enrollment, MfaVerification, PasswordRequest, SecretString};
 //!
 //! let err = client
-//!     .get_token_by_password(PasswordRequest::new("jane@example.com", "pw"))
+//!     .get_token_by_password(PasswordRequest::new("jane@example.com", "pw".into()))
 //!     .await
 //!     .unwrap_err();
-//! let mfa_token = err.mfa_token().unwrap_or_default().to_string();
-//! if let Enrollment::Otp(otp) = client.mfa().enroll_authenticator(&mfa_token, EnrollRequest::otp()).await? {
+//! let mfa_token = SecretString::from(err.mfa_token().unwrap_or_default());
+//! let mfa = client.mfa(mfa_token);
+//! if let Enrollment::Otp(otp) = mfa.enroll_authenticator(EnrollRequest::otp()).await? {
 //!     // show otp.barcode_uri as a QR code; the user types the code from their app:
-//!     let tokens = client.mfa().verify(&mfa_token, MfaVerification::otp("123456")).await?;
+//!     let tokens = mfa.verify(MfaVerification::otp("123456".into())).await?;
 //! }
 //! # Ok(()) }
 //! ```
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::Method;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use url::Url;
-
-/// What encodeURIComponent leaves alone: letters, digits and `-_.!~*'()`.
-const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'!')
-    .remove(b'~')
-    .remove(b'*')
-    .remove(b'\'')
-    .remove(b'(')
-    .remove(b')');
 
 use crate::client::AuthClient;
 use crate::error::{Error, ErrorCode, Result};
 use crate::grants::required;
 use crate::http::Request;
 use crate::token::{TokenRequest, TokenResponse};
+use crate::values::path_segment;
 
 /// An out-of-band channel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -239,47 +228,43 @@ pub struct MfaVerification {
 }
 
 impl MfaVerification {
-    fn new(grant_type: &'static str, field: &'static str, value: String) -> Self {
+    fn new(grant_type: &'static str, field: &'static str, value: SecretString) -> Self {
         Self {
             grant_type,
             field,
-            value: SecretString::from(value),
+            value,
             binding_code: None,
             audience: None,
         }
     }
 
     /// A code from an OTP app.
-    pub fn otp(code: impl Into<String>) -> Self {
-        Self::new(
-            "http://auth0.com/oauth/grant-type/mfa-otp",
-            "otp",
-            code.into(),
-        )
+    pub fn otp(code: SecretString) -> Self {
+        Self::new("http://auth0.com/oauth/grant-type/mfa-otp", "otp", code)
     }
 
     /// The `oob_code` of an enrollment or challenge.
-    pub fn oob(oob_code: impl Into<String>) -> Self {
+    pub fn oob(oob_code: SecretString) -> Self {
         Self::new(
             "http://auth0.com/oauth/grant-type/mfa-oob",
             "oob_code",
-            oob_code.into(),
+            oob_code,
         )
     }
 
     /// A recovery code; the answer carries the next one in
     /// [`TokenResponse::recovery_code`].
-    pub fn recovery_code(code: impl Into<String>) -> Self {
+    pub fn recovery_code(code: SecretString) -> Self {
         Self::new(
             "http://auth0.com/oauth/grant-type/mfa-recovery-code",
             "recovery_code",
-            code.into(),
+            code,
         )
     }
 
     /// The code the user read from the out-of-band message (`binding_code`).
-    pub fn binding_code(mut self, code: impl Into<String>) -> Self {
-        self.binding_code = Some(SecretString::from(code.into()));
+    pub fn binding_code(mut self, code: SecretString) -> Self {
+        self.binding_code = Some(code);
         self
     }
 
@@ -290,16 +275,24 @@ impl MfaVerification {
     }
 }
 
-/// The MFA API of a client: see [`AuthClient::mfa`].
-#[derive(Clone, Copy, Debug)]
+/// The MFA API of a client for one sign-in in progress: see [`AuthClient::mfa`].
+///
+/// Every call presents the `mfa_token` it was made with; `Debug` redacts it.
+#[derive(Clone, Debug)]
 pub struct Mfa<'a> {
     client: &'a AuthClient,
+    mfa_token: SecretString,
 }
 
 impl AuthClient {
-    /// The MFA API, for users who got `mfa_required`.
-    pub fn mfa(&self) -> Mfa<'_> {
-        Mfa { client: self }
+    /// The MFA API for a user who got `mfa_required`, with the `mfa_token` of that answer
+    /// ([`Error::mfa_token`](crate::Error::mfa_token)). An empty token fails every call with
+    /// an `InvalidInput` error before any request.
+    pub fn mfa(&self, mfa_token: SecretString) -> Mfa<'_> {
+        Mfa {
+            client: self,
+            mfa_token,
+        }
     }
 }
 
@@ -312,13 +305,14 @@ impl Mfa<'_> {
             .map_err(|_| Error::invalid_input(code, "the MFA path cannot be built"))
     }
 
-    fn bearer(&self, request: Request, mfa_token: &str) -> Result<Request> {
+    fn bearer(&self, request: Request) -> Result<Request> {
+        let mfa_token = self.mfa_token.expose_secret();
         required(mfa_token, "the mfa_token", request.code)?;
         request.header("authorization", &format!("Bearer {mfa_token}"))
     }
 
     /// The user's authenticators (`GET /mfa/authenticators`).
-    pub async fn list_authenticators(&self, mfa_token: &str) -> Result<Vec<Authenticator>> {
+    pub async fn list_authenticators(&self) -> Result<Vec<Authenticator>> {
         let code = ErrorCode::MfaListAuthenticators;
         let request = Request::new(
             Method::GET,
@@ -326,16 +320,12 @@ impl Mfa<'_> {
             code,
             "the MFA authenticators endpoint",
         );
-        let request = self.bearer(request, mfa_token)?;
+        let request = self.bearer(request)?;
         self.client.send(request).await?.json()
     }
 
     /// Enrolls an authenticator (`POST /mfa/associate`).
-    pub async fn enroll_authenticator(
-        &self,
-        mfa_token: &str,
-        enroll: EnrollRequest,
-    ) -> Result<Enrollment> {
+    pub async fn enroll_authenticator(&self, enroll: EnrollRequest) -> Result<Enrollment> {
         let code = ErrorCode::MfaEnrollment;
         let mut body = Map::new();
         let kind = match enroll.authenticator_type {
@@ -368,33 +358,42 @@ impl Mfa<'_> {
             "the MFA associate endpoint",
         )
         .json(&Value::Object(body));
-        let request = self.bearer(request, mfa_token)?;
+        let request = self.bearer(request)?;
         self.client.send(request).await?.json()
     }
 
-    /// Deletes an authenticator (`DELETE /mfa/authenticators/{id}`).
-    pub async fn delete_authenticator(
-        &self,
-        mfa_token: &str,
-        authenticator_id: &str,
-    ) -> Result<()> {
+    /// Deletes an authenticator (`DELETE /mfa/authenticators/{id}`), by the
+    /// [`id`](Authenticator::id) of [`list_authenticators`](Self::list_authenticators).
+    ///
+    /// The id becomes one path segment, encoded like JavaScript's `encodeURIComponent`
+    /// (`totp|dev_1` is sent as `totp%7Cdev_1`). An id that could change the path instead
+    /// (empty, `.`, `..`, `%2e`, …) fails with an `InvalidInput` error before any request.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: auth0_auth::AuthClient, mfa_token: auth0_auth::SecretString) -> auth0_auth::Result<()> {
+    /// let mfa = client.mfa(mfa_token);
+    /// for authenticator in mfa.list_authenticators().await? {
+    ///     if !authenticator.active {
+    ///         mfa.delete_authenticator(&authenticator.id).await?;
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn delete_authenticator(&self, authenticator_id: &str) -> Result<()> {
         let code = ErrorCode::MfaDeleteAuthenticator;
         required(authenticator_id, "the authenticator id", code)?;
-        // Encoded like JavaScript's encodeURIComponent: `totp|dev_1` becomes `totp%7Cdev_1`.
-        let encoded = utf8_percent_encode(authenticator_id, URI_COMPONENT).to_string();
+        let encoded = path_segment(authenticator_id)
+            .map_err(|why| Error::invalid_input(code, format!("the authenticator id {why}")))?;
         let url = self.url(&format!("mfa/authenticators/{encoded}"), code)?;
         let request = Request::new(Method::DELETE, url, code, "the MFA authenticators endpoint");
-        let request = self.bearer(request, mfa_token)?;
+        let request = self.bearer(request)?;
         self.client.send(request).await?.success().map(|_| ())
     }
 
     /// Starts a challenge (`POST /mfa/challenge`): for OOB this sends the code.
-    pub async fn challenge_authenticator(
-        &self,
-        mfa_token: &str,
-        challenge: ChallengeRequest,
-    ) -> Result<Challenge> {
+    pub async fn challenge_authenticator(&self, challenge: ChallengeRequest) -> Result<Challenge> {
         let code = ErrorCode::MfaChallenge;
+        let mfa_token = self.mfa_token.expose_secret();
         required(mfa_token, "the mfa_token", code)?;
         let inner = &self.client.inner;
         let mut body = Map::new();
@@ -422,13 +421,9 @@ impl Mfa<'_> {
     }
 
     /// Finishes the sign-in with the second factor (the MFA grants of the token endpoint).
-    pub async fn verify(
-        &self,
-        mfa_token: &str,
-        verification: MfaVerification,
-    ) -> Result<TokenResponse> {
-        use secrecy::ExposeSecret;
+    pub async fn verify(&self, verification: MfaVerification) -> Result<TokenResponse> {
         let code = ErrorCode::MfaVerify;
+        let mfa_token = self.mfa_token.expose_secret();
         required(mfa_token, "the mfa_token", code)?;
         required(verification.value.expose_secret(), "the code", code)?;
         let grant = TokenRequest::new(code, verification.grant_type)

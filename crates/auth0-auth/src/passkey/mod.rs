@@ -7,7 +7,7 @@
 //! `PublicKeyCredential.toJSON()`), so a web app can pass them straight through.
 
 use reqwest::Method;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -17,6 +17,7 @@ use crate::grants::required;
 use crate::http::Request;
 use crate::id_token::{IdTokenExpectations, check_organization_input};
 use crate::token::{TokenRequest, TokenResponse};
+use crate::values::{AuthSession, UserMetadata};
 
 /// The passkey grant type.
 pub const PASSKEY_GRANT: &str = "urn:okta:params:oauth:grant-type:webauthn";
@@ -50,13 +51,75 @@ pub struct PasskeyUserProfile {
     pub picture: Option<String>,
 }
 
+impl PasskeyUserProfile {
+    /// An empty profile; add at least the identifier the connection uses (usually the email).
+    ///
+    /// ```
+    /// use auth0_auth::PasskeyUserProfile;
+    ///
+    /// let profile = PasskeyUserProfile::new().email("jane@example.com").name("Jane Doe");
+    /// assert_eq!(profile.email.as_deref(), Some("jane@example.com"));
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Email address.
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// Full name.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Phone number.
+    pub fn phone_number(mut self, phone_number: impl Into<String>) -> Self {
+        self.phone_number = Some(phone_number.into());
+        self
+    }
+
+    /// Username.
+    pub fn username(mut self, username: impl Into<String>) -> Self {
+        self.username = Some(username.into());
+        self
+    }
+
+    /// Given name.
+    pub fn given_name(mut self, given_name: impl Into<String>) -> Self {
+        self.given_name = Some(given_name.into());
+        self
+    }
+
+    /// Family name.
+    pub fn family_name(mut self, family_name: impl Into<String>) -> Self {
+        self.family_name = Some(family_name.into());
+        self
+    }
+
+    /// Nickname.
+    pub fn nickname(mut self, nickname: impl Into<String>) -> Self {
+        self.nickname = Some(nickname.into());
+        self
+    }
+
+    /// Picture URL.
+    pub fn picture(mut self, picture: impl Into<String>) -> Self {
+        self.picture = Some(picture.into());
+        self
+    }
+}
+
 /// A passkey sign-up.
 #[derive(Clone, Debug, Default)]
 pub struct PasskeyRegisterRequest {
     profile: PasskeyUserProfile,
     realm: Option<String>,
     organization: Option<String>,
-    user_metadata: Option<Map<String, Value>>,
+    user_metadata: Option<UserMetadata>,
 }
 
 impl PasskeyRegisterRequest {
@@ -80,9 +143,48 @@ impl PasskeyRegisterRequest {
         self
     }
 
-    /// Metadata stored on the new user.
-    pub fn user_metadata(mut self, metadata: Map<String, Value>) -> Self {
+    /// Metadata stored on the new user (string values, within the sign-up limits of
+    /// [`UserMetadata`]).
+    pub fn user_metadata(mut self, metadata: UserMetadata) -> Self {
         self.user_metadata = Some(metadata);
+        self
+    }
+}
+
+/// A passkey login challenge: optional connection and organization.
+///
+/// ```no_run
+/// # async fn demo(client: auth0_auth::AuthClient) -> auth0_auth::Result<()> {
+/// use auth0_auth::PasskeyChallengeRequest;
+///
+/// let challenge = client
+///     .passkey()
+///     .challenge(PasskeyChallengeRequest::new().realm("Username-Password-Authentication"))
+///     .await?;
+/// // hand challenge.authn_params_public_key to navigator.credentials.get()
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct PasskeyChallengeRequest {
+    realm: Option<String>,
+    organization: Option<String>,
+}
+
+impl PasskeyChallengeRequest {
+    /// The tenant's default passkey connection, no organization.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The database connection.
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = Some(realm.into());
+        self
+    }
+
+    /// The organization (id or name).
+    pub fn organization(mut self, organization: impl Into<String>) -> Self {
+        self.organization = Some(organization.into());
         self
     }
 }
@@ -166,7 +268,7 @@ pub struct PasskeyRequestOptions {
 #[derive(Clone, Debug, Deserialize)]
 pub struct PasskeySignupChallenge {
     /// The session to send back with the credential.
-    pub auth_session: SecretString,
+    pub auth_session: AuthSession,
     /// The options for `navigator.credentials.create()`.
     pub authn_params_public_key: PasskeyCreationOptions,
 }
@@ -175,7 +277,7 @@ pub struct PasskeySignupChallenge {
 #[derive(Clone, Debug, Deserialize)]
 pub struct PasskeyLoginChallenge {
     /// The session to send back with the credential.
-    pub auth_session: SecretString,
+    pub auth_session: AuthSession,
     /// The options for `navigator.credentials.get()`.
     pub authn_params_public_key: PasskeyRequestOptions,
 }
@@ -232,7 +334,7 @@ pub struct PasskeyCredential {
 /// A passkey credential to exchange for tokens.
 #[derive(Clone, Debug)]
 pub struct PasskeyTokenRequest {
-    auth_session: SecretString,
+    auth_session: AuthSession,
     credential: PasskeyCredential,
     realm: Option<String>,
     scope: Option<String>,
@@ -242,9 +344,22 @@ pub struct PasskeyTokenRequest {
 
 impl PasskeyTokenRequest {
     /// The `auth_session` of the challenge and the credential the browser returned.
-    pub fn new(auth_session: impl Into<String>, credential: PasskeyCredential) -> Self {
+    ///
+    /// ```no_run
+    /// # async fn demo(client: auth0_auth::AuthClient, challenge: auth0_auth::PasskeyLoginChallenge, credential: auth0_auth::PasskeyCredential) -> auth0_auth::Result<()> {
+    /// use auth0_auth::PasskeyTokenRequest;
+    ///
+    /// let tokens = client
+    ///     .passkey()
+    ///     .get_token_by_passkey(
+    ///         PasskeyTokenRequest::new(challenge.auth_session.clone(), credential).scope("openid"),
+    ///     )
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn new(auth_session: AuthSession, credential: PasskeyCredential) -> Self {
         Self {
-            auth_session: SecretString::from(auth_session.into()),
+            auth_session,
             credential,
             realm: None,
             scope: None,
@@ -292,14 +407,21 @@ impl AuthClient {
 }
 
 impl Passkey<'_> {
+    /// POSTs a challenge request. The body carries `client_id`, and `client_secret` whenever
+    /// the client has one and does not use mTLS (as the reference SDK sends it; Auth0 requires
+    /// it of confidential `client_secret_post` applications).
     async fn post<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
-        body: Map<String, Value>,
+        mut body: Map<String, Value>,
         code: ErrorCode,
         endpoint: &'static str,
     ) -> Result<T> {
         let inner = &self.client.inner;
+        body.insert("client_id".into(), inner.client_id.clone().into());
+        if let Some(secret) = inner.auth.secret() {
+            body.insert("client_secret".into(), secret.expose_secret().into());
+        }
         let url = inner
             .base
             .join(path)
@@ -311,17 +433,37 @@ impl Passkey<'_> {
     }
 
     /// Requests a sign-up challenge (`POST /passkey/register`); works for public clients.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: auth0_auth::AuthClient) -> auth0_auth::Result<()> {
+    /// use auth0_auth::{PasskeyRegisterRequest, PasskeyUserProfile, UserMetadata};
+    ///
+    /// let challenge = client
+    ///     .passkey()
+    ///     .register(
+    ///         PasskeyRegisterRequest::new(PasskeyUserProfile::new().email("jane@example.com"))
+    ///             .user_metadata(UserMetadata::new().insert("plan", "pro")),
+    ///     )
+    ///     .await?;
+    /// // hand challenge.authn_params_public_key to navigator.credentials.create()
+    /// # Ok(()) }
+    /// ```
     pub async fn register(
         &self,
         request: PasskeyRegisterRequest,
     ) -> Result<PasskeySignupChallenge> {
         let code = ErrorCode::PasskeyRegister;
         check_organization_input(request.organization.as_deref(), code)?;
+        let metadata = match request.user_metadata {
+            Some(metadata) => Some(
+                metadata
+                    .check_sign_up_limits()
+                    .map(|()| metadata.to_json())
+                    .map_err(|why| Error::invalid_input(code, why))?,
+            ),
+            None => None,
+        };
         let mut body = Map::new();
-        body.insert(
-            "client_id".into(),
-            self.client.inner.client_id.clone().into(),
-        );
         body.insert(
             "user_profile".into(),
             serde_json::to_value(&request.profile).unwrap_or_default(),
@@ -332,8 +474,8 @@ impl Passkey<'_> {
         if let Some(org) = request.organization {
             body.insert("organization".into(), org.into());
         }
-        if let Some(metadata) = request.user_metadata {
-            body.insert("user_metadata".into(), Value::Object(metadata));
+        if let Some(metadata) = metadata {
+            body.insert("user_metadata".into(), metadata);
         }
         self.post(
             "passkey/register",
@@ -344,23 +486,19 @@ impl Passkey<'_> {
         .await
     }
 
-    /// Requests a login challenge (`POST /passkey/challenge`); works for public clients.
+    /// Requests a login challenge (`POST /passkey/challenge`); works for public clients. See
+    /// [`PasskeyChallengeRequest`].
     pub async fn challenge(
         &self,
-        realm: Option<&str>,
-        organization: Option<&str>,
+        request: PasskeyChallengeRequest,
     ) -> Result<PasskeyLoginChallenge> {
         let code = ErrorCode::PasskeyChallenge;
-        check_organization_input(organization, code)?;
+        check_organization_input(request.organization.as_deref(), code)?;
         let mut body = Map::new();
-        body.insert(
-            "client_id".into(),
-            self.client.inner.client_id.clone().into(),
-        );
-        if let Some(realm) = realm {
+        if let Some(realm) = request.realm {
             body.insert("realm".into(), realm.into());
         }
-        if let Some(org) = organization {
+        if let Some(org) = request.organization {
             body.insert("organization".into(), org.into());
         }
         self.post(
@@ -440,11 +578,7 @@ mod tests {
 
     #[test]
     fn the_profile_serialises_only_what_is_set() {
-        let p = PasskeyUserProfile {
-            email: Some("a@b.c".into()),
-            given_name: Some("A".into()),
-            ..Default::default()
-        };
+        let p = PasskeyUserProfile::new().email("a@b.c").given_name("A");
         assert_eq!(
             serde_json::to_value(&p).unwrap(),
             serde_json::json!({"email": "a@b.c", "given_name": "A"})

@@ -11,6 +11,7 @@ use crate::authorize::AuthorizationParams;
 use crate::client::AuthClient;
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::Request;
+use crate::values::{AuthSession, Connection};
 
 /// Whether `phone` is an E.164 number (`+` then 2 to 15 digits, the first not 0).
 pub(crate) fn is_e164(phone: &str) -> bool {
@@ -197,16 +198,19 @@ pub enum DeliveryMethod {
 ///
 /// ```no_run
 /// # async fn demo(client: auth0_auth::AuthClient) -> auth0_auth::Result<()> {
-/// use auth0_auth::{OtpChallengeRequest, PasswordlessDbTokenRequest};
+/// use auth0_auth::{Connection, OtpChallengeRequest, PasswordlessDbTokenRequest};
+///
+/// let db = Connection::new("Username-Password-Authentication");
 /// let challenge = client
 ///     .passwordless()
-///     .challenge_with_email(OtpChallengeRequest::new("jane@example.com", "Username-Password-Authentication"))
+///     .challenge_with_email(OtpChallengeRequest::new("jane@example.com", db))
 ///     .await?;
 /// // the user types the code from the email:
 /// let tokens = client
 ///     .passwordless()
 ///     .get_token_by_passwordless_db_connection(
-///         PasswordlessDbTokenRequest::new(challenge.auth_session, "123456").scope("openid"),
+///         PasswordlessDbTokenRequest::new(challenge.auth_session.clone(), "123456".into())
+///             .scope("openid"),
 ///     )
 ///     .await?;
 /// # Ok(()) }
@@ -214,17 +218,17 @@ pub enum DeliveryMethod {
 #[derive(Clone, Debug)]
 pub struct OtpChallengeRequest {
     recipient: String,
-    connection: String,
+    connection: Connection,
     allow_signup: bool,
     delivery_method: Option<DeliveryMethod>,
 }
 
 impl OtpChallengeRequest {
     /// Challenges `recipient` (an email, or an E.164 phone number) on `connection`.
-    pub fn new(recipient: impl Into<String>, connection: impl Into<String>) -> Self {
+    pub fn new(recipient: impl Into<String>, connection: Connection) -> Self {
         Self {
             recipient: recipient.into(),
-            connection: connection.into(),
+            connection,
             allow_signup: false,
             delivery_method: None,
         }
@@ -247,13 +251,13 @@ impl OtpChallengeRequest {
 #[derive(Clone, Debug, Deserialize)]
 pub struct OtpChallenge {
     /// The opaque session to send back with the code.
-    pub auth_session: SecretString,
+    pub auth_session: AuthSession,
 }
 
 /// A one-time code from a database-connection challenge, to exchange for tokens.
 #[derive(Clone, Debug)]
 pub struct PasswordlessDbTokenRequest {
-    auth_session: SecretString,
+    auth_session: AuthSession,
     otp: SecretString,
     scope: Option<String>,
     audience: Option<String>,
@@ -261,10 +265,10 @@ pub struct PasswordlessDbTokenRequest {
 
 impl PasswordlessDbTokenRequest {
     /// The challenge's `auth_session` and the code the user typed.
-    pub fn new(auth_session: SecretString, otp: impl Into<String>) -> Self {
+    pub fn new(auth_session: AuthSession, otp: SecretString) -> Self {
         Self {
             auth_session,
-            otp: SecretString::from(otp.into()),
+            otp,
             scope: None,
             audience: None,
         }
@@ -318,11 +322,11 @@ impl Passwordless<'_> {
         request: OtpChallengeRequest,
     ) -> Result<OtpChallenge> {
         let code = ErrorCode::PasswordlessChallenge;
-        crate::grants::required(&request.connection, "the connection", code)?;
+        crate::grants::required(request.connection.as_str(), "the connection", code)?;
         let inner = &self.client.inner;
         let mut body = Map::new();
         body.insert(field.into(), request.recipient.into());
-        body.insert("connection".into(), request.connection.into());
+        body.insert("connection".into(), request.connection.as_str().into());
         body.insert("allow_signup".into(), request.allow_signup.into());
         if let Some(method) = request.delivery_method {
             let m = match method {
