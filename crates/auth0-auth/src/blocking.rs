@@ -88,13 +88,8 @@ impl AuthClient {
     }
 
     /// A DPoP proof for your own API call (see [`crate::AuthClient::dpop_proof`]).
-    pub fn dpop_proof(
-        &self,
-        method: &str,
-        url: &str,
-        access_token: Option<&str>,
-    ) -> Result<Option<String>> {
-        self.inner.dpop_proof(method, url, access_token)
+    pub fn dpop_proof(&self, request: DpopProofRequest) -> Result<Option<String>> {
+        self.inner.dpop_proof(request)
     }
 
     /// The MFA API for the `mfa_token` of an `mfa_required` answer (see

@@ -23,8 +23,13 @@ use crate::jwt::{JwtSigner, SigningAlgorithm, b64url, random_b64url};
 /// [`AuthClientBuilder::dpop_key`](crate::AuthClientBuilder::dpop_key).
 ///
 /// ```
-/// let key = auth0_auth::DpopKey::generate().unwrap();
-/// let proof = key.proof("GET", "https://api.example.com/orders", Some("access-token"), None).unwrap();
+/// use auth0_auth::{DpopKey, DpopProofRequest, reqwest::Method};
+///
+/// let key = DpopKey::generate().unwrap();
+/// let proof = key
+///     .proof(&DpopProofRequest::new(Method::GET, "https://api.example.com/orders")
+///         .access_token("access-token".into()))
+///     .unwrap();
 /// assert_eq!(proof.split('.').count(), 3);
 /// ```
 pub struct DpopKey {
@@ -87,10 +92,20 @@ impl DpopKey {
         &self.jwk
     }
 
-    /// A fresh proof for a request: `htm` = `method`, `htu` = `url` without query and
-    /// fragment, `iat`, a unique `jti`, `ath` when an access token is presented, and the
-    /// server's `nonce` when it asked for one.
-    pub fn proof(
+    /// A fresh proof for one HTTP request: `htm` = the method, `htu` = the URL without query
+    /// and fragment, `iat`, a unique `jti`, `ath` when an access token is presented, and the
+    /// server's `nonce` when the request names one.
+    pub fn proof(&self, request: &DpopProofRequest) -> Result<String> {
+        self.sign_proof(
+            request.method.as_str(),
+            &request.url,
+            request.access_token.as_ref().map(|t| t.expose_secret()),
+            request.nonce.as_deref(),
+        )
+    }
+
+    /// The proof itself, for the SDK's own requests.
+    pub(crate) fn sign_proof(
         &self,
         method: &str,
         url: &str,
@@ -118,6 +133,64 @@ impl DpopKey {
         self.signer
             .sign(&claims)
             .map_err(|e| Error::config(format!("could not sign a DPoP proof: {e}")))
+    }
+}
+
+/// The HTTP request a DPoP proof is for: what [`DpopKey::proof`] and
+/// [`AuthClient::dpop_proof`] take.
+///
+/// ```
+/// use auth0_auth::{DpopProofRequest, SecretString, reqwest::Method};
+///
+/// # fn demo(access_token: SecretString) {
+/// let request = DpopProofRequest::new(Method::GET, "https://api.example.com/orders")
+///     .access_token(access_token);
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct DpopProofRequest {
+    method: reqwest::Method,
+    url: String,
+    access_token: Option<SecretString>,
+    nonce: Option<String>,
+}
+
+impl DpopProofRequest {
+    /// A proof for `method` on the absolute `url` (its query and fragment are left out of `htu`).
+    pub fn new(method: reqwest::Method, url: impl Into<String>) -> Self {
+        Self {
+            method,
+            url: url.into(),
+            access_token: None,
+            nonce: None,
+        }
+    }
+
+    /// The DPoP-bound access token the request presents: the proof carries its hash (`ath`).
+    pub fn access_token(mut self, token: SecretString) -> Self {
+        self.access_token = Some(token);
+        self
+    }
+
+    /// The nonce the server asked for (`DPoP-Nonce`). Without it, [`AuthClient::dpop_proof`]
+    /// uses the last nonce the URL's origin gave the client, if any.
+    pub fn nonce(mut self, nonce: impl Into<String>) -> Self {
+        self.nonce = Some(nonce.into());
+        self
+    }
+}
+
+impl fmt::Debug for DpopProofRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DpopProofRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|_| "[REDACTED]"),
+            )
+            .field("nonce", &self.nonce)
+            .finish()
     }
 }
 
@@ -193,7 +266,7 @@ impl AuthClient {
         let method = request.method.clone();
         let mut nonce = dpop.nonce_for(&url);
         for attempt in 0..2 {
-            let proof = dpop.key.proof(
+            let proof = dpop.key.sign_proof(
                 method.as_str(),
                 url.as_str(),
                 access_token,
@@ -223,39 +296,39 @@ impl AuthClient {
         self.inner.dpop.as_ref().map(|d| &d.key)
     }
 
-    /// A DPoP proof for a call to your own API with a DPoP-bound access token (`ath` set),
-    /// using the last nonce that origin gave, if any. `None` when the client has no DPoP key.
+    /// A DPoP proof for a call to your own API with a DPoP-bound access token, using the
+    /// request's nonce or else the last nonce that origin gave, if any. `None` when the client
+    /// has no DPoP key.
     ///
     /// ```no_run
-    /// # fn demo(client: auth0_auth::AuthClient, token: &str) -> auth0_auth::Result<()> {
-    /// if let Some(proof) = client.dpop_proof("GET", "https://api.example.com/orders", Some(token))? {
+    /// use auth0_auth::{DpopProofRequest, reqwest::Method};
+    ///
+    /// # fn demo(client: auth0_auth::AuthClient, token: auth0_auth::SecretString) -> auth0_auth::Result<()> {
+    /// let request = DpopProofRequest::new(Method::GET, "https://api.example.com/orders")
+    ///     .access_token(token);
+    /// if let Some(proof) = client.dpop_proof(request)? {
     ///     // send `Authorization: DPoP <token>` and `DPoP: <proof>`
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn dpop_proof(
-        &self,
-        method: &str,
-        url: &str,
-        access_token: Option<&str>,
-    ) -> Result<Option<String>> {
+    pub fn dpop_proof(&self, request: DpopProofRequest) -> Result<Option<String>> {
         let Some(dpop) = &self.inner.dpop else {
             return Ok(None);
         };
-        let parsed = Url::parse(url).map_err(|_| {
+        if request.nonce.is_some() {
+            return dpop.key.proof(&request).map(Some);
+        }
+        let parsed = Url::parse(&request.url).map_err(|_| {
             Error::invalid_input(
                 ErrorCode::NotSupported,
                 "the DPoP target is not an absolute URL",
             )
         })?;
-        dpop.key
-            .proof(
-                method,
-                url,
-                access_token,
-                dpop.nonce_for(&parsed).as_deref(),
-            )
-            .map(Some)
+        let request = match dpop.nonce_for(&parsed) {
+            Some(nonce) => request.nonce(nonce),
+            None => request,
+        };
+        dpop.key.proof(&request).map(Some)
     }
 }
 
@@ -268,10 +341,12 @@ mod tests {
         let key = DpopKey::generate().unwrap();
         let proof = key
             .proof(
-                "post",
-                "https://t.example.com/oauth/token?x=1#f",
-                Some("at"),
-                Some("n1"),
+                &DpopProofRequest::new(
+                    reqwest::Method::POST,
+                    "https://t.example.com/oauth/token?x=1#f",
+                )
+                .access_token("at".into())
+                .nonce("n1"),
             )
             .unwrap();
         let header = jsonwebtoken::decode_header(&proof).unwrap();
@@ -296,8 +371,20 @@ mod tests {
         assert_eq!(data.claims["nonce"], "n1");
         assert_eq!(data.claims["ath"], b64url(&Sha256::digest(b"at")));
         let again = key
-            .proof("POST", "https://t.example.com/", None, None)
+            .proof(&DpopProofRequest::new(
+                reqwest::Method::POST,
+                "https://t.example.com/",
+            ))
             .unwrap();
         assert_ne!(proof, again);
+    }
+
+    #[test]
+    fn a_proof_request_hides_its_access_token() {
+        let request = DpopProofRequest::new(reqwest::Method::GET, "https://api.example.com/")
+            .access_token("at-secret-value".into());
+        let shown = format!("{request:?}");
+        assert!(!shown.contains("at-secret-value"), "{shown}");
+        assert!(shown.contains("[REDACTED]"));
     }
 }

@@ -308,7 +308,7 @@ pub use client_auth::ClientSecretMethod;
 pub use database::{ChangePasswordRequest, Database, SignUpRequest, SignedUpUser};
 pub use discovery::{DiscoveryCacheSettings, ServerMetadata};
 pub use domain_discovery::is_federated_domain;
-pub use dpop::DpopKey;
+pub use dpop::{DpopKey, DpopProofRequest};
 pub use error::{
     Error, ErrorClass, ErrorCode, ErrorKind, HttpDetails, MfaFactor, MfaRequirements, OAuthError,
     Result,

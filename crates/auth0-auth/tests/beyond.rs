@@ -60,7 +60,13 @@ async fn dpop_binds_tokens_and_answers_a_nonce_challenge_once() {
 
     // A proof for the caller's own API.
     let proof = c
-        .dpop_proof("GET", "https://api.example.com/orders?page=2", Some(access))
+        .dpop_proof(
+            auth0_auth::DpopProofRequest::new(
+                auth0_auth::reqwest::Method::GET,
+                "https://api.example.com/orders?page=2",
+            )
+            .access_token(access.into()),
+        )
         .unwrap()
         .expect("a proof");
     let claims = claims_of(&proof);
@@ -78,7 +84,8 @@ async fn without_a_dpop_key_tokens_stay_bearer() {
             .unwrap();
     assert_eq!(tokens.token_type.as_deref(), Some("bearer"));
     assert!(t.requests_to("/oauth/token")[0].header("dpop").is_none());
-    assert!(c.dpop_proof("GET", "https://x/", None).unwrap().is_none());
+    let request = auth0_auth::DpopProofRequest::new(auth0_auth::reqwest::Method::GET, "https://x/");
+    assert!(c.dpop_proof(request).unwrap().is_none());
 }
 
 // ---- Device flow ------------------------------------------------------------------------------
