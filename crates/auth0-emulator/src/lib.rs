@@ -134,6 +134,7 @@ mod params;
 mod passkey;
 mod passwordless;
 mod poll;
+mod rbac;
 mod revocation;
 mod server;
 mod session;
