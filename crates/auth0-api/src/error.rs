@@ -73,6 +73,8 @@ impl ApiErrorCode {
 pub(crate) enum Target {
     Bearer,
     Dpop,
+    /// No challenge carries error parameters (a request in an unsupported scheme).
+    Neither,
 }
 
 /// Why an access token (or its DPoP proof) was refused, with everything the HTTP answer needs.
@@ -139,6 +141,7 @@ impl ApiError {
         let (bearer, dpop) = match target {
             Target::Bearer => (&params, &empty),
             Target::Dpop => (&empty, &params),
+            Target::Neither => (&empty, &empty),
         };
         self.challenges = match mode {
             DpopMode::Allowed => vec![bearer_challenge(bearer), dpop_challenge(dpop, dpop_algs)],

@@ -249,11 +249,12 @@ impl ApiClient {
         let bad_scheme = || req_error("the authorization scheme is not supported");
         match (mode, &scheme) {
             (DpopMode::Disabled, Scheme::Bearer) => {}
-            (DpopMode::Disabled, _) | (DpopMode::Allowed, Scheme::Other) => {
-                return Err(self.fail(bad_scheme(), Target::Bearer));
-            }
-            (DpopMode::Required, Scheme::Bearer | Scheme::Other) => {
-                return Err(self.fail(bad_scheme(), Target::Dpop));
+            // As the reference: a scheme the mode does not take names no error in the
+            // challenges, which tell the client the schemes that are.
+            (DpopMode::Disabled, _)
+            | (DpopMode::Allowed, Scheme::Other)
+            | (DpopMode::Required, Scheme::Bearer | Scheme::Other) => {
+                return Err(self.fail(bad_scheme(), Target::Neither));
             }
             _ => {}
         }
@@ -261,7 +262,7 @@ impl ApiClient {
         if mode != DpopMode::Disabled && has_dpop_params && request.scheme.is_none() {
             return Err(self.fail(
                 req_error("DPoP parameters were given without an authorization scheme"),
-                Target::Dpop,
+                Target::Neither,
             ));
         }
         let token = request.token.expose_secret();

@@ -121,6 +121,7 @@ mod error;
 mod exchange_config;
 mod faults;
 mod flows;
+mod forge;
 mod grants;
 mod html;
 mod issue;
