@@ -89,7 +89,8 @@ impl AccessTokenClaims {
 
     /// `azp` (Auth0) or `client_id` (RFC 9068): the application the token was issued to.
     pub fn client_id(&self) -> Option<&str> {
-        self.str_claim("azp").or_else(|| self.str_claim("client_id"))
+        self.str_claim("azp")
+            .or_else(|| self.str_claim("client_id"))
     }
 
     /// `org_id`: the organization the user logged in to.
@@ -104,7 +105,10 @@ impl AccessTokenClaims {
 
     /// The scopes of `scope`, split on spaces.
     pub fn scopes(&self) -> impl Iterator<Item = &str> {
-        self.scope().unwrap_or_default().split(' ').filter(|s| !s.is_empty())
+        self.scope()
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|s| !s.is_empty())
     }
 
     /// Whether `scope` holds `scope`.
@@ -226,7 +230,9 @@ pub(crate) fn check_token(
     if let Some(t) = &typ
         && !ACCESS_TOKEN_TYPES.contains(&t.as_str())
     {
-        return Err(invalid("the token \"typ\" is not the type of an access token"));
+        return Err(invalid(
+            "the token \"typ\" is not the type of an access token",
+        ));
     }
     let explicitly_typed = matches!(typ.as_deref(), Some("at+jwt" | "application/at+jwt"));
     if claims.contains_key("events") {
@@ -253,11 +259,13 @@ pub(crate) fn check_token(
         Some(_) => return Err(invalid("the \"aud\" claim is not a string or an array")),
         None => return Err(invalid("missing required \"aud\" claim")),
     }
-    let exp = numeric_date(claims, "exp")?.ok_or_else(|| invalid("missing required \"exp\" claim"))?;
+    let exp =
+        numeric_date(claims, "exp")?.ok_or_else(|| invalid("missing required \"exp\" claim"))?;
     if exp <= rules.now - rules.leeway {
         return Err(invalid("the token has expired (\"exp\")"));
     }
-    let iat = numeric_date(claims, "iat")?.ok_or_else(|| invalid("missing required \"iat\" claim"))?;
+    let iat =
+        numeric_date(claims, "iat")?.ok_or_else(|| invalid("missing required \"iat\" claim"))?;
     if iat > rules.now + rules.leeway {
         return Err(invalid("the token is issued in the future (\"iat\")"));
     }
@@ -274,7 +282,9 @@ pub(crate) fn check_token(
     if let Some(p) = claims.get("permissions")
         && !p.as_array().is_some_and(|a| a.iter().all(Value::is_string))
     {
-        return Err(invalid("the \"permissions\" claim is not an array of strings"));
+        return Err(invalid(
+            "the \"permissions\" claim is not an array of strings",
+        ));
     }
     if let Some(cnf) = claims.get("cnf")
         && cnf.get("jkt").is_some_and(|j| !j.is_string())
@@ -394,7 +404,10 @@ mod tests {
     const NOW: f64 = 1_700_000_000.0;
 
     fn header() -> Map<String, Value> {
-        json!({"alg": "RS256", "typ": "at+jwt"}).as_object().cloned().unwrap()
+        json!({"alg": "RS256", "typ": "at+jwt"})
+            .as_object()
+            .cloned()
+            .unwrap()
     }
 
     fn good() -> Map<String, Value> {
@@ -432,7 +445,12 @@ mod tests {
 
     #[test]
     fn a_good_token_passes_with_every_access_token_type() {
-        for typ in [Some("at+jwt"), Some("application/AT+JWT"), Some("JWT"), None] {
+        for typ in [
+            Some("at+jwt"),
+            Some("application/AT+JWT"),
+            Some("JWT"),
+            None,
+        ] {
             let mut h = header();
             match typ {
                 Some(t) => h.insert("typ".into(), t.into()),
@@ -449,10 +467,30 @@ mod tests {
 
     #[test]
     fn each_rule_refuses_a_token_that_breaks_it() {
-        assert!(refused(|h, _| { h.insert("crit".into(), json!(["exp"])); }).contains("crit"));
-        assert!(refused(|h, _| { h.insert("typ".into(), "logout+jwt".into()); }).contains("typ"));
-        assert!(refused(|h, _| { h.insert("typ".into(), json!(1)); }).contains("typ"));
-        assert!(refused(|_, c| { c.insert("events".into(), json!({})); }).contains("logout"));
+        assert!(
+            refused(|h, _| {
+                h.insert("crit".into(), json!(["exp"]));
+            })
+            .contains("crit")
+        );
+        assert!(
+            refused(|h, _| {
+                h.insert("typ".into(), "logout+jwt".into());
+            })
+            .contains("typ")
+        );
+        assert!(
+            refused(|h, _| {
+                h.insert("typ".into(), json!(1));
+            })
+            .contains("typ")
+        );
+        assert!(
+            refused(|_, c| {
+                c.insert("events".into(), json!({}));
+            })
+            .contains("logout")
+        );
         for claim in ID_TOKEN_ONLY_CLAIMS {
             let m = refused(|h, c| {
                 h.insert("typ".into(), "JWT".into());
@@ -460,23 +498,108 @@ mod tests {
             });
             assert!(m.contains("ID token"), "{claim}");
         }
-        assert!(refused(|_, c| { c.insert("iss".into(), "https://t".into()); }).contains("iss"));
-        assert!(refused(|_, c| { c.remove("iss"); }).contains("iss"));
-        assert!(refused(|_, c| { c.insert("aud".into(), "https://other/".into()); }).contains("aud"));
-        assert!(refused(|_, c| { c.insert("aud".into(), json!({"x": 1})); }).contains("aud"));
-        assert!(refused(|_, c| { c.remove("aud"); }).contains("aud"));
-        assert!(refused(|_, c| { c.insert("exp".into(), json!(NOW - 60.0)); }).contains("expired"));
-        assert!(refused(|_, c| { c.insert("exp".into(), "soon".into()); }).contains("NumericDate"));
-        assert!(refused(|_, c| { c.insert("exp".into(), json!(-1)); }).contains("NumericDate"));
-        assert!(refused(|_, c| { c.remove("exp"); }).contains("exp"));
-        assert!(refused(|_, c| { c.remove("iat"); }).contains("iat"));
-        assert!(refused(|_, c| { c.insert("iat".into(), json!(NOW + 60.5)); }).contains("future"));
-        assert!(refused(|_, c| { c.insert("nbf".into(), json!(NOW + 61.0)); }).contains("nbf"));
-        assert!(refused(|_, c| { c.insert("nbf".into(), json!(true)); }).contains("NumericDate"));
-        assert!(refused(|_, c| { c.insert("scope".into(), json!(["a"])); }).contains("scope"));
-        assert!(refused(|_, c| { c.insert("permissions".into(), json!("a")); }).contains("permissions"));
-        assert!(refused(|_, c| { c.insert("cnf".into(), json!({"jkt": 5})); }).contains("cnf"));
-        assert!(refused(|_, c| { c.remove("sub"); }).contains("sub"));
+        assert!(
+            refused(|_, c| {
+                c.insert("iss".into(), "https://t".into());
+            })
+            .contains("iss")
+        );
+        assert!(
+            refused(|_, c| {
+                c.remove("iss");
+            })
+            .contains("iss")
+        );
+        assert!(
+            refused(|_, c| {
+                c.insert("aud".into(), "https://other/".into());
+            })
+            .contains("aud")
+        );
+        assert!(
+            refused(|_, c| {
+                c.insert("aud".into(), json!({"x": 1}));
+            })
+            .contains("aud")
+        );
+        assert!(
+            refused(|_, c| {
+                c.remove("aud");
+            })
+            .contains("aud")
+        );
+        assert!(
+            refused(|_, c| {
+                c.insert("exp".into(), json!(NOW - 60.0));
+            })
+            .contains("expired")
+        );
+        assert!(
+            refused(|_, c| {
+                c.insert("exp".into(), "soon".into());
+            })
+            .contains("NumericDate")
+        );
+        assert!(
+            refused(|_, c| {
+                c.insert("exp".into(), json!(-1));
+            })
+            .contains("NumericDate")
+        );
+        assert!(
+            refused(|_, c| {
+                c.remove("exp");
+            })
+            .contains("exp")
+        );
+        assert!(
+            refused(|_, c| {
+                c.remove("iat");
+            })
+            .contains("iat")
+        );
+        assert!(
+            refused(|_, c| {
+                c.insert("iat".into(), json!(NOW + 60.5));
+            })
+            .contains("future")
+        );
+        assert!(
+            refused(|_, c| {
+                c.insert("nbf".into(), json!(NOW + 61.0));
+            })
+            .contains("nbf")
+        );
+        assert!(
+            refused(|_, c| {
+                c.insert("nbf".into(), json!(true));
+            })
+            .contains("NumericDate")
+        );
+        assert!(
+            refused(|_, c| {
+                c.insert("scope".into(), json!(["a"]));
+            })
+            .contains("scope")
+        );
+        assert!(
+            refused(|_, c| {
+                c.insert("permissions".into(), json!("a"));
+            })
+            .contains("permissions")
+        );
+        assert!(
+            refused(|_, c| {
+                c.insert("cnf".into(), json!({"jkt": 5}));
+            })
+            .contains("cnf")
+        );
+        assert!(
+            refused(|_, c| {
+                c.remove("sub");
+            })
+            .contains("sub")
+        );
         // Huge dates are compared, not skipped.
         let mut c = good();
         c.insert("exp".into(), json!(1e300));
@@ -504,7 +627,10 @@ mod tests {
         assert_eq!(e.code(), ApiErrorCode::InsufficientScope);
         assert_eq!(scope, "a c");
         assert!(check_scopes(&claims, &[], &["write:x".into()]).is_err());
-        let eq = |claim: &str, value: Value| ClaimCheck::Equals { claim: claim.into(), value };
+        let eq = |claim: &str, value: Value| ClaimCheck::Equals {
+            claim: claim.into(),
+            value,
+        };
         assert!(eq("sub", "u".into()).apply(&claims).is_ok());
         assert!(eq("sub", "v".into()).apply(&claims).is_err());
         assert!(eq("missing", Value::Null).apply(&claims).is_err());
@@ -526,7 +652,10 @@ mod tests {
             check: Arc::new(|c| c.organization_id().is_some()),
         };
         let e = pred.apply(&claims).unwrap_err();
-        assert_eq!((e.code(), e.message()), (ApiErrorCode::InvalidToken, "needs org"));
+        assert_eq!(
+            (e.code(), e.message()),
+            (ApiErrorCode::InvalidToken, "needs org")
+        );
     }
 
     #[test]
@@ -536,12 +665,25 @@ mod tests {
             c.insert("act".into(), act);
             AccessTokenClaims::new(c)
         };
-        assert!(AccessTokenClaims::new(good()).delegation_chain().unwrap().is_empty());
-        assert_eq!(AccessTokenClaims::new(good()).current_actor().unwrap(), None);
+        assert!(
+            AccessTokenClaims::new(good())
+                .delegation_chain()
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            AccessTokenClaims::new(good()).current_actor().unwrap(),
+            None
+        );
         let c = with_act(json!({"sub": "svc-b", "act": {"sub": "svc-a"}}));
         assert_eq!(c.delegation_chain().unwrap(), ["svc-b", "svc-a"]);
         assert_eq!(c.current_actor().unwrap(), Some("svc-b"));
-        for bad in [json!("svc"), json!({"sub": " "}), json!({"sub": "b", "act": ["a"]}), json!(null)] {
+        for bad in [
+            json!("svc"),
+            json!({"sub": " "}),
+            json!({"sub": "b", "act": ["a"]}),
+            json!(null),
+        ] {
             let e = with_act(bad).delegation_chain().unwrap_err();
             assert_eq!(e.code(), ApiErrorCode::InvalidRequest);
         }

@@ -173,7 +173,12 @@ impl ApiClient {
         inner
             .issuer_clients
             .try_get_with(issuer.to_string(), async {
-                verification_client(issuer, inner.audience.as_str(), inner.leeway, inner.discovery_ttl)
+                verification_client(
+                    issuer,
+                    inner.audience.as_str(),
+                    inner.leeway,
+                    inner.discovery_ttl,
+                )
             })
             .await
             .map_err(|e| (*e).clone())
@@ -255,7 +260,10 @@ impl fmt::Debug for ApiClientBuilder {
             .field("algorithms", &self.algs)
             .field("dpop_mode", &self.mode)
             .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "[redacted]"))
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -357,7 +365,9 @@ impl ApiClientBuilder {
             return Err(ApiError::config("the audience must not be empty"));
         }
         if self.algs.is_empty() {
-            return Err(ApiError::config("the algorithm allow-list must not be empty"));
+            return Err(ApiError::config(
+                "the algorithm allow-list must not be empty",
+            ));
         }
         if self.algs.contains(&SigningAlgorithm::HS256) {
             return Err(ApiError::config(
@@ -370,7 +380,9 @@ impl ApiClientBuilder {
             ));
         }
         if self.replay_capacity == 0 {
-            return Err(ApiError::config("the DPoP replay cache needs room for proofs"));
+            return Err(ApiError::config(
+                "the DPoP replay cache needs room for proofs",
+            ));
         }
         let domain_issuer = normalize_domain(&self.domain)
             .map_err(|m| ApiError::config(format!("invalid domain: {m}")))?;
@@ -382,8 +394,9 @@ impl ApiClientBuilder {
                 }
                 let mut normalized = Vec::with_capacity(list.len());
                 for d in &list {
-                    let n = normalize_domain(d)
-                        .map_err(|m| ApiError::config(format!("invalid domain in the list: {m}")))?;
+                    let n = normalize_domain(d).map_err(|m| {
+                        ApiError::config(format!("invalid domain in the list: {m}"))
+                    })?;
                     if !normalized.contains(&n) {
                         normalized.push(n);
                     }
@@ -445,9 +458,18 @@ mod tests {
 
     #[test]
     fn domains_normalise_to_issuer_urls() {
-        assert_eq!(normalize_domain("Tenant.Auth0.com").unwrap(), "https://tenant.auth0.com/");
-        assert_eq!(normalize_domain(" https://login.example.com/ ").unwrap(), "https://login.example.com/");
-        assert_eq!(normalize_domain("http://127.0.0.1:3000").unwrap(), "http://127.0.0.1:3000/");
+        assert_eq!(
+            normalize_domain("Tenant.Auth0.com").unwrap(),
+            "https://tenant.auth0.com/"
+        );
+        assert_eq!(
+            normalize_domain(" https://login.example.com/ ").unwrap(),
+            "https://login.example.com/"
+        );
+        assert_eq!(
+            normalize_domain("http://127.0.0.1:3000").unwrap(),
+            "http://127.0.0.1:3000/"
+        );
         for bad in [
             "",
             "http://tenant.auth0.com",
@@ -465,10 +487,18 @@ mod tests {
     fn the_builder_refuses_unsafe_configurations() {
         let b = || ApiClient::builder("tenant.auth0.com", Audience::new("https://api/"));
         assert!(b().build().is_ok());
-        assert!(ApiClient::builder("t.auth0.com", Audience::new(" ")).build().is_err());
+        assert!(
+            ApiClient::builder("t.auth0.com", Audience::new(" "))
+                .build()
+                .is_err()
+        );
         assert!(b().algorithms([]).build().is_err());
         assert!(b().algorithms([SigningAlgorithm::HS256]).build().is_err());
-        assert!(b().dpop_signing_algs([SigningAlgorithm::HS256]).build().is_err());
+        assert!(
+            b().dpop_signing_algs([SigningAlgorithm::HS256])
+                .build()
+                .is_err()
+        );
         assert!(b().domains(Vec::<String>::new()).build().is_err());
         assert!(b().domains(["http://evil.example"]).build().is_err());
         assert!(b().client_secret(SecretString::from("s")).build().is_err());

@@ -65,7 +65,11 @@ impl DpopSettings {
         nonces: Option<Arc<dyn DpopNonces>>,
         replay_capacity: u64,
     ) -> Self {
-        let algs_text = algs.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(" ");
+        let algs_text = algs
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
         // A proof is accepted for at most `iat_offset + iat_leeway` after it was made; its jti
         // is remembered a little longer than that.
         let window = iat_offset + iat_leeway + Duration::from_secs(5);
@@ -111,7 +115,9 @@ pub(crate) async fn verify_proof(
         .map_err(|_| bad_proof("the DPoP proof is not a well-formed JWT"))?;
     let header = &unverified.header;
     match header.get("typ").and_then(Value::as_str) {
-        Some(t) if t.eq_ignore_ascii_case("dpop+jwt") || t.eq_ignore_ascii_case("application/dpop+jwt") => {}
+        Some(t)
+            if t.eq_ignore_ascii_case("dpop+jwt")
+                || t.eq_ignore_ascii_case("application/dpop+jwt") => {}
         _ => return Err(bad_proof("the DPoP proof \"typ\" is not dpop+jwt")),
     }
     if header.contains_key("crit") {
@@ -139,28 +145,36 @@ pub(crate) async fn verify_proof(
     let offset = settings.iat_offset.as_secs_f64();
     let leeway = settings.iat_leeway.as_secs_f64();
     if iat < ctx.now - offset || iat > ctx.now + leeway {
-        return Err(bad_proof("the DPoP proof \"iat\" is outside the acceptable range"));
+        return Err(bad_proof(
+            "the DPoP proof \"iat\" is outside the acceptable range",
+        ));
     }
     let htm = claims
         .get("htm")
         .and_then(Value::as_str)
         .ok_or_else(|| bad_proof("the DPoP proof \"htm\" is not a string"))?;
     if !htm.eq_ignore_ascii_case(ctx.method) {
-        return Err(bad_proof("the DPoP proof \"htm\" does not match the request method"));
+        return Err(bad_proof(
+            "the DPoP proof \"htm\" does not match the request method",
+        ));
     }
     let htu = claims
         .get("htu")
         .and_then(Value::as_str)
         .ok_or_else(|| bad_proof("the DPoP proof \"htu\" is not a string"))?;
     if normalize_url(htu, Source::Proof)? != request_url {
-        return Err(bad_proof("the DPoP proof \"htu\" does not match the request URL"));
+        return Err(bad_proof(
+            "the DPoP proof \"htu\" does not match the request URL",
+        ));
     }
     let ath = claims
         .get("ath")
         .and_then(Value::as_str)
         .ok_or_else(|| bad_proof("the DPoP proof \"ath\" is not a string"))?;
     if ath != access_token_hash(ctx.access_token) {
-        return Err(bad_proof("the DPoP proof \"ath\" does not match the access token"));
+        return Err(bad_proof(
+            "the DPoP proof \"ath\" does not match the access token",
+        ));
     }
     if let Some(nonces) = &settings.nonces {
         let fresh = claims
@@ -188,9 +202,15 @@ pub(crate) async fn verify_proof(
     key.update(thumbprint.as_bytes());
     key.update([0]);
     key.update(jti.as_bytes());
-    let entry = settings.replay.entry(key.finalize().into()).or_insert(()).await;
+    let entry = settings
+        .replay
+        .entry(key.finalize().into())
+        .or_insert(())
+        .await;
     if !entry.is_fresh() {
-        return Err(bad_proof("the DPoP proof was already used (\"jti\" replayed)"));
+        return Err(bad_proof(
+            "the DPoP proof was already used (\"jti\" replayed)",
+        ));
     }
     Ok(())
 }
@@ -233,7 +253,10 @@ pub(crate) fn normalize_url(input: &str, source: Source) -> Result<String, ApiEr
         return Err(fail("has a path that starts like a URL"));
     }
     let origin = url.origin().ascii_serialization();
-    Ok(format!("{origin}{}", normalize_percent_encodings(url.path())))
+    Ok(format!(
+        "{origin}{}",
+        normalize_percent_encodings(url.path())
+    ))
 }
 
 /// A host name of letters, digits, dots and hyphens, or a bracketed IPv6 address.
@@ -243,7 +266,9 @@ fn host_is_plain(host: &str) -> bool {
     }
     if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
         return !inner.is_empty()
-            && inner.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.');
+            && inner
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.');
     }
     host.chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
@@ -291,7 +316,9 @@ fn normalize_percent_encodings(path: &str) -> String {
 }
 
 fn hex(b: u8) -> Option<u8> {
-    char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    char::from(b)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }
 
 #[cfg(test)]
@@ -304,11 +331,23 @@ mod tests {
 
     #[test]
     fn urls_are_normalised_like_the_reference() {
-        assert_eq!(norm("HTTPS://API.Example.COM:443/a/b?x=1#f"), "https://api.example.com/a/b");
-        assert_eq!(norm("http://api.example.com:80/"), "http://api.example.com/");
-        assert_eq!(norm("https://api.example.com:8443/x"), "https://api.example.com:8443/x");
+        assert_eq!(
+            norm("HTTPS://API.Example.COM:443/a/b?x=1#f"),
+            "https://api.example.com/a/b"
+        );
+        assert_eq!(
+            norm("http://api.example.com:80/"),
+            "http://api.example.com/"
+        );
+        assert_eq!(
+            norm("https://api.example.com:8443/x"),
+            "https://api.example.com:8443/x"
+        );
         assert_eq!(norm("https://api.example.com"), "https://api.example.com/");
-        assert_eq!(norm("https://a.example/%7euser/%2f%41"), "https://a.example/~user/%2FA");
+        assert_eq!(
+            norm("https://a.example/%7euser/%2f%41"),
+            "https://a.example/~user/%2FA"
+        );
         assert_eq!(norm("http://[::1]:3000/p"), "http://[::1]:3000/p");
         assert_eq!(norm("http://127.0.0.1:3000/p"), "http://127.0.0.1:3000/p");
         assert_eq!(norm("https://a.example/%zz"), "https://a.example/%zz");
@@ -316,13 +355,19 @@ mod tests {
 
     #[test]
     fn bad_urls_are_refused_with_the_side_they_came_from() {
-        for bad in ["not a url", "ftp://a.example/x", "https://a_b.example/", "mailto:x@y"] {
+        for bad in [
+            "not a url",
+            "ftp://a.example/x",
+            "https://a_b.example/",
+            "mailto:x@y",
+        ] {
             let e = normalize_url(bad, Source::Request).unwrap_err();
             assert_eq!(e.code(), ApiErrorCode::InvalidRequest, "{bad}");
             let e = normalize_url(bad, Source::Proof).unwrap_err();
             assert_eq!(e.code(), ApiErrorCode::InvalidDpopProof, "{bad}");
         }
-        let e = normalize_url("https://a.example/https://evil.example/", Source::Request).unwrap_err();
+        let e =
+            normalize_url("https://a.example/https://evil.example/", Source::Request).unwrap_err();
         assert_eq!(e.code(), ApiErrorCode::InvalidRequest);
         assert!(normalize_url("https://a.example/https://evil.example/", Source::Proof).is_ok());
     }

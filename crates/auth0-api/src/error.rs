@@ -49,9 +49,10 @@ impl ApiErrorCode {
             Self::InsufficientScope => 403,
             Self::Unavailable => 503,
             Self::InvalidConfiguration => 500,
-            Self::MissingToken | Self::InvalidToken | Self::InvalidDpopProof | Self::UseDpopNonce => {
-                401
-            }
+            Self::MissingToken
+            | Self::InvalidToken
+            | Self::InvalidDpopProof
+            | Self::UseDpopNonce => 401,
         }
     }
 
@@ -92,6 +93,12 @@ pub(crate) enum Target {
 /// ```
 #[derive(Clone)]
 pub struct ApiError {
+    // Boxed: errors travel through every `Result` of the verification path, which stays small.
+    inner: Box<Inner>,
+}
+
+#[derive(Clone)]
+struct Inner {
     code: ApiErrorCode,
     message: String,
     challenges: Vec<String>,
@@ -102,11 +109,13 @@ pub struct ApiError {
 impl ApiError {
     pub(crate) fn new(code: ApiErrorCode, message: impl Into<String>) -> Self {
         Self {
-            code,
-            message: message.into(),
-            challenges: Vec::new(),
-            dpop_nonce: None,
-            source: None,
+            inner: Box::new(Inner {
+                code,
+                message: message.into(),
+                challenges: Vec::new(),
+                dpop_nonce: None,
+                source: None,
+            }),
         }
     }
 
@@ -115,12 +124,12 @@ impl ApiError {
     }
 
     pub(crate) fn with_source(mut self, source: auth0_auth::Error) -> Self {
-        self.source = Some(source);
+        self.inner.source = Some(source);
         self
     }
 
     pub(crate) fn with_nonce(mut self, nonce: String) -> Self {
-        self.dpop_nonce = Some(nonce);
+        self.inner.dpop_nonce = Some(nonce);
         self
     }
 
@@ -133,8 +142,8 @@ impl ApiError {
         scope: Option<&str>,
     ) -> Self {
         let params = ChallengeParams {
-            error: self.code.oauth_error(),
-            description: &self.message,
+            error: self.inner.code.oauth_error(),
+            description: &self.inner.message,
             scope,
         };
         let empty = ChallengeParams::default();
@@ -143,7 +152,7 @@ impl ApiError {
             Target::Dpop => (&empty, &params),
             Target::Neither => (&empty, &empty),
         };
-        self.challenges = match mode {
+        self.inner.challenges = match mode {
             DpopMode::Allowed => vec![bearer_challenge(bearer), dpop_challenge(dpop, dpop_algs)],
             DpopMode::Required => vec![dpop_challenge(dpop, dpop_algs)],
             DpopMode::Disabled => vec![bearer_challenge(bearer)],
@@ -153,61 +162,62 @@ impl ApiError {
 
     /// What went wrong.
     pub fn code(&self) -> ApiErrorCode {
-        self.code
+        self.inner.code
     }
 
     /// The HTTP status to answer with.
     pub fn status(&self) -> u16 {
-        self.code.status()
+        self.inner.code.status()
     }
 
     /// What went wrong, in words (safe to log and to send: no token, proof or secret).
     pub fn message(&self) -> &str {
-        &self.message
+        &self.inner.message
     }
 
     /// The `WWW-Authenticate` header values to answer with, one per scheme (`Bearer` and/or
     /// `DPoP`, as the DPoP mode allows). Empty for configuration errors.
     pub fn www_authenticate(&self) -> &[String] {
-        &self.challenges
+        &self.inner.challenges
     }
 
     /// The fresh server nonce to send in a `DPoP-Nonce` header (for
     /// [`ApiErrorCode::UseDpopNonce`]).
     pub fn dpop_nonce(&self) -> Option<&str> {
-        self.dpop_nonce.as_deref()
+        self.inner.dpop_nonce.as_deref()
     }
 
     /// The `auth0-auth` error underneath (discovery or key-set failures).
     pub fn auth_error(&self) -> Option<&auth0_auth::Error> {
-        self.source.as_ref()
+        self.inner.source.as_ref()
     }
 }
 
 impl fmt::Debug for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ApiError")
-            .field("code", &self.code)
+            .field("code", &self.inner.code)
             .field("status", &self.status())
-            .field("message", &self.message)
-            .field("www_authenticate", &self.challenges)
-            .field("source", &self.source)
+            .field("message", &self.inner.message)
+            .field("www_authenticate", &self.inner.challenges)
+            .field("source", &self.inner.source)
             .finish()
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.code.oauth_error() {
-            Some(e) => write!(f, "{e}: {}", self.message),
-            None => f.write_str(&self.message),
+        match self.inner.code.oauth_error() {
+            Some(e) => write!(f, "{e}: {}", self.inner.message),
+            None => f.write_str(&self.inner.message),
         }
     }
 }
 
 impl std::error::Error for ApiError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
+        self.inner
+            .source
             .as_ref()
             .map(|e| e as &(dyn std::error::Error + 'static))
     }

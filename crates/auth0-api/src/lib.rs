@@ -161,8 +161,7 @@ pub use auth0_auth::{SecretString, SigningAlgorithm};
 pub use claims::{AccessTokenClaims, ClaimCheck};
 pub use client::{
     ApiClient, ApiClientBuilder, Audience, DEFAULT_CLOCK_LEEWAY, DEFAULT_DPOP_IAT_LEEWAY,
-    DEFAULT_DPOP_IAT_OFFSET, DEFAULT_DPOP_REPLAY_CAPACITY, DomainContext, DomainResolver,
-    DpopMode,
+    DEFAULT_DPOP_IAT_OFFSET, DEFAULT_DPOP_REPLAY_CAPACITY, DomainContext, DomainResolver, DpopMode,
 };
 pub use dpop::{DpopNonces, access_token_hash};
 pub use error::{ApiError, ApiErrorCode};

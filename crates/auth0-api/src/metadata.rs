@@ -108,13 +108,20 @@ impl ProtectedResourceMetadata {
             .map_err(|_| ApiError::config("the resource identifier is not a URL"))?;
         let loopback = matches!(url.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
         if !(url.scheme() == "https" || url.scheme() == "http" && loopback) {
-            return Err(ApiError::config("the resource identifier must be an https URL"));
+            return Err(ApiError::config(
+                "the resource identifier must be an https URL",
+            ));
         }
         if url.fragment().is_some() {
-            return Err(ApiError::config("the resource identifier must not have a fragment"));
+            return Err(ApiError::config(
+                "the resource identifier must not have a fragment",
+            ));
         }
         if self.authorization_servers.is_empty()
-            || self.authorization_servers.iter().any(|s| s.trim().is_empty())
+            || self
+                .authorization_servers
+                .iter()
+                .any(|s| s.trim().is_empty())
         {
             return Err(ApiError::config(
                 "the document needs at least one authorization server, none empty",
@@ -222,7 +229,8 @@ mod tests {
 
     #[test]
     fn only_set_members_are_serialised_with_their_rfc_9728_names() {
-        let doc = ProtectedResourceMetadata::new("https://api.example.com", vec!["https://t/".into()]);
+        let doc =
+            ProtectedResourceMetadata::new("https://api.example.com", vec!["https://t/".into()]);
         assert_eq!(
             serde_json::to_value(&doc).unwrap(),
             json!({"resource": "https://api.example.com", "authorization_servers": ["https://t/"]})
@@ -254,10 +262,30 @@ mod tests {
     #[test]
     fn required_members_are_checked() {
         let servers = || vec!["https://t/".to_string()];
-        assert!(ProtectedResourceMetadata::new("not a url", servers()).validated().is_err());
-        assert!(ProtectedResourceMetadata::new("http://api.example.com", servers()).validated().is_err());
-        assert!(ProtectedResourceMetadata::new("https://api.example.com#x", servers()).validated().is_err());
-        assert!(ProtectedResourceMetadata::new("https://api.example.com", vec![]).validated().is_err());
-        assert!(ProtectedResourceMetadata::new("http://127.0.0.1:3000", servers()).validated().is_ok());
+        assert!(
+            ProtectedResourceMetadata::new("not a url", servers())
+                .validated()
+                .is_err()
+        );
+        assert!(
+            ProtectedResourceMetadata::new("http://api.example.com", servers())
+                .validated()
+                .is_err()
+        );
+        assert!(
+            ProtectedResourceMetadata::new("https://api.example.com#x", servers())
+                .validated()
+                .is_err()
+        );
+        assert!(
+            ProtectedResourceMetadata::new("https://api.example.com", vec![])
+                .validated()
+                .is_err()
+        );
+        assert!(
+            ProtectedResourceMetadata::new("http://127.0.0.1:3000", servers())
+                .validated()
+                .is_ok()
+        );
     }
 }

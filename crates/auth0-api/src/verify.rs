@@ -67,7 +67,10 @@ impl fmt::Debug for VerifyAccessTokenRequest {
         f.debug_struct("VerifyAccessTokenRequest")
             .field("token", &"[redacted]")
             .field("scheme", &self.scheme)
-            .field("dpop_proof", &self.dpop_proof.as_ref().map(|_| "[redacted]"))
+            .field(
+                "dpop_proof",
+                &self.dpop_proof.as_ref().map(|_| "[redacted]"),
+            )
             .field("http_method", &self.http_method)
             .field("http_url", &self.http_url)
             .field("required_claims", &self.required_claims)
@@ -138,7 +141,8 @@ impl VerifyAccessTokenRequest {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.required_claims.extend(claims.into_iter().map(Into::into));
+        self.required_claims
+            .extend(claims.into_iter().map(Into::into));
         self
     }
 
@@ -148,7 +152,8 @@ impl VerifyAccessTokenRequest {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.required_scopes.extend(scopes.into_iter().map(Into::into));
+        self.required_scopes
+            .extend(scopes.into_iter().map(Into::into));
         self
     }
 
@@ -269,7 +274,8 @@ impl ApiClient {
         if token.trim().is_empty() {
             return Err(self.missing_token_error());
         }
-        let invalid = |m: &str| self.fail(ApiError::new(ApiErrorCode::InvalidToken, m), bearer_or_dpop);
+        let invalid =
+            |m: &str| self.fail(ApiError::new(ApiErrorCode::InvalidToken, m), bearer_or_dpop);
 
         // Which tenant's keys: read `iss` before trusting it, only to pick the tenant.
         let unverified = auth0_auth::jws::decode_unverified(token)
@@ -294,7 +300,9 @@ impl ApiClient {
                     Issuers::Single => Vec::new(),
                 };
                 if !allowed.iter().any(|d| d == iss) {
-                    return Err(invalid("the \"iss\" claim is not one of the accepted domains"));
+                    return Err(invalid(
+                        "the \"iss\" claim is not one of the accepted domains",
+                    ));
                 }
                 iss.to_string()
             }
@@ -322,8 +330,11 @@ impl ApiClient {
             })?;
         let metadata = client.server_metadata().await.map_err(|e| {
             self.fail(
-                ApiError::new(ApiErrorCode::Unavailable, "the tenant's metadata is unavailable")
-                    .with_source(e),
+                ApiError::new(
+                    ApiErrorCode::Unavailable,
+                    "the tenant's metadata is unavailable",
+                )
+                .with_source(e),
                 bearer_or_dpop,
             )
         })?;
@@ -345,18 +356,23 @@ impl ApiClient {
             self.check_dpop(&request, &scheme, token, &claims).await?;
         }
 
-        check_scopes(&claims, &request.required_scopes, &request.required_permissions).map_err(
-            |(e, scope)| {
-                e.challenged(
-                    mode,
-                    &self.inner.dpop.algs_text,
-                    bearer_or_dpop,
-                    Some(&scope),
-                )
-            },
-        )?;
+        check_scopes(
+            &claims,
+            &request.required_scopes,
+            &request.required_permissions,
+        )
+        .map_err(|(e, scope)| {
+            e.challenged(
+                mode,
+                &self.inner.dpop.algs_text,
+                bearer_or_dpop,
+                Some(&scope),
+            )
+        })?;
         for check in &request.checks {
-            check.apply(&claims).map_err(|e| self.fail(e, bearer_or_dpop))?;
+            check
+                .apply(&claims)
+                .map_err(|e| self.fail(e, bearer_or_dpop))?;
         }
         Ok(claims)
     }
@@ -402,7 +418,10 @@ impl ApiClient {
         }
         let jkt = bound.unwrap_or_default();
         let Some(proof) = request.dpop_proof.as_deref().filter(|p| !p.is_empty()) else {
-            return Err(dpop_fail(ApiErrorCode::InvalidRequest, "the DPoP proof is missing"));
+            return Err(dpop_fail(
+                ApiErrorCode::InvalidRequest,
+                "the DPoP proof is missing",
+            ));
         };
         let Some(method) = request.http_method.as_deref().filter(|m| !m.is_empty()) else {
             return Err(dpop_fail(
@@ -452,6 +471,9 @@ mod tests {
         let r = VerifyAccessTokenRequest::new(SecretString::from("secret-token".to_string()))
             .dpop_proof("secret-proof");
         let text = format!("{r:?}");
-        assert!(!text.contains("secret-token") && !text.contains("secret-proof"), "{text}");
+        assert!(
+            !text.contains("secret-token") && !text.contains("secret-proof"),
+            "{text}"
+        );
     }
 }

@@ -27,7 +27,7 @@ fn dpop(token: &str, proof: &str) -> VerifyAccessTokenRequest {
 
 /// A token of the tenant bound to `key`.
 fn bound_token(t: &auth0_emulator::RunningEmulator, key: &ProofKey) -> String {
-    token(&t, &claims_with(t, |c| c["cnf"] = json!({"jkt": key.jkt()})))
+    token(t, &claims_with(t, |c| c["cnf"] = json!({"jkt": key.jkt()})))
 }
 
 #[tokio::test]
@@ -45,7 +45,11 @@ async fn a_token_the_tenant_bound_passes_with_a_fresh_proof_and_a_replay_is_refu
     .unwrap();
     let token = tokens.access_token.expose_secret().to_string();
     let proof = client
-        .dpop_proof("POST", "https://API.example.com:443/orders?page=2", Some(&token))
+        .dpop_proof(
+            "POST",
+            "https://API.example.com:443/orders?page=2",
+            Some(&token),
+        )
         .unwrap()
         .unwrap();
     for mode in [DpopMode::Allowed, DpopMode::Required] {
@@ -63,16 +67,33 @@ async fn a_token_the_tenant_bound_passes_with_a_fresh_proof_and_a_replay_is_refu
             Some(client.dpop_key().unwrap().thumbprint())
         );
         // The same proof again: replayed.
-        let e = bounded(api.verify_access_token(request())).await.unwrap_err();
-        assert_refused(&e, ApiErrorCode::InvalidDpopProof, 401, Some("invalid_dpop_proof"));
-        assert!(e.www_authenticate().last().unwrap().starts_with("DPoP error="));
+        let e = bounded(api.verify_access_token(request()))
+            .await
+            .unwrap_err();
+        assert_refused(
+            &e,
+            ApiErrorCode::InvalidDpopProof,
+            401,
+            Some("invalid_dpop_proof"),
+        );
+        assert!(
+            e.www_authenticate()
+                .last()
+                .unwrap()
+                .starts_with("DPoP error=")
+        );
         assert!(e.message().contains("replayed"));
     }
     // Disabled: the bound token is taken as a bearer token, DPoP is not looked at.
-    let disabled = api_builder(&t).dpop_mode(DpopMode::Disabled).build().unwrap();
-    bounded(disabled.verify_access_token(VerifyAccessTokenRequest::from_authorization_header(
-        &format!("Bearer {token}"),
-    )))
+    let disabled = api_builder(&t)
+        .dpop_mode(DpopMode::Disabled)
+        .build()
+        .unwrap();
+    bounded(
+        disabled.verify_access_token(VerifyAccessTokenRequest::from_authorization_header(
+            &format!("Bearer {token}"),
+        )),
+    )
     .await
     .unwrap();
 }
@@ -102,44 +123,146 @@ async fn each_proof_rule_refuses_a_proof_that_breaks_only_it() {
     let (head, rest) = good.split_once('.').unwrap();
     let (_, sig) = rest.split_once('.').unwrap();
     let cases: Vec<(&str, String)> = vec![
-        ("two proofs", format!("{},{}", key.proof("GET", URL, &tok), key.proof("GET", URL, &tok))),
+        (
+            "two proofs",
+            format!(
+                "{},{}",
+                key.proof("GET", URL, &tok),
+                key.proof("GET", URL, &tok)
+            ),
+        ),
         ("not a JWT", "abc".to_string()),
         ("typ JWT", with_header(&|h| h["typ"] = "JWT".into())),
-        ("no typ", with_header(&|h| { h.as_object_mut().unwrap().remove("typ"); })),
-        ("alg not allowed", with_header(&|h| h["alg"] = "ES384".into())),
-        ("alg none", format!("{}.{}.", b64(json!({"typ": "dpop+jwt", "alg": "none", "jwk": key.jwk}).to_string()), b64(key.claims("GET", URL, &tok).to_string()))),
-        ("no jwk", with_header(&|h| { h.as_object_mut().unwrap().remove("jwk"); })),
-        ("private jwk", with_header(&|h| h["jwk"]["d"] = "AAAA".into())),
-        ("symmetric jwk", with_header(&|h| h["jwk"] = json!({"kty": "oct", "k": "AAAA"}))),
-        ("jwk of another key", with_header(&|h| h["jwk"] = other.jwk.clone())),
+        (
+            "no typ",
+            with_header(&|h| {
+                h.as_object_mut().unwrap().remove("typ");
+            }),
+        ),
+        (
+            "alg not allowed",
+            with_header(&|h| h["alg"] = "ES384".into()),
+        ),
+        (
+            "alg none",
+            format!(
+                "{}.{}.",
+                b64(json!({"typ": "dpop+jwt", "alg": "none", "jwk": key.jwk}).to_string()),
+                b64(key.claims("GET", URL, &tok).to_string())
+            ),
+        ),
+        (
+            "no jwk",
+            with_header(&|h| {
+                h.as_object_mut().unwrap().remove("jwk");
+            }),
+        ),
+        (
+            "private jwk",
+            with_header(&|h| h["jwk"]["d"] = "AAAA".into()),
+        ),
+        (
+            "symmetric jwk",
+            with_header(&|h| h["jwk"] = json!({"kty": "oct", "k": "AAAA"})),
+        ),
+        (
+            "jwk of another key",
+            with_header(&|h| h["jwk"] = other.jwk.clone()),
+        ),
         ("crit header", with_header(&|h| h["crit"] = json!(["x"]))),
-        ("payload changed", format!("{head}.{}.{sig}", b64(key.claims("POST", URL, &tok).to_string()))),
-        ("no jti", with_claims(&|c| { c.as_object_mut().unwrap().remove("jti"); })),
+        (
+            "payload changed",
+            format!(
+                "{head}.{}.{sig}",
+                b64(key.claims("POST", URL, &tok).to_string())
+            ),
+        ),
+        (
+            "no jti",
+            with_claims(&|c| {
+                c.as_object_mut().unwrap().remove("jti");
+            }),
+        ),
         ("jti not a string", with_claims(&|c| c["jti"] = json!(7))),
-        ("no iat", with_claims(&|c| { c.as_object_mut().unwrap().remove("iat"); })),
-        ("iat too old", with_claims(&|c| c["iat"] = json!(now() - 301))),
-        ("iat too far ahead", with_claims(&|c| c["iat"] = json!(now() + 31))),
+        (
+            "no iat",
+            with_claims(&|c| {
+                c.as_object_mut().unwrap().remove("iat");
+            }),
+        ),
+        (
+            "iat too old",
+            with_claims(&|c| c["iat"] = json!(now() - 301)),
+        ),
+        (
+            "iat too far ahead",
+            with_claims(&|c| c["iat"] = json!(now() + 31)),
+        ),
         ("htm mismatch", with_claims(&|c| c["htm"] = "POST".into())),
-        ("no htm", with_claims(&|c| { c.as_object_mut().unwrap().remove("htm"); })),
-        ("htu other path", with_claims(&|c| c["htu"] = "https://api.example.com/orders/1".into())),
-        ("htu other host", with_claims(&|c| c["htu"] = "https://evil.example.com/orders".into())),
-        ("htu other scheme", with_claims(&|c| c["htu"] = "http://api.example.com/orders".into())),
-        ("htu other port", with_claims(&|c| c["htu"] = "https://api.example.com:8443/orders".into())),
-        ("htu not a URL", with_claims(&|c| c["htu"] = "orders".into())),
-        ("no htu", with_claims(&|c| { c.as_object_mut().unwrap().remove("htu"); })),
-        ("ath of another token", with_claims(&|c| c["ath"] = auth0_api::access_token_hash("other").into())),
-        ("no ath", with_claims(&|c| { c.as_object_mut().unwrap().remove("ath"); })),
+        (
+            "no htm",
+            with_claims(&|c| {
+                c.as_object_mut().unwrap().remove("htm");
+            }),
+        ),
+        (
+            "htu other path",
+            with_claims(&|c| c["htu"] = "https://api.example.com/orders/1".into()),
+        ),
+        (
+            "htu other host",
+            with_claims(&|c| c["htu"] = "https://evil.example.com/orders".into()),
+        ),
+        (
+            "htu other scheme",
+            with_claims(&|c| c["htu"] = "http://api.example.com/orders".into()),
+        ),
+        (
+            "htu other port",
+            with_claims(&|c| c["htu"] = "https://api.example.com:8443/orders".into()),
+        ),
+        (
+            "htu not a URL",
+            with_claims(&|c| c["htu"] = "orders".into()),
+        ),
+        (
+            "no htu",
+            with_claims(&|c| {
+                c.as_object_mut().unwrap().remove("htu");
+            }),
+        ),
+        (
+            "ath of another token",
+            with_claims(&|c| c["ath"] = auth0_api::access_token_hash("other").into()),
+        ),
+        (
+            "no ath",
+            with_claims(&|c| {
+                c.as_object_mut().unwrap().remove("ath");
+            }),
+        ),
     ];
     for (name, proof) in &cases {
         let e = bounded(api.verify_access_token(dpop(&tok, proof)))
             .await
             .expect_err(name);
-        assert_refused(&e, ApiErrorCode::InvalidDpopProof, 401, Some("invalid_dpop_proof"));
+        assert_refused(
+            &e,
+            ApiErrorCode::InvalidDpopProof,
+            401,
+            Some("invalid_dpop_proof"),
+        );
         let challenges = e.www_authenticate();
         assert_eq!(challenges[0], r#"Bearer realm="api""#, "{name}");
-        assert!(challenges[1].starts_with(r#"DPoP error="invalid_dpop_proof""#), "{name}");
+        assert!(
+            challenges[1].starts_with(r#"DPoP error="invalid_dpop_proof""#),
+            "{name}"
+        );
         assert!(challenges[1].ends_with(r#"algs="ES256""#), "{name}");
-        assert!(!e.message().contains(proof.as_str()) && !e.message().contains(&tok), "{name}");
+        assert!(
+            !e.message().contains(proof.as_str()) && !e.message().contains(&tok),
+            "{name}"
+        );
     }
     // Equivalent URLs match: case, default port, query and fragment, unreserved escapes.
     for htu in [
@@ -159,10 +282,17 @@ async fn each_proof_rule_refuses_a_proof_that_breaks_only_it() {
     assert_refused(&e, ApiErrorCode::InvalidToken, 401, Some("invalid_token"));
     assert!(e.www_authenticate()[1].starts_with(r#"DPoP error="invalid_token""#));
     // A bad request URL is the caller's invalid_request.
-    let e = bounded(api.verify_access_token(dpop(&tok, &key.proof("GET", URL, &tok)).http_url("not a url")))
-        .await
-        .unwrap_err();
-    assert_refused(&e, ApiErrorCode::InvalidRequest, 400, Some("invalid_request"));
+    let e = bounded(
+        api.verify_access_token(dpop(&tok, &key.proof("GET", URL, &tok)).http_url("not a url")),
+    )
+    .await
+    .unwrap_err();
+    assert_refused(
+        &e,
+        ApiErrorCode::InvalidRequest,
+        400,
+        Some("invalid_request"),
+    );
 }
 
 #[tokio::test]
@@ -175,9 +305,11 @@ async fn schemes_and_bindings_must_agree() {
     let secret = |s: &str| SecretString::from(s.to_string());
 
     // A bound token as Bearer: invalid_token on the Bearer challenge.
-    let e = bounded(api.verify_access_token(VerifyAccessTokenRequest::new(secret(&bound)).scheme("Bearer")))
-        .await
-        .unwrap_err();
+    let e = bounded(
+        api.verify_access_token(VerifyAccessTokenRequest::new(secret(&bound)).scheme("Bearer")),
+    )
+    .await
+    .unwrap_err();
     assert_refused(&e, ApiErrorCode::InvalidToken, 401, Some("invalid_token"));
     assert!(e.www_authenticate()[0].contains("error=\"invalid_token\""));
     // The DPoP scheme with an unbound token: invalid_token on the DPoP challenge.
@@ -187,16 +319,23 @@ async fn schemes_and_bindings_must_agree() {
     assert_refused(&e, ApiErrorCode::InvalidToken, 401, Some("invalid_token"));
     assert!(e.www_authenticate()[1].starts_with("DPoP error=\"invalid_token\""));
     // A proof with the Bearer scheme and an unbound token: invalid_request.
-    let e = bounded(api.verify_access_token(
-        VerifyAccessTokenRequest::new(secret(&unbound))
-            .scheme("Bearer")
-            .dpop_proof(key.proof("GET", URL, &unbound))
-            .http_method("GET")
-            .http_url(URL),
-    ))
+    let e = bounded(
+        api.verify_access_token(
+            VerifyAccessTokenRequest::new(secret(&unbound))
+                .scheme("Bearer")
+                .dpop_proof(key.proof("GET", URL, &unbound))
+                .http_method("GET")
+                .http_url(URL),
+        ),
+    )
     .await
     .unwrap_err();
-    assert_refused(&e, ApiErrorCode::InvalidRequest, 400, Some("invalid_request"));
+    assert_refused(
+        &e,
+        ApiErrorCode::InvalidRequest,
+        400,
+        Some("invalid_request"),
+    );
     // The DPoP scheme without a proof, without a method, without a URL: invalid_request.
     for request in [
         VerifyAccessTokenRequest::new(secret(&bound)).scheme("DPoP"),
@@ -210,11 +349,19 @@ async fn schemes_and_bindings_must_agree() {
             .http_method("GET"),
     ] {
         let e = bounded(api.verify_access_token(request)).await.unwrap_err();
-        assert_refused(&e, ApiErrorCode::InvalidRequest, 400, Some("invalid_request"));
+        assert_refused(
+            &e,
+            ApiErrorCode::InvalidRequest,
+            400,
+            Some("invalid_request"),
+        );
         assert!(e.www_authenticate()[1].starts_with("DPoP error=\"invalid_request\""));
     }
     // Required mode: the only challenge is DPoP.
-    let required = api_builder(&t).dpop_mode(DpopMode::Required).build().unwrap();
+    let required = api_builder(&t)
+        .dpop_mode(DpopMode::Required)
+        .build()
+        .unwrap();
     let e = bounded(required.verify_access_token(dpop(&unbound, &key.proof("GET", URL, &unbound))))
         .await
         .unwrap_err();
@@ -234,7 +381,12 @@ async fn other_proof_algorithms_when_allowed() {
     let e = bounded(only_rs.verify_access_token(dpop(&tok, &key.proof("GET", URL, &tok))))
         .await
         .unwrap_err();
-    assert_refused(&e, ApiErrorCode::InvalidDpopProof, 401, Some("invalid_dpop_proof"));
+    assert_refused(
+        &e,
+        ApiErrorCode::InvalidDpopProof,
+        401,
+        Some("invalid_dpop_proof"),
+    );
     assert!(e.www_authenticate()[1].ends_with(r#"algs="PS256""#));
 }
 

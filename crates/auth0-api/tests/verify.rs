@@ -43,7 +43,10 @@ async fn a_token_the_tenant_issued_passes_with_scopes_and_permissions() {
     )
     .await
     .unwrap();
-    assert_eq!(claims.subject(), Some(format!("{}@clients", demo::CLIENT_ID).as_str()));
+    assert_eq!(
+        claims.subject(),
+        Some(format!("{}@clients", demo::CLIENT_ID).as_str())
+    );
     assert!(claims.has_scope("write:messages"));
     assert_eq!(claims.permissions(), ["read:messages", "write:messages"]);
     assert_eq!(claims.issuer(), t.issuer());
@@ -56,18 +59,30 @@ async fn a_token_the_tenant_issued_passes_with_scopes_and_permissions() {
     )
     .await
     .unwrap_err();
-    assert_refused(&e, ApiErrorCode::InsufficientScope, 403, Some("insufficient_scope"));
+    assert_refused(
+        &e,
+        ApiErrorCode::InsufficientScope,
+        403,
+        Some("insufficient_scope"),
+    );
     assert!(
         e.www_authenticate()[0].contains(r#"scope="read:messages delete:messages""#),
         "{e:?}"
     );
-    let e = bounded(api.verify_access_token(
-        VerifyAccessTokenRequest::from_authorization_header(&header)
-            .required_permissions(["admin"]),
-    ))
+    let e = bounded(
+        api.verify_access_token(
+            VerifyAccessTokenRequest::from_authorization_header(&header)
+                .required_permissions(["admin"]),
+        ),
+    )
     .await
     .unwrap_err();
-    assert_refused(&e, ApiErrorCode::InsufficientScope, 403, Some("insufficient_scope"));
+    assert_refused(
+        &e,
+        ApiErrorCode::InsufficientScope,
+        403,
+        Some("insufficient_scope"),
+    );
 }
 
 #[tokio::test]
@@ -79,10 +94,15 @@ async fn a_request_without_a_token_gets_both_challenges_and_no_error() {
         bounded(api.verify_access_token(VerifyAccessTokenRequest::from_authorization_header("")))
             .await
             .unwrap_err(),
-        bounded(api.verify_access_token(bearer(""))).await.unwrap_err(),
+        bounded(api.verify_access_token(bearer("")))
+            .await
+            .unwrap_err(),
     ] {
         assert_refused(&e, ApiErrorCode::MissingToken, 401, None);
-        assert_eq!(e.www_authenticate(), [r#"Bearer realm="api""#, r#"DPoP algs="ES256""#]);
+        assert_eq!(
+            e.www_authenticate(),
+            [r#"Bearer realm="api""#, r#"DPoP algs="ES256""#]
+        );
     }
 }
 
@@ -91,8 +111,16 @@ async fn accepted_types_audiences_and_dates() {
     let t = tenant().await;
     let api = api(&t);
     let accepted = [
-        token_with_header(&t, json!({"alg": "RS256", "typ": "at+jwt"}), &good_claims(&t)),
-        token_with_header(&t, json!({"alg": "RS256", "typ": "application/AT+JWT"}), &good_claims(&t)),
+        token_with_header(
+            &t,
+            json!({"alg": "RS256", "typ": "at+jwt"}),
+            &good_claims(&t),
+        ),
+        token_with_header(
+            &t,
+            json!({"alg": "RS256", "typ": "application/AT+JWT"}),
+            &good_claims(&t),
+        ),
         token_with_header(&t, json!({"alg": "RS256", "typ": "JWT"}), &good_claims(&t)),
         token_with_header(&t, json!({"alg": "RS256"}), &good_claims(&t)),
         token(&t, &claims_with(&t, |c| c["aud"] = demo::AUDIENCE.into())),
@@ -123,44 +151,182 @@ async fn each_token_rule_refuses_a_token_that_breaks_only_it() {
     let mut flipped = sig.to_string();
     let first = if flipped.starts_with('A') { "B" } else { "A" };
     flipped.replace_range(0..1, first);
-    let hs256_header = b64(json!({"alg": "HS256", "typ": "at+jwt", "kid": t.signing_kid()}).to_string());
+    let hs256_header =
+        b64(json!({"alg": "HS256", "typ": "at+jwt", "kid": t.signing_kid()}).to_string());
     let cases: Vec<(&str, String)> = vec![
         ("not a JWT", "abc.def".to_string()),
         ("bad signature", format!("{head}.{payload}.{flipped}")),
-        ("payload changed", format!("{head}.{}.{sig}", b64(claims_with(&t, |c| c["sub"] = "auth0|evil".into()).to_string()))),
-        ("alg none", format!("{}.{payload}.", b64(json!({"alg": "none", "typ": "at+jwt"}).to_string()))),
+        (
+            "payload changed",
+            format!(
+                "{head}.{}.{sig}",
+                b64(claims_with(&t, |c| c["sub"] = "auth0|evil".into()).to_string())
+            ),
+        ),
+        (
+            "alg none",
+            format!(
+                "{}.{payload}.",
+                b64(json!({"alg": "none", "typ": "at+jwt"}).to_string())
+            ),
+        ),
         ("alg HS256", format!("{hs256_header}.{payload}.{sig}")),
-        ("alg outside the allow-list", token_with_header(&t, json!({"alg": "PS256", "typ": "at+jwt"}), &good_claims(&t))),
-        ("unknown kid", token_with_header(&t, json!({"alg": "RS256", "typ": "at+jwt", "kid": "nope"}), &good_claims(&t))),
-        ("crit header", token_with_header(&t, json!({"alg": "RS256", "typ": "at+jwt", "crit": ["exp"]}), &good_claims(&t))),
-        ("logout typ", token_with_header(&t, json!({"alg": "RS256", "typ": "logout+jwt"}), &good_claims(&t))),
-        ("dpop typ", token_with_header(&t, json!({"alg": "RS256", "typ": "dpop+jwt"}), &good_claims(&t))),
-        ("logout token", token_with_header(&t, json!({"alg": "RS256", "typ": "JWT"}), &claims_with(&t, |c| {
-            c["events"] = json!({auth0_auth::BACKCHANNEL_LOGOUT_EVENT: {}});
-            c["sid"] = "s1".into();
-        }))),
-        ("ID token with nonce", token_with_header(&t, json!({"alg": "RS256", "typ": "JWT"}), &claims_with(&t, |c| c["nonce"] = "n".into()))),
-        ("ID token with at_hash", token_with_header(&t, json!({"alg": "RS256"}), &claims_with(&t, |c| c["at_hash"] = "h".into()))),
-        ("other issuer", token(&t, &claims_with(&t, |c| c["iss"] = "https://evil.example/".into()))),
-        ("no issuer", token(&t, &claims_with(&t, |c| { c.as_object_mut().unwrap().remove("iss"); }))),
-        ("other audience", token(&t, &claims_with(&t, |c| c["aud"] = "https://other.example/".into()))),
-        ("audience array without the API", token(&t, &claims_with(&t, |c| c["aud"] = json!(["https://a/", "https://b/"])))),
-        ("audience of the wrong type", token(&t, &claims_with(&t, |c| c["aud"] = json!(1)))),
-        ("expired", token(&t, &claims_with(&t, |c| c["exp"] = json!(now() - 61)))),
-        ("no exp", token(&t, &claims_with(&t, |c| { c.as_object_mut().unwrap().remove("exp"); }))),
-        ("exp not a number", token(&t, &claims_with(&t, |c| c["exp"] = json!("tomorrow")))),
-        ("no iat", token(&t, &claims_with(&t, |c| { c.as_object_mut().unwrap().remove("iat"); }))),
-        ("iat in the future", token(&t, &claims_with(&t, |c| c["iat"] = json!(now() + 120)))),
-        ("iat negative", token(&t, &claims_with(&t, |c| c["iat"] = json!(-5)))),
-        ("nbf in the future", token(&t, &claims_with(&t, |c| c["nbf"] = json!(now() + 120)))),
-        ("scope not a string", token(&t, &claims_with(&t, |c| c["scope"] = json!(["read:messages"])))),
+        (
+            "alg outside the allow-list",
+            token_with_header(
+                &t,
+                json!({"alg": "PS256", "typ": "at+jwt"}),
+                &good_claims(&t),
+            ),
+        ),
+        (
+            "unknown kid",
+            token_with_header(
+                &t,
+                json!({"alg": "RS256", "typ": "at+jwt", "kid": "nope"}),
+                &good_claims(&t),
+            ),
+        ),
+        (
+            "crit header",
+            token_with_header(
+                &t,
+                json!({"alg": "RS256", "typ": "at+jwt", "crit": ["exp"]}),
+                &good_claims(&t),
+            ),
+        ),
+        (
+            "logout typ",
+            token_with_header(
+                &t,
+                json!({"alg": "RS256", "typ": "logout+jwt"}),
+                &good_claims(&t),
+            ),
+        ),
+        (
+            "dpop typ",
+            token_with_header(
+                &t,
+                json!({"alg": "RS256", "typ": "dpop+jwt"}),
+                &good_claims(&t),
+            ),
+        ),
+        (
+            "logout token",
+            token_with_header(
+                &t,
+                json!({"alg": "RS256", "typ": "JWT"}),
+                &claims_with(&t, |c| {
+                    c["events"] = json!({auth0_auth::BACKCHANNEL_LOGOUT_EVENT: {}});
+                    c["sid"] = "s1".into();
+                }),
+            ),
+        ),
+        (
+            "ID token with nonce",
+            token_with_header(
+                &t,
+                json!({"alg": "RS256", "typ": "JWT"}),
+                &claims_with(&t, |c| c["nonce"] = "n".into()),
+            ),
+        ),
+        (
+            "ID token with at_hash",
+            token_with_header(
+                &t,
+                json!({"alg": "RS256"}),
+                &claims_with(&t, |c| c["at_hash"] = "h".into()),
+            ),
+        ),
+        (
+            "other issuer",
+            token(
+                &t,
+                &claims_with(&t, |c| c["iss"] = "https://evil.example/".into()),
+            ),
+        ),
+        (
+            "no issuer",
+            token(
+                &t,
+                &claims_with(&t, |c| {
+                    c.as_object_mut().unwrap().remove("iss");
+                }),
+            ),
+        ),
+        (
+            "other audience",
+            token(
+                &t,
+                &claims_with(&t, |c| c["aud"] = "https://other.example/".into()),
+            ),
+        ),
+        (
+            "audience array without the API",
+            token(
+                &t,
+                &claims_with(&t, |c| c["aud"] = json!(["https://a/", "https://b/"])),
+            ),
+        ),
+        (
+            "audience of the wrong type",
+            token(&t, &claims_with(&t, |c| c["aud"] = json!(1))),
+        ),
+        (
+            "expired",
+            token(&t, &claims_with(&t, |c| c["exp"] = json!(now() - 61))),
+        ),
+        (
+            "no exp",
+            token(
+                &t,
+                &claims_with(&t, |c| {
+                    c.as_object_mut().unwrap().remove("exp");
+                }),
+            ),
+        ),
+        (
+            "exp not a number",
+            token(&t, &claims_with(&t, |c| c["exp"] = json!("tomorrow"))),
+        ),
+        (
+            "no iat",
+            token(
+                &t,
+                &claims_with(&t, |c| {
+                    c.as_object_mut().unwrap().remove("iat");
+                }),
+            ),
+        ),
+        (
+            "iat in the future",
+            token(&t, &claims_with(&t, |c| c["iat"] = json!(now() + 120))),
+        ),
+        (
+            "iat negative",
+            token(&t, &claims_with(&t, |c| c["iat"] = json!(-5))),
+        ),
+        (
+            "nbf in the future",
+            token(&t, &claims_with(&t, |c| c["nbf"] = json!(now() + 120))),
+        ),
+        (
+            "scope not a string",
+            token(
+                &t,
+                &claims_with(&t, |c| c["scope"] = json!(["read:messages"])),
+            ),
+        ),
     ];
     for (name, tok) in &cases {
         let e = bounded(api.verify_access_token(bearer(tok)))
             .await
             .expect_err(name);
         assert_refused(&e, ApiErrorCode::InvalidToken, 401, Some("invalid_token"));
-        assert!(e.www_authenticate()[0].starts_with("Bearer realm=\"api\", error="), "{name}: {e:?}");
+        assert!(
+            e.www_authenticate()[0].starts_with("Bearer realm=\"api\", error="),
+            "{name}: {e:?}"
+        );
         assert_eq!(e.www_authenticate()[1], r#"DPoP algs="ES256""#, "{name}");
         assert!(!e.message().contains(tok.as_str()), "{name}");
         assert!(!format!("{e:?}").contains(tok.as_str()), "{name}");
@@ -176,9 +342,14 @@ async fn each_token_rule_refuses_a_token_that_breaks_only_it() {
         .algorithms([SigningAlgorithm::PS256])
         .build()
         .unwrap();
-    let e = bounded(narrow.verify_access_token(bearer(&good))).await.unwrap_err();
+    let e = bounded(narrow.verify_access_token(bearer(&good)))
+        .await
+        .unwrap_err();
     assert_refused(&e, ApiErrorCode::InvalidToken, 401, Some("invalid_token"));
-    assert_eq!(e.auth_error().map(|e| e.kind()), Some(auth0_auth::ErrorKind::TokenValidation));
+    assert_eq!(
+        e.auth_error().map(|e| e.kind()),
+        Some(auth0_auth::ErrorKind::TokenValidation)
+    );
 }
 
 #[tokio::test]
@@ -193,21 +364,35 @@ async fn claim_checks_and_the_delegation_chain() {
             c["act"] = json!({"sub": "service-b", "act": {"sub": "service-a"}});
         }),
     );
-    let claims = bounded(api.verify_access_token(
-        bearer(&tok)
-            .claim_equals("sub", "auth0|abc")
-            .claim_includes("roles", ["admin"])
-            .claim_includes("amr", ["mfa"])
-            .claim_check("must be delegated", |c| c.act().is_some()),
-    ))
+    let claims = bounded(
+        api.verify_access_token(
+            bearer(&tok)
+                .claim_equals("sub", "auth0|abc")
+                .claim_includes("roles", ["admin"])
+                .claim_includes("amr", ["mfa"])
+                .claim_check("must be delegated", |c| c.act().is_some()),
+        ),
+    )
     .await
     .unwrap();
-    assert_eq!(claims.delegation_chain().unwrap(), ["service-b", "service-a"]);
+    assert_eq!(
+        claims.delegation_chain().unwrap(),
+        ["service-b", "service-a"]
+    );
     assert_eq!(claims.current_actor().unwrap(), Some("service-b"));
     let refusals: Vec<(VerifyAccessTokenRequest, &str)> = vec![
-        (bearer(&tok).claim_equals("sub", "auth0|other"), "unexpected \"sub\" value"),
-        (bearer(&tok).claim_includes("roles", ["admin", "root"]), "unexpected \"roles\" value"),
-        (bearer(&tok).claim_check("needs an organization", |c| c.organization_id().is_some()), "needs an organization"),
+        (
+            bearer(&tok).claim_equals("sub", "auth0|other"),
+            "unexpected \"sub\" value",
+        ),
+        (
+            bearer(&tok).claim_includes("roles", ["admin", "root"]),
+            "unexpected \"roles\" value",
+        ),
+        (
+            bearer(&tok).claim_check("needs an organization", |c| c.organization_id().is_some()),
+            "needs an organization",
+        ),
     ];
     for (request, message) in refusals {
         let e = bounded(api.verify_access_token(request)).await.unwrap_err();
@@ -222,31 +407,47 @@ async fn schemes_are_checked_against_the_dpop_mode() {
     let tok = token(&t, &good_claims(&t));
     let secret = || SecretString::from(tok.clone());
     let allowed = api(&t);
-    let e = bounded(allowed.verify_access_token(VerifyAccessTokenRequest::new(secret()).scheme("Basic")))
-        .await
-        .unwrap_err();
+    let e = bounded(
+        allowed.verify_access_token(VerifyAccessTokenRequest::new(secret()).scheme("Basic")),
+    )
+    .await
+    .unwrap_err();
     assert_refused(&e, ApiErrorCode::InvalidRequest, 400, None);
-    let e = bounded(allowed.verify_access_token(VerifyAccessTokenRequest::new(secret()).http_method("GET")))
-        .await
-        .unwrap_err();
+    let e = bounded(
+        allowed.verify_access_token(VerifyAccessTokenRequest::new(secret()).http_method("GET")),
+    )
+    .await
+    .unwrap_err();
     assert_refused(&e, ApiErrorCode::InvalidRequest, 400, None);
     // Without a scheme the token is a bearer token.
     bounded(allowed.verify_access_token(VerifyAccessTokenRequest::new(secret())))
         .await
         .unwrap();
 
-    let required = api_builder(&t).dpop_mode(DpopMode::Required).build().unwrap();
-    let e = bounded(required.verify_access_token(bearer(&tok))).await.unwrap_err();
-    assert_refused(&e, ApiErrorCode::InvalidRequest, 400, None);
-    assert_eq!(e.www_authenticate(), [r#"DPoP algs="ES256""#]);
-
-    let disabled = api_builder(&t).dpop_mode(DpopMode::Disabled).build().unwrap();
-    let e = bounded(disabled.verify_access_token(VerifyAccessTokenRequest::new(secret()).scheme("DPoP")))
+    let required = api_builder(&t)
+        .dpop_mode(DpopMode::Required)
+        .build()
+        .unwrap();
+    let e = bounded(required.verify_access_token(bearer(&tok)))
         .await
         .unwrap_err();
     assert_refused(&e, ApiErrorCode::InvalidRequest, 400, None);
+    assert_eq!(e.www_authenticate(), [r#"DPoP algs="ES256""#]);
+
+    let disabled = api_builder(&t)
+        .dpop_mode(DpopMode::Disabled)
+        .build()
+        .unwrap();
+    let e = bounded(
+        disabled.verify_access_token(VerifyAccessTokenRequest::new(secret()).scheme("DPoP")),
+    )
+    .await
+    .unwrap_err();
+    assert_refused(&e, ApiErrorCode::InvalidRequest, 400, None);
     assert_eq!(e.www_authenticate(), [r#"Bearer realm="api""#]);
-    bounded(disabled.verify_access_token(bearer(&tok))).await.unwrap();
+    bounded(disabled.verify_access_token(bearer(&tok)))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -261,14 +462,22 @@ async fn custom_domains_by_list_and_by_resolver() {
         .domains([t1.base_url(), t2.base_url()])
         .build()
         .unwrap();
-    bounded(listed.verify_access_token(bearer(&tok1))).await.unwrap();
-    let c2 = bounded(listed.verify_access_token(bearer(&tok2))).await.unwrap();
+    bounded(listed.verify_access_token(bearer(&tok1)))
+        .await
+        .unwrap();
+    let c2 = bounded(listed.verify_access_token(bearer(&tok2)))
+        .await
+        .unwrap();
     assert_eq!(c2.issuer(), t2.issuer());
-    let e = bounded(listed.verify_access_token(bearer(&tok3))).await.unwrap_err();
+    let e = bounded(listed.verify_access_token(bearer(&tok3)))
+        .await
+        .unwrap_err();
     assert_refused(&e, ApiErrorCode::InvalidToken, 401, Some("invalid_token"));
     // A token claiming a listed issuer but signed by another tenant's key.
     let forged = token(&t3, &good_claims(&t2));
-    let e = bounded(listed.verify_access_token(bearer(&forged))).await.unwrap_err();
+    let e = bounded(listed.verify_access_token(bearer(&forged)))
+        .await
+        .unwrap_err();
     assert_refused(&e, ApiErrorCode::InvalidToken, 401, Some("invalid_token"));
 
     let t3_url = t3.base_url();
@@ -280,12 +489,16 @@ async fn custom_domains_by_list_and_by_resolver() {
         }
     });
     let resolved = api_builder(&t1).domain_resolver(resolver).build().unwrap();
-    bounded(resolved.verify_access_token(bearer(&tok3).http_url("https://api.example.com/tenant3")))
-        .await
-        .unwrap();
-    let e = bounded(resolved.verify_access_token(bearer(&tok1).http_url("https://api.example.com/tenant3")))
-        .await
-        .unwrap_err();
+    bounded(
+        resolved.verify_access_token(bearer(&tok3).http_url("https://api.example.com/tenant3")),
+    )
+    .await
+    .unwrap();
+    let e = bounded(
+        resolved.verify_access_token(bearer(&tok1).http_url("https://api.example.com/tenant3")),
+    )
+    .await
+    .unwrap_err();
     assert_refused(&e, ApiErrorCode::InvalidToken, 401, Some("invalid_token"));
 }
 
@@ -298,7 +511,9 @@ async fn an_unreachable_tenant_is_503_not_the_clients_fault() {
     let api = ApiClient::builder(base, Audience::new(demo::AUDIENCE))
         .build()
         .unwrap();
-    let e = bounded(api.verify_access_token(bearer(&tok))).await.unwrap_err();
+    let e = bounded(api.verify_access_token(bearer(&tok)))
+        .await
+        .unwrap_err();
     assert_refused(&e, ApiErrorCode::Unavailable, 503, None);
     assert!(e.auth_error().is_some());
 }

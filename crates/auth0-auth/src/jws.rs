@@ -177,11 +177,16 @@ mod tests {
         assert_eq!(verified.claims["htm"], "GET");
         // Another key, another algorithm list, and a changed payload are refused.
         let other = DpopKey::generate().unwrap();
-        assert!(verify_jws_with_jwk(&proof, other.public_jwk(), &[SigningAlgorithm::ES256]).is_err());
+        assert!(
+            verify_jws_with_jwk(&proof, other.public_jwk(), &[SigningAlgorithm::ES256]).is_err()
+        );
         assert!(verify_jws_with_jwk(&proof, &jwk, &[SigningAlgorithm::RS256]).is_err());
         let (head, rest) = proof.split_once('.').unwrap();
         let (_, sig) = rest.split_once('.').unwrap();
-        let forged = format!("{head}.{}.{sig}", URL_SAFE_NO_PAD.encode(br#"{"htm":"POST"}"#));
+        let forged = format!(
+            "{head}.{}.{sig}",
+            URL_SAFE_NO_PAD.encode(br#"{"htm":"POST"}"#)
+        );
         assert!(verify_jws_with_jwk(&forged, &jwk, &[SigningAlgorithm::ES256]).is_err());
     }
 
@@ -192,7 +197,9 @@ mod tests {
         private["d"] = "AAAA".into();
         assert!(!is_public_jwk(&private));
         assert!(jwk_thumbprint(&private).is_err());
-        assert!(!is_public_jwk(&serde_json::json!({"kty": "oct", "k": "AAAA"})));
+        assert!(!is_public_jwk(
+            &serde_json::json!({"kty": "oct", "k": "AAAA"})
+        ));
         assert!(!is_public_jwk(&serde_json::json!("not an object")));
         assert!(is_public_jwk(key.public_jwk()));
     }
