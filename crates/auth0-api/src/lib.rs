@@ -133,6 +133,14 @@
 //! is verified with its own issuer's discovery document and keys);
 //! [`ApiClientBuilder::domain_resolver`] chooses them per request.
 //!
+//! ## Calls as a client
+//!
+//! With [`ApiClientBuilder::client_id`] and [`ApiClientBuilder::client_secret`], the API can
+//! exchange the tokens it receives: [`ApiClient::get_access_token_for_connection`] (Token Vault: a
+//! federated connection's access token for the same user), [`ApiClient::get_token_by_exchange_profile`]
+//! (a custom Token Exchange Profile) and [`ApiClient::get_token_on_behalf_of`] (an access token for a
+//! downstream API, for the same user). Without credentials they fail before any request.
+//!
 //! ## Protected resource metadata
 //!
 //! [`ProtectedResourceMetadata`] builds the RFC 9728 document to serve at
@@ -150,6 +158,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod calls;
 mod claims;
 mod client;
 mod dpop;
@@ -158,6 +167,10 @@ mod metadata;
 mod verify;
 
 pub use auth0_auth::{SecretString, SigningAlgorithm};
+pub use calls::{
+    AccessTokenForConnectionRequest, ConnectionTokenSet, ExchangeProfileRequest, OnBehalfOfRequest,
+    SubjectTokenType,
+};
 pub use claims::{AccessTokenClaims, ClaimCheck};
 pub use client::{
     ApiClient, ApiClientBuilder, Audience, DEFAULT_CLOCK_LEEWAY, DEFAULT_DPOP_IAT_LEEWAY,
