@@ -14,6 +14,7 @@ use url::Url;
 
 use crate::dpop::{DpopNonces, DpopSettings};
 use crate::error::ApiError;
+use crate::metadata::{BearerMethod, ProtectedResourceMetadata};
 
 /// The default clock leeway for `exp`, `nbf` and `iat` (60 seconds, as `auth0-auth` uses).
 pub const DEFAULT_CLOCK_LEEWAY: Duration = Duration::from_secs(60);
@@ -156,6 +157,28 @@ impl ApiClient {
     /// given), for any Authentication API call this crate does not wrap.
     pub fn auth_client(&self) -> &AuthClient {
         &self.inner.auth
+    }
+
+    /// A protected resource metadata document (RFC 9728) describing this API as configured: the
+    /// audience as the resource identifier, the accepted issuers as authorization servers (the
+    /// builder's domain when a resolver chooses them), the `header` bearer method, and the DPoP
+    /// algorithms (unless DPoP is disabled) and requirement. Add to it with its setters, and
+    /// check it with [`validated`](ProtectedResourceMetadata::validated).
+    pub fn protected_resource_metadata(&self) -> ProtectedResourceMetadata {
+        let servers = match &self.inner.issuers {
+            Issuers::List(list) => list.clone(),
+            Issuers::Single | Issuers::Resolver(_) => vec![self.inner.domain_issuer.clone()],
+        };
+        let mut doc = ProtectedResourceMetadata::new(self.inner.audience.as_str(), servers)
+            .bearer_methods_supported([BearerMethod::Header]);
+        if self.inner.mode != DpopMode::Disabled {
+            doc = doc
+                .dpop_signing_alg_values_supported(self.inner.dpop.algs.iter().map(|a| a.as_str()));
+        }
+        if self.inner.mode == DpopMode::Required {
+            doc = doc.dpop_bound_access_tokens_required(true);
+        }
+        doc
     }
 
     /// Whether client credentials were configured (for the calls that need them).
@@ -481,6 +504,43 @@ mod tests {
         ] {
             assert!(normalize_domain(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_metadata_document_describes_the_configuration() {
+        let api = ApiClient::builder(
+            "tenant.auth0.com",
+            Audience::new("https://api.example.com/"),
+        )
+        .dpop_mode(DpopMode::Required)
+        .domains(["tenant.auth0.com", "login.example.com"])
+        .build()
+        .unwrap();
+        let doc =
+            serde_json::to_value(api.protected_resource_metadata().validated().unwrap()).unwrap();
+        assert_eq!(
+            doc,
+            serde_json::json!({
+                "resource": "https://api.example.com/",
+                "authorization_servers": ["https://tenant.auth0.com/", "https://login.example.com/"],
+                "bearer_methods_supported": ["header"],
+                "dpop_signing_alg_values_supported": ["ES256"],
+                "dpop_bound_access_tokens_required": true,
+            })
+        );
+        let plain = ApiClient::builder(
+            "tenant.auth0.com",
+            Audience::new("https://api.example.com/"),
+        )
+        .dpop_mode(DpopMode::Disabled)
+        .build()
+        .unwrap();
+        let doc = serde_json::to_value(plain.protected_resource_metadata()).unwrap();
+        assert_eq!(
+            doc["authorization_servers"],
+            serde_json::json!(["https://tenant.auth0.com/"])
+        );
+        assert!(doc.get("dpop_signing_alg_values_supported").is_none());
     }
 
     #[test]

@@ -144,14 +144,16 @@
 //! ## Protected resource metadata
 //!
 //! [`ProtectedResourceMetadata`] builds the RFC 9728 document to serve at
-//! [`PROTECTED_RESOURCE_METADATA_PATH`].
+//! [`PROTECTED_RESOURCE_METADATA_PATH`]; [`ApiClient::protected_resource_metadata`] starts one
+//! from the client's configuration.
 //!
 //! ## Modules
 //!
-//! `client` (the client and its builder), `verify` (the verification flow), `claims` (token
-//! rules and claim checks, pure), `dpop` (proof checks, pure but for the replay cache),
-//! `error` (errors and challenges), `metadata` (RFC 9728). Lower modules never import higher
-//! ones: `error` ← `claims`, `dpop`, `metadata` ← `client` ← `verify`.
+//! `client` (the client and its builder), `verify` (the verification flow), `calls` (the
+//! client calls), `claims` (token rules and claim checks, pure), `dpop` (proof checks, pure but
+//! for the replay cache), `error` (errors and challenges), `metadata` (RFC 9728). Lower modules
+//! never import higher ones: `error` ← `claims`, `dpop`, `metadata` ← `client` ← `verify`,
+//! `calls`.
 #![deny(missing_docs, missing_debug_implementations, unsafe_code)]
 #![cfg_attr(
     not(test),
