@@ -245,6 +245,16 @@ pub(crate) fn check_token(
             "the token carries ID-token claims (nonce or a hash): it is an ID token, not an access token",
         ));
     }
+    // OIDC Core §2: `azp` names the party an ID token was issued to, which is then its
+    // audience. An access token is issued to an API, never to the client holding it.
+    if !explicitly_typed
+        && let Some(azp) = claims.get("azp").and_then(Value::as_str)
+        && audiences(claims).contains(&azp)
+    {
+        return Err(invalid(
+            "the token's audience is the client it was issued to (azp): it is an ID token, not an access token",
+        ));
+    }
     match claims.get("iss") {
         Some(Value::String(iss)) if iss == rules.issuer => {}
         Some(Value::String(_)) => return Err(invalid("unexpected \"iss\" claim value")),
@@ -600,6 +610,11 @@ mod tests {
             })
             .contains("sub")
         );
+        let m = refused(|h, c| {
+            h.remove("typ");
+            c.insert("azp".into(), "https://api/".into());
+        });
+        assert!(m.contains("ID token"), "{m}");
         // Huge dates are compared, not skipped.
         let mut c = good();
         c.insert("exp".into(), json!(1e300));

@@ -60,9 +60,11 @@
 //! with an `events` claim is a security event token (a back-channel logout token, RFC 8417 /
 //! OIDC Back-Channel Logout §2.4) and is refused whatever its type. A token that is not
 //! explicitly typed `at+jwt` and carries `nonce`, `at_hash`, `c_hash` or `s_hash` (claims only
-//! ID tokens have, OIDC Core §2 and §3.3.2.11) is an ID token and is refused. Together with the
-//! audience check (ID tokens are issued to a client id, not to an API) this refuses ID tokens
-//! and logout tokens presented as access tokens.
+//! ID tokens have, OIDC Core §2 and §3.3.2.11), or whose `aud` holds its own `azp` (the party
+//! an ID token is issued to is its audience; an access token is issued to an API), is an ID
+//! token and is refused. Together with the audience check (ID tokens are issued to a client id,
+//! not to an API) this refuses ID tokens and logout tokens presented as access tokens, even for
+//! an API whose identifier is a client id.
 //!
 //! ## DPoP-bound tokens
 //!

@@ -277,12 +277,12 @@ impl ApiClient {
         let invalid =
             |m: &str| self.fail(ApiError::new(ApiErrorCode::InvalidToken, m), bearer_or_dpop);
 
-        // Which tenant's keys: read `iss` before trusting it, only to pick the tenant.
-        let unverified = auth0_auth::jws::decode_unverified(token)
-            .map_err(|_| invalid("the access token is not a well-formed JWT"))?;
+        // Which tenant's keys: with several, read `iss` before trusting it, only to pick one.
         let issuer = match &self.inner.issuers {
             Issuers::Single => self.inner.domain_issuer.clone(),
             listed => {
+                let unverified = auth0_auth::jws::decode_unverified(token)
+                    .map_err(|_| invalid("the access token is not a well-formed JWT"))?;
                 let iss = unverified
                     .claims
                     .get("iss")

@@ -517,3 +517,27 @@ async fn an_unreachable_tenant_is_503_not_the_clients_fault() {
     assert_refused(&e, ApiErrorCode::Unavailable, 503, None);
     assert!(e.auth_error().is_some());
 }
+
+#[tokio::test]
+async fn a_real_id_token_is_refused_even_where_its_audience_is_the_api() {
+    let t = tenant().await;
+    let client = AuthClient::builder(t.base_url(), demo::CLIENT_ID)
+        .client_secret(demo::CLIENT_SECRET)
+        .build()
+        .unwrap();
+    let tokens = bounded(client.get_token_by_password(
+        auth0_auth::PasswordRequest::new(demo::USERNAME, demo::PASSWORD).scope("openid profile"),
+    ))
+    .await
+    .unwrap();
+    let id_token = tokens.id_token.expect("an ID token");
+    // An API whose identifier is the client id: the audience check alone would pass.
+    let api = ApiClient::builder(t.base_url(), Audience::new(demo::CLIENT_ID))
+        .build()
+        .unwrap();
+    let e = bounded(api.verify_access_token(bearer(id_token.expose_secret())))
+        .await
+        .unwrap_err();
+    assert_refused(&e, ApiErrorCode::InvalidToken, 401, Some("invalid_token"));
+    assert!(e.message().contains("ID token"), "{e:?}");
+}
