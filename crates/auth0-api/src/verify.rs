@@ -223,6 +223,43 @@ impl ApiClient {
         )
     }
 
+    /// The error to answer a request with that is malformed before any token can be read (two
+    /// `Authorization` headers, a header that is not text, …): `400 invalid_request` with the
+    /// challenges of the DPoP mode. For framework integrations; `message` must not contain
+    /// request data.
+    pub fn invalid_request_error(&self, message: impl Into<String>) -> ApiError {
+        self.fail(
+            ApiError::new(ApiErrorCode::InvalidRequest, message),
+            Target::Bearer,
+        )
+    }
+
+    /// Checks claims that already passed [`verify_access_token`](Self::verify_access_token)
+    /// against more required scopes and permissions (for nested layers of a framework
+    /// integration, where an outer layer verified the token): `403 insufficient_scope` naming
+    /// them, on the `DPoP` challenge for a DPoP-bound token.
+    pub fn check_required_scopes(
+        &self,
+        claims: &AccessTokenClaims,
+        scopes: &[String],
+        permissions: &[String],
+    ) -> Result<(), ApiError> {
+        let target = if claims.confirmation_jkt().is_some() && self.inner.mode != DpopMode::Disabled
+        {
+            Target::Dpop
+        } else {
+            Target::Bearer
+        };
+        check_scopes(claims, scopes, permissions).map_err(|(e, scope)| {
+            e.challenged(
+                self.inner.mode,
+                &self.inner.dpop.algs_text,
+                target,
+                Some(&scope),
+            )
+        })
+    }
+
     fn fail(&self, error: ApiError, target: Target) -> ApiError {
         error.challenged(self.inner.mode, &self.inner.dpop.algs_text, target, None)
     }
