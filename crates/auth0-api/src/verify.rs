@@ -365,21 +365,11 @@ impl ApiClient {
                 };
                 self.fail(error.with_source(e), bearer_or_dpop)
             })?;
-        let metadata = client.server_metadata().await.map_err(|e| {
-            self.fail(
-                ApiError::new(
-                    ApiErrorCode::Unavailable,
-                    "the tenant's metadata is unavailable",
-                )
-                .with_source(e),
-                bearer_or_dpop,
-            )
-        })?;
         check_token(
             &verified.header,
             &verified.claims,
             &TokenRules {
-                issuer: &metadata.issuer,
+                issuer: &verified.issuer,
                 audience: self.inner.audience.as_str(),
                 now: now_secs(),
                 leeway: self.inner.leeway.as_secs_f64(),

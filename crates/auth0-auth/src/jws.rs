@@ -46,6 +46,9 @@ pub struct VerifiedJws {
     pub claims: Map<String, Value>,
     /// The algorithm the signature was verified with (one of the allowed ones).
     pub alg: SigningAlgorithm,
+    /// The `issuer` of the discovery document whose key set verified the signature (empty for
+    /// [`verify_jws_with_jwk`], where the key came with the token).
+    pub issuer: String,
 }
 
 /// A compact JWS decoded without any check of its signature: nothing in it can be trusted.
@@ -102,6 +105,7 @@ impl AuthClient {
             header,
             claims: jwt.claims,
             alg,
+            issuer: metadata.issuer.clone(),
         })
     }
 }
@@ -142,6 +146,7 @@ pub fn verify_jws_with_jwk(
         header: full_header(token)?,
         claims: jwt.claims,
         alg,
+        issuer: String::new(),
     })
 }
 
