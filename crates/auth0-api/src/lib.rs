@@ -118,16 +118,26 @@
 //!
 //! ## Where this differs from auth0-api-js and express-oauth2-jwt-bearer
 //!
-//! - An invalid or replayed DPoP proof is `401` with a `DPoP` challenge
-//!   (`invalid_dpop_proof`), as RFC 9449 §7.1 says for resource servers; the reference answers
-//!   `400`.
-//! - ID tokens and logout tokens whose `aud` is the API are refused (RFC 9068 §4, RFC 8725
-//!   §3.11); the reference accepts them with its default settings.
-//! - Proof `jti`s are remembered and a replay is refused (RFC 9449 §11.1); the reference only
-//!   checks that `jti` is a string.
-//! - A failure to fetch the tenant's metadata or keys is `503` (the client is not at fault);
-//!   the reference answers `401 invalid_token`.
-//! - A future `iat` (beyond the leeway) is refused; the reference does not look at it.
+//! `tests/express_verdicts.rs` gives the same tokens, proofs and requests to this crate and to
+//! Auth0's Node middleware `express-oauth2-jwt-bearer` 1.10.0 (pinned in `tests/express/`) and
+//! compares the verdicts case by case. They agree (accepted, or refused with the same status and
+//! error) except where the middleware departs from an RFC; there this crate follows the RFC:
+//!
+//! - An invalid DPoP proof (wrong `htm`, `htu`, `ath`, `typ`, a stale `iat`, …) is `401` with
+//!   `error="invalid_dpop_proof"` on the `DPoP` challenge, as RFC 9449 §7.1 says for resource
+//!   servers; the middleware (and `auth0-api-js`) answers `400`.
+//! - An ID token or a back-channel logout token whose `aud` is the API is refused (RFC 9068 §4,
+//!   RFC 8725 §3.11, OIDC Back-Channel Logout §2.4); the middleware accepts both with its
+//!   default settings.
+//! - A DPoP proof used a second time is refused (RFC 9449 §11.1); the middleware (and
+//!   `auth0-api-js`) only check that `jti` is a string.
+//! - A token whose `iat` is in the future (beyond the leeway) is refused (RFC 7519 §4.1.6: `iat`
+//!   is the time of issue); the middleware does not look at it.
+//! - The `DPoP` scheme without a proof is `400` naming `error="invalid_request"` (RFC 6750 §3.1:
+//!   a missing parameter); the middleware sends no error code.
+//!
+//! Not covered by the comparison: a failure to fetch the tenant's metadata or keys is `503`
+//! here (the client is not at fault); `auth0-api-js` answers `401 invalid_token`.
 //!
 //! ## Multiple custom domains
 //!
