@@ -279,6 +279,7 @@ mod grants;
 mod http;
 mod id_token;
 mod jwks;
+pub mod jws;
 mod jwt;
 mod logout;
 mod mfa;

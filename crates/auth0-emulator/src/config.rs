@@ -255,6 +255,8 @@ pub struct ApiConfig {
     pub(crate) offline_access: bool,
     /// Access-token lifetime in seconds for this API; `None` uses the tenant default.
     pub(crate) token_lifetime: Option<u64>,
+    /// Whether tokens carry the RBAC `permissions` claim (see `rbac.rs`).
+    pub(crate) rbac_permissions: bool,
 }
 
 impl ApiConfig {
@@ -265,6 +267,7 @@ impl ApiConfig {
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
             offline_access: true,
             token_lifetime: None,
+            rbac_permissions: false,
         }
     }
 

@@ -100,6 +100,7 @@ pub(crate) fn access_token(
     if let Some(org) = spec.organization {
         claims["org_id"] = Value::from(org.id.as_str());
     }
+    crate::rbac::add_permissions(tenant, spec.audience, spec.scopes, &mut claims);
     Ok((shared.sign(&claims)?, lifetime))
 }
 

@@ -211,7 +211,17 @@ impl SigningKey {
     /// any other `alg` is written in the header but signed with the key's own algorithm (useful
     /// for tokens whose header lies about the algorithm).
     pub(crate) fn sign(&self, alg: &str, kid: &str, claims: &Value) -> Result<String, Unspecified> {
-        let header = json!({"alg": alg, "typ": "JWT", "kid": kid});
+        self.sign_with_header(&json!({"alg": alg, "typ": "JWT", "kid": kid}), claims)
+    }
+
+    /// [`sign`](Self::sign) with a header of the caller's choosing (its `alg` picks the
+    /// signature as there; see `forge.rs`).
+    pub(crate) fn sign_with_header(
+        &self,
+        header: &Value,
+        claims: &Value,
+    ) -> Result<String, Unspecified> {
+        let alg = header.get("alg").and_then(Value::as_str).unwrap_or("RS256");
         let signing_input = format!(
             "{}.{}",
             b64url(header.to_string().as_bytes()),
