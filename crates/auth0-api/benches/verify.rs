@@ -62,7 +62,7 @@ fn verify(c: &mut Criterion) {
     group.bench_function("dpop", |b| {
         b.to_async(&rt).iter_batched(
             || {
-                let proof = key.proof("GET", URL, Some(&bound), None).expect("a proof");
+                let proof = key.proof(&proof_request(&bound)).expect("a proof");
                 VerifyAccessTokenRequest::new(SecretString::from(bound.clone()))
                     .scheme("DPoP")
                     .dpop_proof(proof)
@@ -121,7 +121,7 @@ fn verify(c: &mut Criterion) {
         &point,
     )
     .expect("an EC key");
-    let proof = key.proof("GET", URL, Some(&bound), None).expect("a proof");
+    let proof = key.proof(&proof_request(&bound)).expect("a proof");
     let (ec_input, ec_sig) = split(&proof);
     group.bench_function("floor/raw_es256_verify", |b| {
         b.iter(|| {
@@ -135,3 +135,9 @@ fn verify(c: &mut Criterion) {
 
 criterion_group!(benches, verify);
 criterion_main!(benches);
+
+/// A DPoP proof request for a GET of the benchmark's URL presenting `token`.
+fn proof_request(token: &str) -> auth0_auth::DpopProofRequest {
+    auth0_auth::DpopProofRequest::new(auth0_auth::reqwest::Method::GET, URL)
+        .access_token(token.to_owned().into())
+}

@@ -9,8 +9,7 @@
 use std::fmt;
 
 use auth0_auth::{
-    ACCESS_TOKEN_TYPE, Connection, Error, ExchangeTokenRequest, ExposeSecret, SecretString,
-    TokenResponse,
+    ACCESS_TOKEN_TYPE, Connection, Error, ExchangeTokenRequest, SecretString, TokenResponse,
 };
 
 use crate::client::{ApiClient, Audience};
@@ -166,8 +165,8 @@ impl ApiClient {
         request: AccessTokenForConnectionRequest,
     ) -> Result<ConnectionTokenSet, Error> {
         let mut exchange = ExchangeTokenRequest::token_vault(
-            request.connection.as_str(),
-            request.access_token.expose_secret(),
+            request.connection.clone(),
+            request.access_token.clone(),
         );
         if let Some(hint) = &request.login_hint {
             exchange = exchange.login_hint(hint.clone());
@@ -189,7 +188,7 @@ impl ApiClient {
     ) -> Result<TokenResponse, Error> {
         let mut exchange = ExchangeTokenRequest::profile(
             request.subject_token_type.as_str(),
-            request.subject_token.expose_secret(),
+            request.subject_token.clone(),
         )
         .audience(request.audience.as_str());
         if let Some(scope) = request.scope {

@@ -61,7 +61,7 @@ async fn janes_access_token(t: &RunningEmulator) -> SecretString {
         .build()
         .unwrap();
     bounded(client.get_token_by_password(
-        PasswordRequest::new(demo::USERNAME, demo::PASSWORD).audience(demo::AUDIENCE),
+        PasswordRequest::new(demo::USERNAME, demo::PASSWORD.into()).audience(demo::AUDIENCE),
     ))
     .await
     .unwrap()

@@ -46,9 +46,11 @@ async fn a_token_the_tenant_bound_passes_with_a_fresh_proof_and_a_replay_is_refu
     let token = tokens.access_token.expose_secret().to_string();
     let proof = client
         .dpop_proof(
-            "POST",
-            "https://API.example.com:443/orders?page=2",
-            Some(&token),
+            auth0_auth::DpopProofRequest::new(
+                auth0_auth::reqwest::Method::POST,
+                "https://API.example.com:443/orders?page=2",
+            )
+            .access_token(token.clone().into()),
         )
         .unwrap()
         .unwrap();

@@ -6,8 +6,8 @@
 //! are the same; each case where it does not is listed with the RFC section we follow, and the
 //! test checks that the two verdicts really differ (so the list stays true).
 //!
-//! Needs Node 20+ and `npm ci` in `crates/auth0-api/tests/express`; without them the test fails
-//! with a message saying so.
+//! Needs Node 20+. On a fresh clone the test installs the pinned middleware itself (`npm ci` in
+//! `crates/auth0-api/tests/express`, bounded); without Node it fails with a message saying so.
 
 mod common;
 
@@ -98,12 +98,10 @@ fn dpop(token: &str, proof: String) -> Vec<(&'static str, String)> {
 /// tenant's metadata and keys from the emulator this runtime serves).
 async fn express_verdicts(t: &RunningEmulator, cases: &[Case]) -> Vec<Verdict> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/express");
-    assert!(
-        dir.join("node_modules/express-oauth2-jwt-bearer").is_dir(),
-        "express-oauth2-jwt-bearer is not installed: run `npm ci --no-audit --no-fund` in {} \
-         (Node 20+; .ci/run does it)",
-        dir.display()
-    );
+    // Installed from the committed lockfile on a fresh clone; a failure says what to do.
+    if let Err(e) = auth0_test_support::ensure_npm_package(&dir, "express-oauth2-jwt-bearer") {
+        panic!("{e}");
+    }
     let input = json!({
         "issuerBaseURL": t.base_url(),
         "audience": demo::AUDIENCE,

@@ -525,9 +525,12 @@ async fn a_real_id_token_is_refused_even_where_its_audience_is_the_api() {
         .client_secret(demo::CLIENT_SECRET)
         .build()
         .unwrap();
-    let tokens = bounded(client.get_token_by_password(
-        auth0_auth::PasswordRequest::new(demo::USERNAME, demo::PASSWORD).scope("openid profile"),
-    ))
+    let tokens = bounded(
+        client.get_token_by_password(
+            auth0_auth::PasswordRequest::new(demo::USERNAME, demo::PASSWORD.into())
+                .scope("openid profile"),
+        ),
+    )
     .await
     .unwrap();
     let id_token = tokens.id_token.expect("an ID token");

@@ -172,7 +172,10 @@ mod tests {
     fn proofs_verify_with_their_embedded_key_and_thumbprints_match() {
         let key = DpopKey::generate().unwrap();
         let proof = key
-            .proof("GET", "https://api.example.com/x", Some("at"), None)
+            .proof(
+                &crate::DpopProofRequest::new(reqwest::Method::GET, "https://api.example.com/x")
+                    .access_token("at".into()),
+            )
             .unwrap();
         let decoded = decode_unverified(&proof).unwrap();
         let jwk = decoded.header["jwk"].clone();

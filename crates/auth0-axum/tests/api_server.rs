@@ -163,7 +163,10 @@ async fn the_example_api_answers_each_case_as_the_rfcs_say() {
     .unwrap();
     let token = bound.access_token.expose_secret();
     let proof = dpop_client
-        .dpop_proof("GET", &messages, Some(token))
+        .dpop_proof(
+            auth0_auth::DpopProofRequest::new(auth0_auth::reqwest::Method::GET, &messages)
+                .access_token(bound.access_token.clone()),
+        )
         .unwrap()
         .unwrap();
     let send = || {
@@ -177,7 +180,10 @@ async fn the_example_api_answers_each_case_as_the_rfcs_say() {
     // Nested layers verify the proof once, then check the inner layer's scope.
     let admin = format!("{origin}/api/admin");
     let admin_proof = dpop_client
-        .dpop_proof("GET", &admin, Some(token))
+        .dpop_proof(
+            auth0_auth::DpopProofRequest::new(auth0_auth::reqwest::Method::GET, &admin)
+                .access_token(bound.access_token.clone()),
+        )
         .unwrap()
         .unwrap();
     let r = bounded(

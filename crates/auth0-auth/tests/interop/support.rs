@@ -530,47 +530,7 @@ pub async fn logout_listener() -> LogoutListener {
     LogoutListener { uri, token: rx }
 }
 
-/// Runs `npm ci` in `dir` (from the committed lockfile), waiting at most five minutes.
+/// Runs `npm ci` in `dir` (from the committed lockfile), bounded.
 fn install_provider(dir: &Path) -> Result<(), String> {
-    let npm = std::env::var_os("INTEROP_NPM").unwrap_or_else(|| "npm".into());
-    eprintln!(
-        "interop: installing the pinned oidc-provider with `npm ci` in {}",
-        dir.display()
-    );
-    let mut child = Command::new(&npm)
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| {
-            format!(
-                "oidc-provider is not installed in {} and npm ({npm:?}) could not run ({e}): \
-                 install Node.js 20+ and run `npm ci` there",
-                dir.display()
-            )
-        })?;
-    let deadline = std::time::Instant::now() + Duration::from_secs(300);
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) if status.success() => return Ok(()),
-            Ok(Some(status)) => {
-                return Err(format!(
-                    "`npm ci` in {} failed ({status}); run it by hand to see why",
-                    dir.display()
-                ));
-            }
-            Ok(None) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(200));
-            }
-            _ => {
-                let _ = child.kill();
-                return Err(format!(
-                    "`npm ci` in {} did not finish in 5 minutes",
-                    dir.display()
-                ));
-            }
-        }
-    }
+    auth0_test_support::npm_ci(dir, "oidc-provider")
 }
