@@ -283,7 +283,8 @@ impl AuthorizationUrlRequest {
     }
 
     /// Sends the parameters with a pushed authorization request (PAR) first; the URL then
-    /// carries only `client_id` and `request_uri`. Needs a confidential client.
+    /// carries only `client_id` and `request_uri`. Public clients may push too (RFC 9126
+    /// section 2.1): they send `client_id` alone, as at the token endpoint.
     pub fn pushed(mut self, on: bool) -> Self {
         self.pushed = on;
         self
@@ -469,6 +470,18 @@ impl AuthClient {
         )
     }
 
+    /// Renames `audience` to `resource` when the client names APIs with RFC 8707 resource
+    /// indicators ([`AudienceParameter::Resource`](crate::AudienceParameter::Resource)).
+    pub(crate) fn name_apis(&self, pairs: &mut [(&str, &str)]) {
+        if self.inner.audience_parameter == crate::client::AudienceParameter::Resource {
+            for (k, _) in pairs.iter_mut() {
+                if *k == "audience" {
+                    *k = "resource";
+                }
+            }
+        }
+    }
+
     /// A form request carrying `params` (which include `client_id`) and the client
     /// authentication (fields, or a Basic header), for PAR and back-channel authentication.
     pub(crate) fn with_client_auth(
@@ -483,6 +496,7 @@ impl AuthClient {
             .form(&self.inner.client_id, issuer)
             .map_err(|e| e.in_operation(request.code))?;
         let mut pairs: Vec<(&str, &str)> = params.iter().collect();
+        self.name_apis(&mut pairs);
         pairs.extend(auth.fields.pairs().filter(|(k, _)| *k != "client_id"));
         Ok(request.form(&pairs).authorization(auth.header))
     }
@@ -572,9 +586,6 @@ impl AuthClient {
         pushed: bool,
         code: ErrorCode,
     ) -> Result<AuthorizationUrl> {
-        if pushed {
-            self.inner.auth.require_confidential()?;
-        }
         let metadata = self.metadata(code).await?;
         let endpoint = metadata.endpoint(
             "authorization_endpoint",
@@ -625,7 +636,10 @@ impl AuthClient {
             ("code_challenge_method", "S256"),
             ("response_type", "code"),
         ]);
-        let pairs = AuthorizationParams::merged(&layers, &own);
+        let mut pairs = AuthorizationParams::merged(&layers, &own);
+        let audience = pair(&pairs, "audience").or(pair(&pairs, "resource"));
+        let audience = audience.map(str::to_owned);
+        self.name_apis(&mut pairs);
         // A pushed request carries a DPoP proof when the client has a key, which binds the
         // code to that key as `dpop_jkt` would.
         let client_jkt = self.inner.dpop.as_ref().map(|d| d.key.thumbprint());
@@ -639,7 +653,7 @@ impl AuthClient {
             max_age,
             organization,
             scope: pair(&pairs, "scope").map(str::to_owned),
-            audience: pair(&pairs, "audience").map(str::to_owned),
+            audience,
             dpop_jkt: dpop_jkt.map(str::to_owned),
             created_at: now_secs(),
         };

@@ -12,7 +12,7 @@
 //!     .client_secret("my-client-secret")
 //!     .build_blocking()?;
 //! let tokens = client.get_token_by_client_credentials(
-//!     ClientCredentialsRequest::new("https://api.example.com/"),
+//!     ClientCredentialsRequest::new().audience("https://api.example.com/"),
 //! )?;
 //! # Ok(()) }
 //! ```

@@ -83,7 +83,7 @@ impl Telemetry {
 ///     .client_secret("my-client-secret")
 ///     .build()?;
 /// let tokens = client
-///     .get_token_by_client_credentials(ClientCredentialsRequest::new("https://api.example.com/"))
+///     .get_token_by_client_credentials(ClientCredentialsRequest::new().audience("https://api.example.com/"))
 ///     .await?;
 /// # Ok(()) }
 /// ```
@@ -262,8 +262,11 @@ impl AuthClientBuilder {
         self
     }
 
-    /// Which token-request parameter names the API (`audience` for Auth0, the default;
-    /// `resource` for RFC 8707 providers). It applies to every grant's `audience`.
+    /// Which parameter names the API (`audience` for Auth0, the default; `resource` for RFC
+    /// 8707 providers). It applies to every request that names one: the authorization URL,
+    /// pushed authorization requests, CIBA, the device authorization request and every grant
+    /// at the token endpoint. Under `Resource` the code exchange also sends the login's
+    /// audience as `resource` (see [`TokenByCodeRequest::resource`](crate::TokenByCodeRequest::resource)).
     pub fn audience_parameter(mut self, parameter: AudienceParameter) -> Self {
         self.audience_parameter = parameter;
         self

@@ -412,7 +412,7 @@ type Source = Arc<dyn std::error::Error + Send + Sync + 'static>;
 /// use auth0_auth::{ClientCredentialsRequest, ErrorKind};
 ///
 /// match client
-///     .get_token_by_client_credentials(ClientCredentialsRequest::new("https://api.example.com/"))
+///     .get_token_by_client_credentials(ClientCredentialsRequest::new().audience("https://api.example.com/"))
 ///     .await
 /// {
 ///     Ok(tokens) => println!("expires at {}", tokens.expires_at),

@@ -94,7 +94,7 @@
 //!
 //! // A machine-to-machine token:
 //! let m2m = client
-//!     .get_token_by_client_credentials(ClientCredentialsRequest::new("https://api.example.com/"))
+//!     .get_token_by_client_credentials(ClientCredentialsRequest::new().audience("https://api.example.com/"))
 //!     .await?;
 //! println!("Bearer {}", m2m.access_token.expose_secret());
 //!

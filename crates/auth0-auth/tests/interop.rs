@@ -278,9 +278,9 @@ async fn par_with_private_key_jwt() {
 /// Gets a client-credentials token and checks the JWT access token the provider issued for
 /// the API.
 async fn client_credentials(client: AuthClient, client_id: &str) {
-    let tokens = bounded(
-        client.get_token_by_client_credentials(ClientCredentialsRequest::new(op().resource())),
-    )
+    let tokens = bounded(client.get_token_by_client_credentials(
+        ClientCredentialsRequest::new().audience(op().resource()),
+    ))
     .await
     .unwrap_or_else(|e| panic!("client credentials for {client_id} failed: {e:?}"));
     assert!(tokens.id_token.is_none());
@@ -350,10 +350,9 @@ async fn client_credentials_errors_are_the_providers_oauth_errors() {
         .client_secret("not-the-secret")
         .build()
         .unwrap();
-    let e = bounded(
-        wrong_secret
-            .get_token_by_client_credentials(ClientCredentialsRequest::new(op().resource())),
-    )
+    let e = bounded(wrong_secret.get_token_by_client_credentials(
+        ClientCredentialsRequest::new().audience(op().resource()),
+    ))
     .await
     .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::OAuth, "{e:?}");
@@ -363,11 +362,9 @@ async fn client_credentials_errors_are_the_providers_oauth_errors() {
         .client_secret(op().secret("m2m-post"))
         .build()
         .unwrap();
-    let e = bounded(
-        client.get_token_by_client_credentials(ClientCredentialsRequest::new(
-            "https://unknown.interop.test/",
-        )),
-    )
+    let e = bounded(client.get_token_by_client_credentials(
+        ClientCredentialsRequest::new().audience("https://unknown.interop.test/"),
+    ))
     .await
     .unwrap_err();
     assert_eq!(e.oauth().map(|o| o.error.as_str()), Some("invalid_target"));
