@@ -262,3 +262,61 @@ async fn a_public_client_may_push_its_authorization_request() {
     assert_eq!(pushed.form_value("client_secret"), None);
     assert!(pushed.form_value("code_challenge").is_some());
 }
+
+const DISCOVERY: &str = "/.well-known/openid-configuration";
+
+/// A fresh tenant whose discovery document is its real one changed by `change` (a fresh
+/// tenant each time, since documents are cached process-wide per base URL).
+async fn tenant_with_document(
+    change: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
+) -> auth0_emulator::RunningEmulator {
+    let t = demo_tenant().await;
+    let mut doc: serde_json::Value = bounded(async {
+        reqwest::get(format!("{}{DISCOVERY}", t.base_url()))
+            .await?
+            .json()
+            .await
+    })
+    .await
+    .expect("the real document");
+    if let Some(map) = doc.as_object_mut() {
+        change(map);
+    }
+    t.inject_fault(
+        DISCOVERY,
+        auth0_emulator::Fault::Body {
+            status: 200,
+            content_type: "application/json".into(),
+            body: doc.to_string(),
+        },
+        1,
+    );
+    t
+}
+
+#[tokio::test]
+async fn revocation_uses_auth0_s_path_only_for_an_auth0_tenant() {
+    // An Auth0 tenant (recognised by its mfa_challenge_endpoint) without a listed endpoint:
+    // the well-known path.
+    let t = tenant_with_document(|doc| {
+        doc.remove("revocation_endpoint");
+    })
+    .await;
+    bounded(client(&t).revoke_token(auth0_auth::RevokeTokenRequest::new("rt-unknown".into())))
+        .await
+        .unwrap();
+    assert_eq!(t.requests_to("/oauth/revoke").len(), 1);
+
+    // Any other provider without one: NotSupported, and nothing is sent.
+    let t = tenant_with_document(|doc| {
+        doc.remove("revocation_endpoint");
+        doc.remove("mfa_challenge_endpoint");
+    })
+    .await;
+    let e = bounded(client(&t).revoke_token(auth0_auth::RevokeTokenRequest::new("rt".into())))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotSupported);
+    assert!(e.message().contains("revocation_endpoint"), "{e}");
+    assert!(t.requests_to("/oauth/revoke").is_empty());
+}
