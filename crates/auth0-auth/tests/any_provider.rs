@@ -320,3 +320,40 @@ async fn revocation_uses_auth0_s_path_only_for_an_auth0_tenant() {
     assert!(e.message().contains("revocation_endpoint"), "{e}");
     assert!(t.requests_to("/oauth/revoke").is_empty());
 }
+
+#[tokio::test]
+async fn defaults_from_metadata_pick_the_strongest_secret_method_unless_one_is_set() {
+    let t = demo_tenant().await;
+    // The emulator lists client_secret_jwt: the secret never travels.
+    let c = confidential(&t)
+        .defaults_from_metadata(true)
+        .build()
+        .unwrap();
+    bounded(
+        c.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE)),
+    )
+    .await
+    .unwrap();
+    let sent = t.requests_to("/oauth/token").pop().unwrap();
+    assert_eq!(sent.form_value("client_secret"), None);
+    assert!(sent.form_value("client_assertion").is_some());
+    assert!(!sent.body.contains(demo::CLIENT_SECRET));
+
+    let explicit = confidential(&t)
+        .defaults_from_metadata(true)
+        .client_secret_method(auth0_auth::ClientSecretMethod::Post)
+        .build()
+        .unwrap();
+    bounded(
+        explicit.get_token_by_client_credentials(
+            ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+        ),
+    )
+    .await
+    .unwrap();
+    let sent = t.requests_to("/oauth/token").pop().unwrap();
+    assert_eq!(
+        sent.form_value("client_secret").as_deref(),
+        Some(demo::CLIENT_SECRET)
+    );
+}
