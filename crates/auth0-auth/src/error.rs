@@ -89,6 +89,8 @@ pub enum ErrorCode {
     UserInfo,
     /// Revoking a token failed.
     TokenRevocation,
+    /// Introspecting a token failed (RFC 7662).
+    TokenIntrospection,
     /// A database-connection sign-up failed.
     SignUp,
     /// A database-connection password change failed.
@@ -138,6 +140,7 @@ impl ErrorCode {
             Self::PasskeyGetToken => "passkey_get_token_error",
             Self::UserInfo => "user_info_error",
             Self::TokenRevocation => "token_revocation_error",
+            Self::TokenIntrospection => "token_introspection_error",
             Self::SignUp => "signup_error",
             Self::ChangePassword => "change_password_error",
             Self::PasswordlessChallenge => "passwordless_challenge_error",

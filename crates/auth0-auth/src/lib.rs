@@ -278,6 +278,7 @@ pub mod fuzzing;
 mod grants;
 mod http;
 mod id_token;
+mod introspection;
 mod jwks;
 mod jwt;
 mod logout;
@@ -326,6 +327,7 @@ pub use grants::password::PasswordRequest;
 pub use grants::passwordless::PasswordlessTokenRequest;
 pub use grants::refresh::RefreshTokenRequest;
 pub use id_token::{Address, Claims, VerifyIdTokenRequest};
+pub use introspection::{IntrospectTokenRequest, Introspection};
 pub use jwt::SigningAlgorithm;
 pub use logout::{
     BACKCHANNEL_LOGOUT_EVENT, LogoutTokenClaims, LogoutTokenReplayGuard, LogoutUrlRequest,

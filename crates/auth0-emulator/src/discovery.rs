@@ -33,6 +33,7 @@ pub(crate) fn metadata(tenant: &Tenant) -> Value {
         "jwks_uri": url(".well-known/jwks.json"),
         "registration_endpoint": url("oidc/register"),
         "revocation_endpoint": url("oauth/revoke"),
+        "introspection_endpoint": url("oauth/introspect"),
         "backchannel_authentication_endpoint": url("bc-authorize"),
         "scopes_supported": [
             "openid", "profile", "offline_access", "name", "given_name", "family_name",

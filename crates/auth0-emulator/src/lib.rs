@@ -123,6 +123,7 @@ mod faults;
 mod flows;
 mod grants;
 mod html;
+mod introspection;
 mod issue;
 pub mod keys;
 mod log;
