@@ -279,6 +279,7 @@ mod grants;
 mod http;
 mod id_token;
 mod introspection;
+mod jar;
 mod jwks;
 mod jwt;
 mod logout;

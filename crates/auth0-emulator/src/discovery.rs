@@ -63,7 +63,7 @@ pub(crate) fn metadata(tenant: &Tenant) -> Value {
             "picture", "sub", "sid", "org_id", "org_name"
         ],
         "request_uri_parameter_supported": false,
-        "request_parameter_supported": false,
+        "request_parameter_supported": true,
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
         "backchannel_token_delivery_modes_supported": ["poll"],

@@ -135,6 +135,7 @@ mod params;
 mod passkey;
 mod passwordless;
 mod poll;
+mod request_object;
 mod revocation;
 mod server;
 mod session;
