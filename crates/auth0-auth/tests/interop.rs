@@ -727,11 +727,24 @@ async fn introspection_of_an_active_and_of_a_revoked_token() {
     );
     let tokens = log_in(&client, false).await;
     let refresh = tokens.refresh_token.clone().expect("a refresh token");
-    let active = bounded(client.introspect_token(
+    let recorder = auth0_auth::ResponseRecorder::new();
+    let recorded =
+        client.with_options(auth0_auth::RequestOptions::new().record_response(&recorder));
+    let active = bounded(recorded.introspect_token(
         IntrospectTokenRequest::new(refresh.clone()).token_type_hint(TokenTypeHint::RefreshToken),
     ))
     .await
     .unwrap_or_else(|e| panic!("introspection failed: {e:?}"));
+    // The answer was the signed JWT of RFC 9701, verified before it was read.
+    let answer = recorder
+        .last()
+        .expect("the introspection answer was recorded");
+    assert!(
+        answer
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("application/token-introspection+jwt")),
+        "{answer:?}"
+    );
     assert!(active.active);
     assert_eq!(active.client_id.as_deref(), Some("web-basic"));
     assert_eq!(active.sub.as_deref(), Some(USER));

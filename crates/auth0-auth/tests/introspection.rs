@@ -98,3 +98,71 @@ async fn public_clients_and_blank_tokens_are_refused_before_any_request() {
     assert_eq!(e.code().as_str(), "token_introspection_error");
     assert!(t.requests_to("/oauth/introspect").is_empty());
 }
+
+/// A fresh tenant whose document advertises signed introspection answers (RFC 9701) and whose
+/// next introspection answer is `jwt`, typed as a signed answer.
+async fn tenant_answering(
+    jwt: impl FnOnce(&auth0_emulator::RunningEmulator) -> String,
+) -> auth0_emulator::RunningEmulator {
+    let t = demo_tenant().await;
+    let mut doc: serde_json::Value = bounded(async {
+        reqwest::get(format!("{}/.well-known/openid-configuration", t.base_url()))
+            .await?
+            .json()
+            .await
+    })
+    .await
+    .unwrap();
+    doc["introspection_signing_alg_values_supported"] = serde_json::json!(["RS256"]);
+    t.inject_fault(
+        "/.well-known/openid-configuration",
+        auth0_emulator::Fault::Body {
+            status: 200,
+            content_type: "application/json".into(),
+            body: doc.to_string(),
+        },
+        1,
+    );
+    let body = jwt(&t);
+    t.inject_fault(
+        "/oauth/introspect",
+        auth0_emulator::Fault::Body {
+            status: 200,
+            content_type: "application/token-introspection+jwt".into(),
+            body,
+        },
+        1,
+    );
+    t
+}
+
+#[tokio::test]
+async fn a_signed_answer_that_does_not_verify_is_refused_not_read() {
+    let answer = |t: &auth0_emulator::RunningEmulator| {
+        serde_json::json!({
+            "iss": t.issuer(), "aud": demo::CLIENT_ID, "iat": 1,
+            "token_introspection": {"active": true, "sub": "attacker"}
+        })
+    };
+    // Signed by the provider's key, but not typed as an introspection answer (an ID token or
+    // any other JWT of the provider must not pass for one).
+    let t = tenant_answering(|t| t.sign_jwt(None, &answer(t))).await;
+    let c = client(&t);
+    let e = bounded(c.introspect_token(IntrospectTokenRequest::new("t".into())))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TokenValidation, "{e}");
+    assert!(e.message().contains("typ"), "{e}");
+    let sent = t.requests_to("/oauth/introspect").pop().unwrap();
+    assert_eq!(
+        sent.header("accept"),
+        Some("application/token-introspection+jwt, application/json;q=0.5")
+    );
+
+    // Unsigned.
+    let t = tenant_answering(|t| t.sign_jwt(Some(("none", "k")), &answer(t))).await;
+    let e = bounded(client(&t).introspect_token(IntrospectTokenRequest::new("t".into())))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TokenValidation, "{e}");
+}
