@@ -357,3 +357,39 @@ async fn defaults_from_metadata_pick_the_strongest_secret_method_unless_one_is_s
         Some(demo::CLIENT_SECRET)
     );
 }
+
+#[tokio::test]
+async fn defaults_from_metadata_allow_the_id_token_algorithms_the_provider_lists() {
+    let t = tenant(
+        Emulator::builder()
+            .demo_tenant()
+            .token_signing_alg(auth0_emulator::keys::TokenSigningAlg::ES256),
+    )
+    .await;
+    let password =
+        || auth0_auth::PasswordRequest::new(demo::USERNAME, demo::PASSWORD.into()).scope("openid");
+    // The default allow-list is RS256 only: an ES256 ID token is refused.
+    let e = bounded(client(&t).get_token_by_password(password()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TokenValidation, "{e}");
+
+    // Read from id_token_signing_alg_values_supported (ES256 among them): accepted.
+    let c = confidential(&t)
+        .defaults_from_metadata(true)
+        .build()
+        .unwrap();
+    let tokens = bounded(c.get_token_by_password(password())).await.unwrap();
+    assert!(tokens.claims.is_some());
+
+    // An explicit list still wins.
+    let explicit = confidential(&t)
+        .defaults_from_metadata(true)
+        .id_token_signing_algs([auth0_auth::SigningAlgorithm::RS256])
+        .build()
+        .unwrap();
+    let e = bounded(explicit.get_token_by_password(password()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TokenValidation, "{e}");
+}
