@@ -393,3 +393,34 @@ async fn defaults_from_metadata_allow_the_id_token_algorithms_the_provider_lists
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TokenValidation, "{e}");
 }
+
+#[tokio::test]
+async fn logout_with_an_id_token_hint_redirects_back() {
+    let t = demo_tenant().await;
+    let c = client(&t);
+    let tokens = bounded(c.get_token_by_password(
+        auth0_auth::PasswordRequest::new(demo::USERNAME, demo::PASSWORD.into()).scope("openid"),
+    ))
+    .await
+    .unwrap();
+    let url = bounded(
+        c.build_logout_url(
+            auth0_auth::LogoutUrlRequest::new(demo::LOGOUT_URL)
+                .id_token_hint(tokens.id_token.clone().unwrap()),
+        ),
+    )
+    .await
+    .unwrap();
+    assert!(
+        url.query_pairs().any(|(k, _)| k == "id_token_hint"),
+        "{url}"
+    );
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let answer = bounded(browser.get(url.as_str()).send()).await.unwrap();
+    assert!(answer.status().is_redirection(), "{}", answer.status());
+    let location = answer.headers()["location"].to_str().unwrap();
+    assert!(location.starts_with(demo::LOGOUT_URL), "{location}");
+}
