@@ -424,3 +424,16 @@ async fn logout_with_an_id_token_hint_redirects_back() {
     let location = answer.headers()["location"].to_str().unwrap();
     assert!(location.starts_with(demo::LOGOUT_URL), "{location}");
 }
+
+#[tokio::test]
+async fn a_blank_resource_for_the_code_exchange_is_refused_before_any_request() {
+    let t = demo_tenant().await;
+    t.clear_requests();
+    let e = bounded(client(&t).get_token_by_code(
+        TokenByCodeRequest::new("/callback?code=abc", "verifier".into()).resource(" "),
+    ))
+    .await
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(t.requests().is_empty(), "{:?}", t.requests());
+}

@@ -429,6 +429,9 @@ impl AuthClient {
         check_organization_input(request.organization.as_deref(), code)?;
         let verifier = request.code_verifier.expose_secret();
         super::required(verifier, "the code verifier", code)?;
+        if let Some(resource) = &request.resource {
+            super::required(resource, "the resource", code)?;
+        }
         if let Some(jkt) = &request.dpop_jkt {
             let client_jkt = self.inner.dpop.as_ref().map(|d| d.key.thumbprint());
             if client_jkt != Some(jkt.as_str()) {
@@ -459,8 +462,7 @@ impl AuthClient {
             crate::client::AudienceParameter::Resource => request.login_audience,
             crate::client::AudienceParameter::Audience => None,
         });
-        if let Some(resource) = resource {
-            super::required(&resource, "the resource", code)?;
+        if let Some(resource) = resource.filter(|r| !r.trim().is_empty()) {
             grant = grant.param("resource", resource);
         }
         let expected_nonce = request.nonce;
