@@ -10,7 +10,8 @@
 // - stdin: when it closes (the test process ended), this process exits. It also exits after
 //   INTEROP_MAX_LIFETIME_SECS (default 900) whatever happens, and on SIGTERM / SIGINT.
 // - `/__test/…`: hooks a real deployment would not have, here only because this program exists
-//   for tests: approve or deny a CIBA request as the user would on their authentication device.
+//   for tests: approve or deny a CIBA request as the user would on their authentication device,
+//   or approve a device code as the user would after typing it.
 //
 // Everything that makes this provider fit the SDK is an ordinary, documented oidc-provider
 // setting, each marked below; there is no special case for the SDK.
@@ -34,6 +35,8 @@ const POST_LOGOUT_REDIRECT_URI = 'http://127.0.0.1:1/logged-out';
 // The API client-credentials tokens are for; its tokens are JWTs.
 const RESOURCE = 'https://api.interop.test/';
 const RESOURCE_SCOPE = 'read:things write:things';
+// A scope of its own for client credentials without any resource (RFC 6749 section 4.4.2).
+const M2M_SCOPE = 'reports:read';
 
 // ---- keys --------------------------------------------------------------------------------------
 
@@ -77,6 +80,8 @@ const clients = [
     response_types: ['code'],
     redirect_uris: [REDIRECT_URI],
     post_logout_redirect_uris: [POST_LOGOUT_REDIRECT_URI],
+    // Introspection answers as signed JWTs when asked (RFC 9701).
+    introspection_signed_response_alg: 'RS256',
   },
   {
     // A web application with private_key_jwt; ID tokens ES256.
@@ -84,6 +89,8 @@ const clients = [
     token_endpoint_auth_method: 'private_key_jwt',
     jwks: clientJwks,
     id_token_signed_response_alg: 'ES256',
+    // Signed request objects (RFC 9101) must be ES256, with this client's registered key.
+    request_object_signing_alg: 'ES256',
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     redirect_uris: [REDIRECT_URI],
@@ -123,6 +130,24 @@ const clients = [
     redirect_uris: [],
   },
   {
+    // Client credentials with a scope and no resource at all.
+    client_id: 'm2m-scope',
+    client_secret: 'm2m-scope-secret',
+    token_endpoint_auth_method: 'client_secret_post',
+    grant_types: ['client_credentials'],
+    scope: M2M_SCOPE,
+    response_types: [],
+    redirect_uris: [],
+  },
+  {
+    // The device authorization grant (RFC 8628), as a public client.
+    client_id: 'device',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+    response_types: [],
+    redirect_uris: [],
+  },
+  {
     // Client-initiated back-channel authentication, poll mode.
     client_id: 'ciba',
     client_secret: 'ciba-secret',
@@ -155,6 +180,9 @@ const configuration = {
       },
     };
   },
+  // `scopes` (documented): scope values beyond OpenID Connect's, here the client-credentials
+  // scope that names no resource.
+  scopes: ['openid', 'offline_access', M2M_SCOPE],
   claims: {
     openid: ['sub'],
     profile: ['name'],
@@ -189,6 +217,15 @@ const configuration = {
     clientCredentials: { enabled: true },
     pushedAuthorizationRequests: { enabled: true },
     rpInitiatedLogout: { enabled: true },
+    // Token introspection (RFC 7662) and revocation (RFC 7009), with signed introspection
+    // answers (RFC 9701) for clients registered for them.
+    introspection: { enabled: true },
+    jwtIntrospection: { enabled: true },
+    revocation: { enabled: true },
+    // JWT-secured authorization requests (RFC 9101), by value and through PAR.
+    requestObjects: { enabled: true },
+    // The device authorization grant (RFC 8628); the user's approval comes from a test hook.
+    deviceFlow: { enabled: true },
     backchannelLogout: { enabled: true },
     // Dynamic client registration (RFC 7591), open: the back-channel logout tests register a
     // client whose backchannel_logout_uri is their own loopback listener.
@@ -207,8 +244,10 @@ const configuration = {
         }
         throw new errors.InvalidTarget();
       },
-      async useGrantedResource() {
-        return false;
+      // The code exchange must name its resource itself (the SDK sends `resource` with the
+      // code); the polled grants (CIBA, device) use the resource their request named.
+      async useGrantedResource(ctx) {
+        return ctx.oidc.params.grant_type !== 'authorization_code';
       },
     },
     ciba: {
@@ -262,6 +301,7 @@ async function testHook(provider, req, res) {
         if (!request) return reply(404, { error: 'no such auth_req_id' });
         const grant = new provider.Grant({ accountId: request.accountId, clientId: request.clientId });
         grant.addOIDCScope(request.scope);
+        if (request.resource) grant.addResourceScope(request.resource, RESOURCE_SCOPE);
         await grant.save();
         await provider.backchannelResult(request, grant);
         return reply(200, { approved: authReqId });
@@ -271,6 +311,29 @@ async function testHook(provider, req, res) {
         if (!request) return reply(404, { error: 'no such auth_req_id' });
         await provider.backchannelResult(request, new errors.AccessDenied('the user denied the request'));
         return reply(200, { denied: authReqId });
+      }
+      case '/__test/device/approve': {
+        // The user typed the code and approved as `sub` on their other device.
+        // Stored as the provider's device page would look it up: upper-case, no separators.
+        const typed = (url.searchParams.get('user_code') || '').toUpperCase().replace(/\W/g, '');
+        const code = await provider.DeviceCode.findByUserCode(typed);
+        const sub = url.searchParams.get('sub');
+        if (!code || !sub) return reply(404, { error: 'no such user_code' });
+        // What the provider's own device pages record on approval: the user, the grant, the
+        // scope and resource the device asked for.
+        const { scope = 'openid', resource } = code.params;
+        const grant = new provider.Grant({ accountId: sub, clientId: code.clientId });
+        grant.addOIDCScope(scope);
+        if (resource) grant.addResourceScope(resource, RESOURCE_SCOPE);
+        Object.assign(code, {
+          accountId: sub,
+          grantId: await grant.save(),
+          authTime: Math.floor(Date.now() / 1000),
+          scope,
+          ...(resource ? { resource } : {}),
+        });
+        await code.save();
+        return reply(200, { approved: code.userCode });
       }
       default:
         return reply(404, { error: 'unknown test hook' });
@@ -328,6 +391,7 @@ server.listen(0, '127.0.0.1', () => {
     post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI,
     resource: RESOURCE,
     resource_scope: RESOURCE_SCOPE,
+    m2m_scope: M2M_SCOPE,
     clients: Object.fromEntries(clients.map((c) => [c.client_id, {
       client_id: c.client_id,
       client_secret: c.client_secret ?? null,

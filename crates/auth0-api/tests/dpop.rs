@@ -39,7 +39,7 @@ async fn a_token_the_tenant_bound_passes_with_a_fresh_proof_and_a_replay_is_refu
         .build()
         .unwrap();
     let tokens = bounded(
-        client.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)),
+        client.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE)),
     )
     .await
     .unwrap();

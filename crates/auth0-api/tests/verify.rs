@@ -27,7 +27,7 @@ async fn a_token_the_tenant_issued_passes_with_scopes_and_permissions() {
         .build()
         .unwrap();
     let tokens = bounded(
-        client.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)),
+        client.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE)),
     )
     .await
     .unwrap();

@@ -119,7 +119,9 @@ fn round_trips(c: &mut Criterion) {
     group.bench_function("client_credentials/secret", |b| {
         b.to_async(&rt).iter(|| async {
             client
-                .get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE))
+                .get_token_by_client_credentials(
+                    ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+                )
                 .await
                 .expect("tokens")
         })
@@ -127,7 +129,9 @@ fn round_trips(c: &mut Criterion) {
     group.bench_function("client_credentials/private_key_jwt", |b| {
         b.to_async(&rt).iter(|| async {
             jwt_client
-                .get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE))
+                .get_token_by_client_credentials(
+                    ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+                )
                 .await
                 .expect("tokens")
         })

@@ -833,7 +833,7 @@ async fn ours_async() -> Result<(), Error> {
 
     // Sequential token requests, each alternating with a raw POST of a prebuilt body to the
     // same endpoint.
-    let cc = || ClientCredentialsRequest::new(&cfg.audience);
+    let cc = || ClientCredentialsRequest::new().audience(&cfg.audience);
     let cc_body = prebuilt_form(&[
         ("grant_type", "client_credentials"),
         ("audience", &cfg.audience),
@@ -966,7 +966,9 @@ async fn ours_async() -> Result<(), Error> {
                 for _ in 0..per_worker {
                     let s = Instant::now();
                     client
-                        .get_token_by_client_credentials(ClientCredentialsRequest::new(&audience))
+                        .get_token_by_client_credentials(
+                            ClientCredentialsRequest::new().audience(&audience),
+                        )
                         .await?;
                     l.push(s.elapsed().as_nanos() as u64);
                 }

@@ -58,7 +58,9 @@ impl ApiTokens {
         }
         let tokens = self
             .client
-            .get_token_by_client_credentials(ClientCredentialsRequest::new(&self.audience))
+            .get_token_by_client_credentials(
+                ClientCredentialsRequest::new().audience(&self.audience),
+            )
             .await?;
         *self.requested.lock().await += 1;
         *current = Some((tokens.access_token.clone(), tokens.expires_at));

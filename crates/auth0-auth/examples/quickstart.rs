@@ -132,7 +132,7 @@ async fn main() -> Result<(), Box<dyn StdError>> {
 
     println!("\n2. Client credentials (machine to machine)");
     let m2m = client
-        .get_token_by_client_credentials(ClientCredentialsRequest::new(&tenant.audience))
+        .get_token_by_client_credentials(ClientCredentialsRequest::new().audience(&tenant.audience))
         .await?;
     println!(
         "   access token:   {}",

@@ -380,9 +380,9 @@ async fn measure_async(
                     for _ in 0..per_task {
                         let s = Instant::now();
                         client
-                            .get_token_by_client_credentials(ClientCredentialsRequest::new(
-                                demo::AUDIENCE,
-                            ))
+                            .get_token_by_client_credentials(
+                                ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+                            )
                             .await?;
                         l.push(s.elapsed().as_nanos() as u64);
                     }

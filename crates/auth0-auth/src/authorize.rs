@@ -268,6 +268,7 @@ pub struct AuthorizationUrlRequest {
     params: AuthorizationParams,
     pushed: bool,
     bind_dpop_key: bool,
+    request_object: bool,
 }
 
 impl AuthorizationUrlRequest {
@@ -283,9 +284,41 @@ impl AuthorizationUrlRequest {
     }
 
     /// Sends the parameters with a pushed authorization request (PAR) first; the URL then
-    /// carries only `client_id` and `request_uri`. Needs a confidential client.
+    /// carries only `client_id` and `request_uri`. Public clients may push too (RFC 9126
+    /// section 2.1): they send `client_id` alone, as at the token endpoint.
     pub fn pushed(mut self, on: bool) -> Self {
         self.pushed = on;
+        self
+    }
+
+    /// Sends the parameters as a signed request object (RFC 9101, JAR), signed with the
+    /// client's private-key-JWT key
+    /// ([`client_assertion_signing_key`](crate::AuthClientBuilder::client_assertion_signing_key);
+    /// other clients fail with a configuration error). The object carries every parameter
+    /// plus `iss` and `client_id` (the client), `aud` (the provider's issuer), `iat`, `nbf`,
+    /// a 5-minute `exp` and a fresh `jti`, under the header `typ: oauth-authz-req+jwt`.
+    ///
+    /// By value, the URL carries `client_id`, `response_type`, `scope` (which OpenID Connect
+    /// requires outside the object too) and `request`; with [`pushed`](Self::pushed) the
+    /// pushed request carries the object instead and the URL only `client_id` and
+    /// `request_uri`. The login transaction is the same either way.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: auth0_auth::AuthClient) -> auth0_auth::Result<()> {
+    /// use auth0_auth::{AuthorizationParams, AuthorizationUrlRequest};
+    ///
+    /// let login = client
+    ///     .build_authorization_url(
+    ///         AuthorizationUrlRequest::new()
+    ///             .params(AuthorizationParams::new().redirect_uri("http://localhost:3000/callback"))
+    ///             .request_object(true),
+    ///     )
+    ///     .await?;
+    /// assert!(login.url.query_pairs().any(|(k, _)| k == "request"));
+    /// # Ok(()) }
+    /// ```
+    pub fn request_object(mut self, on: bool) -> Self {
+        self.request_object = on;
         self
     }
 
@@ -445,6 +478,14 @@ impl UnlinkUserUrlRequest {
     }
 }
 
+/// How an authorization request travels: pushed first or not, as a signed request object or
+/// as plain parameters.
+#[derive(Clone, Copy, Debug, Default)]
+struct Delivery {
+    pushed: bool,
+    request_object: bool,
+}
+
 #[derive(Deserialize)]
 struct ParResponse {
     request_uri: String,
@@ -469,6 +510,18 @@ impl AuthClient {
         )
     }
 
+    /// Renames `audience` to `resource` when the client names APIs with RFC 8707 resource
+    /// indicators ([`AudienceParameter::Resource`](crate::AudienceParameter::Resource)).
+    pub(crate) fn name_apis(&self, pairs: &mut [(&str, &str)]) {
+        if self.inner.audience_parameter == crate::client::AudienceParameter::Resource {
+            for (k, _) in pairs.iter_mut() {
+                if *k == "audience" {
+                    *k = "resource";
+                }
+            }
+        }
+    }
+
     /// A form request carrying `params` (which include `client_id`) and the client
     /// authentication (fields, or a Basic header), for PAR and back-channel authentication.
     pub(crate) fn with_client_auth(
@@ -483,6 +536,7 @@ impl AuthClient {
             .form(&self.inner.client_id, issuer)
             .map_err(|e| e.in_operation(request.code))?;
         let mut pairs: Vec<(&str, &str)> = params.iter().collect();
+        self.name_apis(&mut pairs);
         pairs.extend(auth.fields.pairs().filter(|(k, _)| *k != "client_id"));
         Ok(request.form(&pairs).authorization(auth.header))
     }
@@ -526,8 +580,15 @@ impl AuthClient {
             })?;
             params = params.set("dpop_jkt", dpop.key.thumbprint());
         }
-        self.authorization_url(params, request.pushed, ErrorCode::BuildAuthorizationUrl)
-            .await
+        self.authorization_url(
+            params,
+            Delivery {
+                pushed: request.pushed,
+                request_object: request.request_object,
+            },
+            ErrorCode::BuildAuthorizationUrl,
+        )
+        .await
     }
 
     /// Builds the URL that links another connection's account to the user of an ID token
@@ -547,7 +608,7 @@ impl AuthClient {
         let params = params
             .scope("openid link_account offline_access")
             .set("id_token_hint", request.id_token.expose_secret());
-        self.authorization_url(params, false, ErrorCode::BuildLinkUserUrl)
+        self.authorization_url(params, Delivery::default(), ErrorCode::BuildLinkUserUrl)
             .await
     }
 
@@ -562,19 +623,17 @@ impl AuthClient {
             .set("requested_connection", request.connection.as_str())
             .scope("openid unlink_account")
             .set("id_token_hint", request.id_token.expose_secret());
-        self.authorization_url(params, false, ErrorCode::BuildUnlinkUserUrl)
+        self.authorization_url(params, Delivery::default(), ErrorCode::BuildUnlinkUserUrl)
             .await
     }
 
     async fn authorization_url(
         &self,
         call_params: AuthorizationParams,
-        pushed: bool,
+        delivery: Delivery,
         code: ErrorCode,
     ) -> Result<AuthorizationUrl> {
-        if pushed {
-            self.inner.auth.require_confidential()?;
-        }
+        let pushed = delivery.pushed;
         let metadata = self.metadata(code).await?;
         let endpoint = metadata.endpoint(
             "authorization_endpoint",
@@ -625,7 +684,10 @@ impl AuthClient {
             ("code_challenge_method", "S256"),
             ("response_type", "code"),
         ]);
-        let pairs = AuthorizationParams::merged(&layers, &own);
+        let mut pairs = AuthorizationParams::merged(&layers, &own);
+        let audience = pair(&pairs, "audience").or(pair(&pairs, "resource"));
+        let audience = audience.map(str::to_owned);
+        self.name_apis(&mut pairs);
         // A pushed request carries a DPoP proof when the client has a key, which binds the
         // code to that key as `dpop_jkt` would.
         let client_jkt = self.inner.dpop.as_ref().map(|d| d.key.thumbprint());
@@ -639,14 +701,41 @@ impl AuthClient {
             max_age,
             organization,
             scope: pair(&pairs, "scope").map(str::to_owned),
-            audience: pair(&pairs, "audience").map(str::to_owned),
+            audience,
             dpop_jkt: dpop_jkt.map(str::to_owned),
             created_at: now_secs(),
+        };
+        let request_object = if delivery.request_object {
+            Some(crate::jar::sign_request_object(
+                &self.inner.auth,
+                &pairs,
+                &self.inner.client_id,
+                &metadata.issuer,
+                code,
+            )?)
+        } else {
+            None
+        };
+        // What travels outside a request object: the client, and what OpenID Connect wants
+        // repeated outside it.
+        let outside: std::borrow::Cow<'_, [(&str, &str)]> = match &request_object {
+            None => std::borrow::Cow::Borrowed(&pairs),
+            Some(jwt) => {
+                let mut outside = vec![("client_id", self.inner.client_id.as_str())];
+                if !pushed {
+                    outside.push(("response_type", "code"));
+                    if let Some(scope) = pair(&pairs, "scope") {
+                        outside.push(("scope", scope));
+                    }
+                }
+                outside.push(("request", jwt.as_str()));
+                std::borrow::Cow::Owned(outside)
+            }
         };
         let mut url = endpoint;
         if pushed {
             let mut params = AuthorizationParams::new();
-            for (k, v) in &pairs {
+            for (k, v) in outside.iter() {
                 params.put((*k).to_string(), Some((*v).to_string()));
             }
             let par = metadata
@@ -676,7 +765,7 @@ impl AuthClient {
                 .append_pair("request_uri", &pushed.request_uri);
         } else {
             let mut query = url.query_pairs_mut();
-            for (k, v) in pairs {
+            for (k, v) in outside.iter() {
                 query.append_pair(k, v);
             }
         }

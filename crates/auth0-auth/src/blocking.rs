@@ -12,7 +12,7 @@
 //!     .client_secret("my-client-secret")
 //!     .build_blocking()?;
 //! let tokens = client.get_token_by_client_credentials(
-//!     ClientCredentialsRequest::new("https://api.example.com/"),
+//!     ClientCredentialsRequest::new().audience("https://api.example.com/"),
 //! )?;
 //! # Ok(()) }
 //! ```
@@ -203,6 +203,8 @@ impl AuthClient {
         fn get_user_info(request: UserInfoRequest) -> Result<Claims>;
         /// See [`crate::AuthClient::revoke_token`].
         fn revoke_token(request: RevokeTokenRequest) -> Result<()>;
+        /// See [`crate::AuthClient::introspect_token`].
+        fn introspect_token(request: IntrospectTokenRequest) -> Result<Introspection>;
         /// See [`crate::AuthClient::is_federated_domain`].
         fn is_federated_domain(email_domain: &str) -> bool;
     }

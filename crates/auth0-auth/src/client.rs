@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::authorize::AuthorizationParams;
-use crate::client_auth::{ClientAuth, ClientSecretMethod};
+use crate::client_auth::{ClientAuth, ClientSecretMethod, SecretMethod};
 use crate::discovery::{DiscoveryCache, DiscoveryCacheSettings, ServerMetadata, check_scheme};
 use crate::error::{Error, ErrorCode, ErrorKind, Result};
 use crate::http::Transport;
@@ -83,7 +83,7 @@ impl Telemetry {
 ///     .client_secret("my-client-secret")
 ///     .build()?;
 /// let tokens = client
-///     .get_token_by_client_credentials(ClientCredentialsRequest::new("https://api.example.com/"))
+///     .get_token_by_client_credentials(ClientCredentialsRequest::new().audience("https://api.example.com/"))
 ///     .await?;
 /// # Ok(()) }
 /// ```
@@ -105,7 +105,7 @@ pub(crate) struct Inner {
     pub use_mtls: bool,
     pub authorization_params: AuthorizationParams,
     pub leeway: Duration,
-    pub id_token_algs: Vec<SigningAlgorithm>,
+    pub id_token_algs: IdTokenAlgs,
     pub audience_parameter: AudienceParameter,
     pub dpop: Option<crate::dpop::Dpop>,
 }
@@ -173,7 +173,8 @@ impl AuthClient {
     /// The metadata, with discovery errors labelled as part of the operation `code`.
     pub(crate) async fn metadata(&self, code: ErrorCode) -> Result<Arc<ServerMetadata>> {
         let i = &self.inner;
-        i.discovery
+        let metadata = i
+            .discovery
             .get(&i.transport, &i.base, i.use_mtls)
             .await
             .map_err(|mut e| {
@@ -182,8 +183,68 @@ impl AuthClient {
                     e.append_message(&scheme_assumed_hint(&i.base));
                 }
                 e.in_operation(code)
-            })
+            })?;
+        i.auth.adopt_metadata(&metadata);
+        i.id_token_algs.adopt_metadata(&metadata);
+        Ok(metadata)
     }
+}
+
+/// The ID-token algorithm allow-list: the configured one, or the one read from the
+/// provider's `id_token_signing_alg_values_supported` when the builder asked for that and no
+/// list was set explicitly. Reads as a slice.
+pub(crate) struct IdTokenAlgs {
+    configured: Vec<SigningAlgorithm>,
+    follow_metadata: bool,
+    chosen: std::sync::OnceLock<Vec<SigningAlgorithm>>,
+}
+
+impl IdTokenAlgs {
+    fn new(configured: Vec<SigningAlgorithm>, follow_metadata: bool) -> Self {
+        Self {
+            configured,
+            follow_metadata,
+            chosen: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Takes the list from the metadata, once (see [`id_token_algs_from_metadata`]).
+    fn adopt_metadata(&self, metadata: &ServerMetadata) {
+        if self.follow_metadata
+            && let Some(algs) = id_token_algs_from_metadata(
+                metadata.id_token_signing_alg_values_supported.as_deref(),
+            )
+        {
+            let _ = self.chosen.set(algs);
+        }
+    }
+}
+
+impl std::ops::Deref for IdTokenAlgs {
+    type Target = [SigningAlgorithm];
+
+    fn deref(&self) -> &[SigningAlgorithm] {
+        self.chosen.get().unwrap_or(&self.configured)
+    }
+}
+
+/// The ID-token algorithms to allow from a provider's `id_token_signing_alg_values_supported`:
+/// the asymmetric ones this crate verifies, in the provider's order. `none` and unknown names
+/// are dropped, and so is `HS256`, which keys tokens with the client secret and must be
+/// allowed explicitly. `None` when nothing usable is left (the configured list then stays).
+pub(crate) fn id_token_algs_from_metadata(
+    supported: Option<&[String]>,
+) -> Option<Vec<SigningAlgorithm>> {
+    let mut algs: Vec<SigningAlgorithm> = Vec::new();
+    for alg in supported?
+        .iter()
+        .filter_map(|name| SigningAlgorithm::from_name(name))
+    {
+        if alg != SigningAlgorithm::HS256 && !algs.contains(&alg) {
+            algs.push(alg);
+        }
+    }
+    (!algs.is_empty()).then_some(algs)
 }
 
 /// Configures an [`AuthClient`]; finish with [`build`](Self::build).
@@ -195,6 +256,7 @@ pub struct AuthClientBuilder {
     signing_alg: SigningAlgorithm,
     signing_kid: Option<String>,
     secret_method: ClientSecretMethod,
+    secret_method_explicit: bool,
     use_mtls: bool,
     http_client: Option<reqwest::Client>,
     authorization_params: AuthorizationParams,
@@ -205,6 +267,8 @@ pub struct AuthClientBuilder {
     connect_timeout: Duration,
     max_response_bytes: usize,
     id_token_algs: Vec<SigningAlgorithm>,
+    id_token_algs_explicit: bool,
+    defaults_from_metadata: bool,
     retry: Option<RetryPolicy>,
     audience_parameter: AudienceParameter,
     dpop: Option<crate::dpop::DpopKey>,
@@ -239,6 +303,7 @@ impl AuthClientBuilder {
             signing_alg: SigningAlgorithm::RS256,
             signing_kid: None,
             secret_method: ClientSecretMethod::Post,
+            secret_method_explicit: false,
             use_mtls: false,
             http_client: None,
             authorization_params: AuthorizationParams::default(),
@@ -249,6 +314,8 @@ impl AuthClientBuilder {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             id_token_algs: vec![SigningAlgorithm::RS256],
+            id_token_algs_explicit: false,
+            defaults_from_metadata: false,
             retry: None,
             audience_parameter: AudienceParameter::Audience,
             dpop: None,
@@ -262,8 +329,11 @@ impl AuthClientBuilder {
         self
     }
 
-    /// Which token-request parameter names the API (`audience` for Auth0, the default;
-    /// `resource` for RFC 8707 providers). It applies to every grant's `audience`.
+    /// Which parameter names the API (`audience` for Auth0, the default; `resource` for RFC
+    /// 8707 providers). It applies to every request that names one: the authorization URL,
+    /// pushed authorization requests, CIBA, the device authorization request and every grant
+    /// at the token endpoint. Under `Resource` the code exchange also sends the login's
+    /// audience as `resource` (see [`TokenByCodeRequest::resource`](crate::TokenByCodeRequest::resource)).
     pub fn audience_parameter(mut self, parameter: AudienceParameter) -> Self {
         self.audience_parameter = parameter;
         self
@@ -288,6 +358,32 @@ impl AuthClientBuilder {
     /// providers other than Auth0 require).
     pub fn client_secret_method(mut self, method: ClientSecretMethod) -> Self {
         self.secret_method = method;
+        self.secret_method_explicit = true;
+        self
+    }
+
+    /// Reads defaults from the provider's discovery document (off by default): the client
+    /// secret method becomes the strongest one `token_endpoint_auth_methods_supported` lists
+    /// (`client_secret_jwt`, then `client_secret_basic`, then `client_secret_post`; no list
+    /// means `client_secret_basic`, RFC 8414), and the ID-token algorithms the asymmetric ones
+    /// of `id_token_signing_alg_values_supported` (never `HS256` or `none`).
+    ///
+    /// Explicit settings always win: [`client_secret_method`](Self::client_secret_method) and
+    /// [`id_token_signing_algs`](Self::id_token_signing_algs) are never replaced, and neither
+    /// is a private key or mTLS. The choice is made once, when the document is first fetched
+    /// (every call that talks to the provider fetches it first); when the document offers
+    /// nothing usable, the configured value stays.
+    ///
+    /// ```no_run
+    /// # fn demo() -> auth0_auth::Result<()> {
+    /// let client = auth0_auth::AuthClient::builder("https://login.example.com", "my-client-id")
+    ///     .client_secret("my-client-secret")
+    ///     .defaults_from_metadata(true)
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn defaults_from_metadata(mut self, on: bool) -> Self {
+        self.defaults_from_metadata = on;
         self
     }
 
@@ -386,6 +482,7 @@ impl AuthClientBuilder {
         algs: impl IntoIterator<Item = SigningAlgorithm>,
     ) -> Self {
         self.id_token_algs = algs.into_iter().collect();
+        self.id_token_algs_explicit = true;
         self
     }
 
@@ -432,7 +529,8 @@ impl AuthClientBuilder {
             if secret.expose_secret().is_empty() {
                 return Err(Error::config("the client secret must not be empty"));
             }
-            ClientAuth::Secret(secret, self.secret_method)
+            let follow = self.defaults_from_metadata && !self.secret_method_explicit;
+            ClientAuth::Secret(secret, SecretMethod::new(self.secret_method, follow))
         } else {
             ClientAuth::None
         };
@@ -463,7 +561,10 @@ impl AuthClientBuilder {
                 use_mtls: self.use_mtls,
                 authorization_params: self.authorization_params,
                 leeway: self.leeway,
-                id_token_algs: self.id_token_algs,
+                id_token_algs: IdTokenAlgs::new(
+                    self.id_token_algs,
+                    self.defaults_from_metadata && !self.id_token_algs_explicit,
+                ),
                 audience_parameter: self.audience_parameter,
                 dpop: self.dpop.map(crate::dpop::Dpop::new),
             }),
@@ -599,6 +700,66 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(e.message().contains("secret"));
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn id_token_algs_from_metadata_keep_the_asymmetric_known_ones() {
+        let pick = |list: &[&str]| id_token_algs_from_metadata(Some(&names(list)));
+        assert_eq!(
+            pick(&["HS256", "RS256", "PS256", "none", "EdDSA", "RS256"]),
+            Some(vec![SigningAlgorithm::RS256, SigningAlgorithm::PS256])
+        );
+        assert_eq!(pick(&["ES256"]), Some(vec![SigningAlgorithm::ES256]));
+        assert_eq!(pick(&["HS256", "none"]), None);
+        assert_eq!(id_token_algs_from_metadata(None), None);
+    }
+
+    fn document() -> ServerMetadata {
+        ServerMetadata {
+            issuer: "https://op.example/".into(),
+            id_token_signing_alg_values_supported: Some(names(&["ES256", "RS256"])),
+            token_endpoint_auth_methods_supported: Some(names(&[
+                "client_secret_basic",
+                "client_secret_post",
+            ])),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn defaults_from_metadata_apply_only_when_asked_and_not_set_explicitly() {
+        let build = |b: AuthClientBuilder| {
+            let c = b.build().unwrap();
+            c.inner.auth.adopt_metadata(&document());
+            c.inner.id_token_algs.adopt_metadata(&document());
+            c
+        };
+        let base = || AuthClient::builder("https://op.example", "c").client_secret("s");
+        let uses_basic = |c: &AuthClient| c.inner.auth.form("c", "a").unwrap().header.is_some();
+
+        let off = build(base());
+        assert!(!uses_basic(&off));
+        assert_eq!(&*off.inner.id_token_algs, [SigningAlgorithm::RS256]);
+
+        let on = build(base().defaults_from_metadata(true));
+        assert!(uses_basic(&on));
+        assert_eq!(
+            &*on.inner.id_token_algs,
+            [SigningAlgorithm::ES256, SigningAlgorithm::RS256]
+        );
+
+        let explicit = build(
+            base()
+                .defaults_from_metadata(true)
+                .client_secret_method(ClientSecretMethod::Post)
+                .id_token_signing_algs([SigningAlgorithm::PS256]),
+        );
+        assert!(!uses_basic(&explicit));
+        assert_eq!(&*explicit.inner.id_token_algs, [SigningAlgorithm::PS256]);
     }
 
     #[test]

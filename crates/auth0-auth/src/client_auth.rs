@@ -2,6 +2,7 @@
 //! nothing (a public client).
 
 use std::fmt;
+use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -10,6 +11,7 @@ use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
+use crate::discovery::ServerMetadata;
 use crate::error::{Error, Result};
 use crate::jwt::{JwtSigner, random_b64url};
 
@@ -36,15 +38,57 @@ pub enum ClientSecretMethod {
     Jwt,
 }
 
+/// The client-secret method in use: the configured one, or the one chosen from the
+/// provider's metadata when the builder asked for that and no method was set explicitly.
+pub(crate) struct SecretMethod {
+    configured: ClientSecretMethod,
+    follow_metadata: bool,
+    chosen: OnceLock<ClientSecretMethod>,
+}
+
+impl SecretMethod {
+    /// `configured`; replaced by the metadata's choice when `follow_metadata`.
+    pub(crate) fn new(configured: ClientSecretMethod, follow_metadata: bool) -> Self {
+        Self {
+            configured,
+            follow_metadata,
+            chosen: OnceLock::new(),
+        }
+    }
+
+    /// The method to use now.
+    pub(crate) fn get(&self) -> ClientSecretMethod {
+        self.chosen.get().copied().unwrap_or(self.configured)
+    }
+}
+
+/// The strongest client-secret method a provider accepts, from its
+/// `token_endpoint_auth_methods_supported`: `client_secret_jwt` (the secret never travels),
+/// then `client_secret_basic`, then `client_secret_post`. An absent list means
+/// `client_secret_basic` (RFC 8414 section 2); a list with none of them gives `None`.
+pub(crate) fn strongest_secret_method(supported: Option<&[String]>) -> Option<ClientSecretMethod> {
+    let Some(supported) = supported else {
+        return Some(ClientSecretMethod::Basic);
+    };
+    [
+        ("client_secret_jwt", ClientSecretMethod::Jwt),
+        ("client_secret_basic", ClientSecretMethod::Basic),
+        ("client_secret_post", ClientSecretMethod::Post),
+    ]
+    .into_iter()
+    .find(|(name, _)| supported.iter().any(|s| s == name))
+    .map(|(_, method)| method)
+}
+
 /// The configured client authentication, in the SPEC's order of preference.
 pub(crate) enum ClientAuth {
     /// Mutual TLS: the caller's HTTP client carries the certificate; bodies carry `client_id`.
     Mtls,
     /// `private_key_jwt`: a fresh signed assertion per request.
     PrivateKeyJwt(JwtSigner),
-    /// A client secret, sent in the body (`client_secret_post`) or an `Authorization: Basic`
-    /// header (`client_secret_basic`).
-    Secret(SecretString, ClientSecretMethod),
+    /// A client secret, sent in the body (`client_secret_post`), an `Authorization: Basic`
+    /// header (`client_secret_basic`) or as an HS256 assertion (`client_secret_jwt`).
+    Secret(SecretString, SecretMethod),
     /// A public client: `client_id` alone.
     None,
 }
@@ -54,7 +98,7 @@ impl fmt::Debug for ClientAuth {
         match self {
             Self::Mtls => f.write_str("Mtls"),
             Self::PrivateKeyJwt(s) => write!(f, "PrivateKeyJwt({})", s.alg()),
-            Self::Secret(_, method) => write!(f, "ClientSecret({method:?}, [redacted])"),
+            Self::Secret(_, method) => write!(f, "ClientSecret({:?}, [redacted])", method.get()),
             Self::None => f.write_str("None"),
         }
     }
@@ -71,6 +115,19 @@ pub(crate) struct FormAuth {
 }
 
 impl ClientAuth {
+    /// Takes the client-secret method from the provider's metadata, once, when the client
+    /// was built with `defaults_from_metadata` and no explicit method. A private key or mTLS
+    /// always stays as configured (they are stronger than any secret method).
+    pub(crate) fn adopt_metadata(&self, metadata: &ServerMetadata) {
+        if let Self::Secret(_, method) = self
+            && method.follow_metadata
+            && let Some(chosen) =
+                strongest_secret_method(metadata.token_endpoint_auth_methods_supported.as_deref())
+        {
+            let _ = method.chosen.set(chosen);
+        }
+    }
+
     /// Whether this is a confidential client (anything but a public one).
     pub(crate) fn is_confidential(&self) -> bool {
         !matches!(self, Self::None)
@@ -97,7 +154,9 @@ impl ClientAuth {
     /// revocation). With `client_secret_basic` the credentials travel in the header and the
     /// body carries no `client_id`.
     pub(crate) fn form(&self, client_id: &str, audience: &str) -> Result<FormAuth> {
-        if let Self::Secret(secret, ClientSecretMethod::Basic) = self {
+        if let Self::Secret(secret, method) = self
+            && method.get() == ClientSecretMethod::Basic
+        {
             let encode =
                 |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
             let pair = format!("{}:{}", encode(client_id), encode(secret.expose_secret()));
@@ -121,7 +180,7 @@ impl ClientAuth {
         let mut out = vec![("client_id", client_id.to_string())];
         match self {
             Self::Mtls | Self::None => {}
-            Self::Secret(s, ClientSecretMethod::Jwt) => {
+            Self::Secret(s, method) if method.get() == ClientSecretMethod::Jwt => {
                 let claims = assertion_claims(client_id, audience);
                 out.push((
                     "client_assertion",
@@ -187,7 +246,10 @@ mod tests {
 
     #[test]
     fn secret_fields_come_last_in_reference_order_and_debug_hides_them() {
-        let auth = ClientAuth::Secret(SecretString::from("s3cr3t-value"), ClientSecretMethod::Post);
+        let auth = ClientAuth::Secret(
+            SecretString::from("s3cr3t-value"),
+            SecretMethod::new(ClientSecretMethod::Post, false),
+        );
         let f = auth.fields("my-client", "https://t/").unwrap();
         let names: Vec<_> = f.0.iter().map(|(k, _)| *k).collect();
         assert_eq!(names, ["client_id", "client_secret"]);
@@ -196,7 +258,10 @@ mod tests {
 
     #[test]
     fn basic_auth_form_encodes_both_parts_and_leaves_the_body_empty() {
-        let auth = ClientAuth::Secret(SecretString::from("p@ss word"), ClientSecretMethod::Basic);
+        let auth = ClientAuth::Secret(
+            SecretString::from("p@ss word"),
+            SecretMethod::new(ClientSecretMethod::Basic, false),
+        );
         let form = auth.form("client:1", "https://t/").unwrap();
         assert!(form.fields.0.is_empty());
         let header = form.header.unwrap();
@@ -212,7 +277,10 @@ mod tests {
 
     #[test]
     fn client_secret_jwt_sends_an_hs256_assertion_and_never_the_secret() {
-        let auth = ClientAuth::Secret(SecretString::from("shared-secret"), ClientSecretMethod::Jwt);
+        let auth = ClientAuth::Secret(
+            SecretString::from("shared-secret"),
+            SecretMethod::new(ClientSecretMethod::Jwt, false),
+        );
         let f = auth.fields("c1", "https://t/").unwrap();
         let names: Vec<_> = f.0.iter().map(|(k, _)| *k).collect();
         assert_eq!(
@@ -236,5 +304,74 @@ mod tests {
         }
         assert!(ClientAuth::None.require_confidential().is_err());
         assert!(ClientAuth::Mtls.require_confidential().is_ok());
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_strongest_supported_secret_method_wins() {
+        let pick = |list: &[&str]| strongest_secret_method(Some(&names(list)));
+        assert_eq!(
+            pick(&[
+                "client_secret_post",
+                "client_secret_basic",
+                "client_secret_jwt"
+            ]),
+            Some(ClientSecretMethod::Jwt)
+        );
+        assert_eq!(
+            pick(&[
+                "client_secret_post",
+                "client_secret_basic",
+                "private_key_jwt"
+            ]),
+            Some(ClientSecretMethod::Basic)
+        );
+        assert_eq!(
+            pick(&["client_secret_post"]),
+            Some(ClientSecretMethod::Post)
+        );
+        assert_eq!(pick(&["private_key_jwt", "tls_client_auth"]), None);
+        // RFC 8414: no list means client_secret_basic.
+        assert_eq!(
+            strongest_secret_method(None),
+            Some(ClientSecretMethod::Basic)
+        );
+    }
+
+    fn metadata(methods: &[&str]) -> ServerMetadata {
+        ServerMetadata {
+            issuer: "https://op.example/".into(),
+            token_endpoint_auth_methods_supported: Some(names(methods)),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn metadata_chooses_the_method_unless_one_was_set_explicitly() {
+        let secret = || SecretString::from("s");
+        let following =
+            ClientAuth::Secret(secret(), SecretMethod::new(ClientSecretMethod::Post, true));
+        following.adopt_metadata(&metadata(&["client_secret_basic", "client_secret_post"]));
+        assert!(following.form("c", "a").unwrap().header.is_some(), "basic");
+        // Chosen once: a later document does not flip it mid-flight.
+        following.adopt_metadata(&metadata(&["client_secret_post"]));
+        assert!(following.form("c", "a").unwrap().header.is_some());
+
+        let explicit =
+            ClientAuth::Secret(secret(), SecretMethod::new(ClientSecretMethod::Post, false));
+        explicit.adopt_metadata(&metadata(&["client_secret_basic"]));
+        assert!(
+            explicit.form("c", "a").unwrap().header.is_none(),
+            "post stays"
+        );
+
+        // Nothing usable advertised: the configured method stays.
+        let unusable =
+            ClientAuth::Secret(secret(), SecretMethod::new(ClientSecretMethod::Post, true));
+        unusable.adopt_metadata(&metadata(&["private_key_jwt"]));
+        assert!(unusable.form("c", "a").unwrap().header.is_none());
     }
 }

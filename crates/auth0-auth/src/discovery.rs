@@ -61,6 +61,16 @@ pub struct ServerMetadata {
     /// The algorithms the tenant may sign ID tokens with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token_signing_alg_values_supported: Option<Vec<String>>,
+    /// Token introspection (RFC 7662).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspection_endpoint: Option<String>,
+    /// The client authentication methods the token endpoint accepts (`client_secret_basic`,
+    /// `private_key_jwt`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// Whether the provider accepts signed request objects by value (RFC 9101 `request`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_parameter_supported: Option<bool>,
     /// Everything else in the document.
     #[serde(flatten)]
     pub other: Map<String, Value>,
@@ -73,8 +83,9 @@ impl ServerMetadata {
             return;
         };
         let alias = |name: &str| aliases.get(name).and_then(|v| v.as_str()).map(String::from);
-        let slots: [(&str, &mut Option<String>); 6] = [
+        let slots: [(&str, &mut Option<String>); 7] = [
             ("token_endpoint", &mut self.token_endpoint),
+            ("introspection_endpoint", &mut self.introspection_endpoint),
             ("userinfo_endpoint", &mut self.userinfo_endpoint),
             ("revocation_endpoint", &mut self.revocation_endpoint),
             (
@@ -127,6 +138,49 @@ impl ServerMetadata {
             )
         })?;
         Ok(url)
+    }
+
+    /// Whether this provider is an Auth0 tenant, whose well-known paths (`/oauth/revoke`,
+    /// `/v2/logout`, …) exist even when the document does not list them.
+    ///
+    /// A tenant is recognised by its issuer's host (`auth0.com`, `auth0app.com` or a
+    /// subdomain of either, such as `tenant.eu.auth0.com`) or, for a custom domain, by the
+    /// `mfa_challenge_endpoint` that only Auth0 publishes in its discovery document. Any
+    /// other provider gets only what its document advertises.
+    pub fn is_auth0(&self) -> bool {
+        let auth0_host = Url::parse(&self.issuer)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+            .is_some_and(|host| {
+                ["auth0.com", "auth0app.com"]
+                    .iter()
+                    .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+            });
+        auth0_host || self.other.contains_key("mfa_challenge_endpoint")
+    }
+
+    /// An advertised endpoint; when the document has none, Auth0's well-known `path` under
+    /// `base` for an Auth0 tenant ([`is_auth0`](Self::is_auth0)), and `NotSupported` for any
+    /// other provider.
+    pub(crate) fn endpoint_or_auth0_path(
+        &self,
+        name: &str,
+        value: Option<&String>,
+        base: &Url,
+        path: &str,
+        code: ErrorCode,
+    ) -> Result<Url> {
+        match value {
+            Some(_) => self.endpoint(name, value, code),
+            None if self.is_auth0() => base.join(path).map_err(|_| {
+                Error::new(
+                    code,
+                    ErrorKind::Configuration,
+                    format!("the domain cannot carry the path {path}"),
+                )
+            }),
+            None => self.endpoint(name, None, code),
+        }
     }
 
     /// The token endpoint.
@@ -288,6 +342,68 @@ async fn fetch(transport: &Transport, base: &Url, mtls: bool) -> Result<ServerMe
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn metadata(issuer: &str) -> ServerMetadata {
+        ServerMetadata {
+            issuer: issuer.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn auth0_tenants_are_recognised_by_host_or_their_own_metadata() {
+        for issuer in [
+            "https://tenant.auth0.com/",
+            "https://tenant.eu.auth0.com/",
+            "https://Tenant.US.Auth0.com/",
+            "https://x.auth0app.com/",
+        ] {
+            assert!(metadata(issuer).is_auth0(), "{issuer}");
+        }
+        for issuer in [
+            "https://login.example.com/",
+            "https://auth0.com.evil.example/",
+            "https://evilauth0.com/",
+            "not a url",
+        ] {
+            assert!(!metadata(issuer).is_auth0(), "{issuer}");
+        }
+        let mut custom = metadata("https://login.example.com/");
+        custom.other.insert(
+            "mfa_challenge_endpoint".into(),
+            "https://login.example.com/mfa/challenge".into(),
+        );
+        assert!(custom.is_auth0());
+    }
+
+    #[test]
+    fn a_missing_endpoint_falls_back_to_auth0_paths_only_for_auth0() {
+        let code = ErrorCode::TokenRevocation;
+        let base = Url::parse("https://tenant.auth0.com/").unwrap();
+        let auth0 = metadata("https://tenant.auth0.com/");
+        let url = auth0
+            .endpoint_or_auth0_path("revocation_endpoint", None, &base, "oauth/revoke", code)
+            .unwrap();
+        assert_eq!(url.as_str(), "https://tenant.auth0.com/oauth/revoke");
+        let advertised = "https://tenant.auth0.com/custom/revoke".to_string();
+        let url = auth0
+            .endpoint_or_auth0_path(
+                "revocation_endpoint",
+                Some(&advertised),
+                &base,
+                "oauth/revoke",
+                code,
+            )
+            .unwrap();
+        assert_eq!(url.as_str(), advertised);
+        let other = metadata("https://login.example.com/");
+        let base = Url::parse("https://login.example.com/").unwrap();
+        let e = other
+            .endpoint_or_auth0_path("revocation_endpoint", None, &base, "oauth/revoke", code)
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotSupported);
+        assert!(e.message().contains("revocation_endpoint"), "{e}");
+    }
 
     #[test]
     fn loopback_is_recognised() {

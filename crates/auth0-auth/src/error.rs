@@ -89,6 +89,8 @@ pub enum ErrorCode {
     UserInfo,
     /// Revoking a token failed.
     TokenRevocation,
+    /// Introspecting a token failed (RFC 7662).
+    TokenIntrospection,
     /// A database-connection sign-up failed.
     SignUp,
     /// A database-connection password change failed.
@@ -138,6 +140,7 @@ impl ErrorCode {
             Self::PasskeyGetToken => "passkey_get_token_error",
             Self::UserInfo => "user_info_error",
             Self::TokenRevocation => "token_revocation_error",
+            Self::TokenIntrospection => "token_introspection_error",
             Self::SignUp => "signup_error",
             Self::ChangePassword => "change_password_error",
             Self::PasswordlessChallenge => "passwordless_challenge_error",
@@ -412,7 +415,7 @@ type Source = Arc<dyn std::error::Error + Send + Sync + 'static>;
 /// use auth0_auth::{ClientCredentialsRequest, ErrorKind};
 ///
 /// match client
-///     .get_token_by_client_credentials(ClientCredentialsRequest::new("https://api.example.com/"))
+///     .get_token_by_client_credentials(ClientCredentialsRequest::new().audience("https://api.example.com/"))
 ///     .await
 /// {
 ///     Ok(tokens) => println!("expires at {}", tokens.expires_at),

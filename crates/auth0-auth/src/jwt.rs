@@ -269,11 +269,38 @@ impl JwtSigner {
         self.alg
     }
 
+    /// Signs `claims` into a compact JWS whose header says `typ` (the configured header
+    /// otherwise: `alg`, any `kid`), for request objects (`oauth-authz-req+jwt`).
+    pub(crate) fn sign_typed(
+        &self,
+        typ: &str,
+        claims: &Map<String, Value>,
+    ) -> Result<String, String> {
+        let mut header: Map<String, Value> = URL_SAFE_NO_PAD
+            .decode(&self.header)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .ok_or_else(|| "the signer's header cannot be read".to_string())?;
+        header.insert("typ".into(), Value::String(typ.to_string()));
+        self.sign_with_header(
+            &b64url(Value::Object(header).to_string().as_bytes()),
+            claims,
+        )
+    }
+
     /// Signs `claims` into a compact JWS.
     pub(crate) fn sign(&self, claims: &Map<String, Value>) -> Result<String, String> {
+        self.sign_with_header(&self.header, claims)
+    }
+
+    fn sign_with_header(
+        &self,
+        header: &str,
+        claims: &Map<String, Value>,
+    ) -> Result<String, String> {
         let payload = serde_json::to_vec(claims).map_err(|e| e.to_string())?;
-        let mut out = String::with_capacity(self.header.len() + payload.len() * 2 + 400);
-        out.push_str(&self.header);
+        let mut out = String::with_capacity(header.len() + payload.len() * 2 + 400);
+        out.push_str(header);
         out.push('.');
         out.push_str(&b64url(&payload));
         let signature = match &self.key {

@@ -94,7 +94,7 @@
 //!
 //! // A machine-to-machine token:
 //! let m2m = client
-//!     .get_token_by_client_credentials(ClientCredentialsRequest::new("https://api.example.com/"))
+//!     .get_token_by_client_credentials(ClientCredentialsRequest::new().audience("https://api.example.com/"))
 //!     .await?;
 //! println!("Bearer {}", m2m.access_token.expose_secret());
 //!
@@ -278,6 +278,8 @@ pub mod fuzzing;
 mod grants;
 mod http;
 mod id_token;
+mod introspection;
+mod jar;
 mod jwks;
 pub mod jws;
 mod jwt;
@@ -327,6 +329,7 @@ pub use grants::password::PasswordRequest;
 pub use grants::passwordless::PasswordlessTokenRequest;
 pub use grants::refresh::RefreshTokenRequest;
 pub use id_token::{Address, Claims, VerifyIdTokenRequest};
+pub use introspection::{IntrospectTokenRequest, Introspection};
 pub use jwt::SigningAlgorithm;
 pub use logout::{
     BACKCHANNEL_LOGOUT_EVENT, LogoutTokenClaims, LogoutTokenReplayGuard, LogoutUrlRequest,

@@ -14,7 +14,7 @@
 //!             .timeout(Duration::from_secs(3))
 //!             .record_response(&recorder),
 //!     )
-//!     .get_token_by_client_credentials(ClientCredentialsRequest::new("https://api.example.com/"))
+//!     .get_token_by_client_credentials(ClientCredentialsRequest::new().audience("https://api.example.com/"))
 //!     .await?;
 //! if let Some(raw) = recorder.last() {
 //!     println!("HTTP {} with {:?}", raw.status, raw.header("x-ratelimit-remaining"));
@@ -107,7 +107,7 @@ impl RequestOptions {
     ///
     /// let tokens = client
     ///     .with_options(RequestOptions::new().telemetry(Telemetry::Disabled))
-    ///     .get_token_by_client_credentials(ClientCredentialsRequest::new("https://api.example.com/"))
+    ///     .get_token_by_client_credentials(ClientCredentialsRequest::new().audience("https://api.example.com/"))
     ///     .await?;
     /// # Ok(()) }
     /// ```

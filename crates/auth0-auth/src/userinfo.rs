@@ -139,20 +139,23 @@ impl AuthClient {
 
     /// Revokes a refresh token (or access token) at the revocation endpoint (RFC 7009), with
     /// client authentication. See [`RevokeTokenRequest`].
+    ///
+    /// The endpoint is the discovery document's `revocation_endpoint`. An Auth0 tenant whose
+    /// document lacks it is sent to `/oauth/revoke`; any other provider without one answers
+    /// `NotSupported` (see [`ServerMetadata::is_auth0`](crate::ServerMetadata::is_auth0)).
     pub async fn revoke_token(&self, request: RevokeTokenRequest) -> Result<()> {
         let code = ErrorCode::TokenRevocation;
         let token = request.token.expose_secret();
         let hint = request.token_type_hint;
         required(token, "the token", code)?;
         let metadata = self.metadata(code).await?;
-        let url = match &metadata.revocation_endpoint {
-            Some(e) => metadata.endpoint("revocation_endpoint", Some(e), code)?,
-            None => self
-                .inner
-                .base
-                .join("oauth/revoke")
-                .map_err(|_| Error::config("the domain cannot carry the revocation path"))?,
-        };
+        let url = metadata.endpoint_or_auth0_path(
+            "revocation_endpoint",
+            metadata.revocation_endpoint.as_ref(),
+            &self.inner.base,
+            "oauth/revoke",
+            code,
+        )?;
         let auth = self
             .inner
             .auth

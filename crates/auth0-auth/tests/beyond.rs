@@ -78,10 +78,11 @@ async fn dpop_binds_tokens_and_answers_a_nonce_challenge_once() {
 async fn without_a_dpop_key_tokens_stay_bearer() {
     let t = demo_tenant().await;
     let c = common::client(&t);
-    let tokens =
-        bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
-            .await
-            .unwrap();
+    let tokens = bounded(
+        c.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE)),
+    )
+    .await
+    .unwrap();
     assert_eq!(tokens.token_type.as_deref(), Some("bearer"));
     assert!(t.requests_to("/oauth/token")[0].header("dpop").is_none());
     let request = auth0_auth::DpopProofRequest::new(auth0_auth::reqwest::Method::GET, "https://x/");
@@ -187,9 +188,11 @@ async fn polling_too_fast_is_slowed_down_by_five_seconds() {
 // ---- Client authentication --------------------------------------------------------------------
 
 async fn authenticates(c: AuthClient, t: &RunningEmulator) -> auth0_emulator::RecordedRequest {
-    bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    bounded(
+        c.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE)),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
     t.requests_to("/oauth/token").pop().unwrap()
 }
 
@@ -254,10 +257,11 @@ async fn a_client_secret_jwt_with_the_wrong_secret_is_refused() {
         .client_secret_method(ClientSecretMethod::Jwt)
         .build()
         .unwrap();
-    let e =
-        bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
-            .await
-            .unwrap_err();
+    let e = bounded(
+        c.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE)),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.oauth().unwrap().error, "invalid_client");
 }
 
@@ -280,9 +284,11 @@ async fn a_429_with_retry_after_is_retried_and_then_succeeds() {
         1,
     );
     let started = std::time::Instant::now();
-    bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
-        .await
-        .unwrap();
+    bounded(
+        c.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE)),
+    )
+    .await
+    .unwrap();
     assert!(
         started.elapsed() >= Duration::from_millis(900),
         "waited for Retry-After"
@@ -302,10 +308,11 @@ async fn exhausting_the_retries_gives_a_clear_error_with_rate_limit_details() {
         },
         5,
     );
-    let e =
-        bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
-            .await
-            .unwrap_err();
+    let e = bounded(
+        c.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE)),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.status(), Some(429));
     assert!(e.message().contains("not retried"), "{e}");
     let limit = e.rate_limit().expect("rate-limit details");
@@ -329,10 +336,11 @@ async fn a_budget_of_zero_means_no_retries_and_errors_say_so() {
         },
         1,
     );
-    let e =
-        bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
-            .await
-            .unwrap_err();
+    let e = bounded(
+        c.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE)),
+    )
+    .await
+    .unwrap_err();
     assert!(e.message().contains("budget"), "{e}");
     assert_eq!(t.requests_to("/oauth/token").len(), 1);
 }
@@ -352,10 +360,11 @@ async fn token_requests_are_not_retried_on_a_plain_500_but_discovery_is() {
     bounded(c.server_metadata()).await.unwrap();
     assert_eq!(t.requests_to("/.well-known/openid-configuration").len(), 2);
     t.inject_fault("/oauth/token", Fault::ServerErrorHtml, 1);
-    let e =
-        bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
-            .await
-            .unwrap_err();
+    let e = bounded(
+        c.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE)),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.status(), Some(500));
     assert_eq!(e.kind(), ErrorKind::HttpStatus);
     assert_eq!(t.requests_to("/oauth/token").len(), 1);
@@ -392,7 +401,7 @@ fn the_blocking_api_runs_the_same_scenarios() {
         .build_blocking()
         .unwrap();
     let tokens = c
-        .get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE))
+        .get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE))
         .unwrap();
     assert_eq!(tokens.token_type.as_deref(), Some("dpop"));
     // A retried 429.
@@ -403,7 +412,7 @@ fn the_blocking_api_runs_the_same_scenarios() {
         },
         1,
     );
-    c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE))
+    c.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE))
         .unwrap();
     // The device flow.
     let public = AuthClient::builder(t.base_url(), demo::PUBLIC_CLIENT_ID)
@@ -421,6 +430,6 @@ fn the_blocking_api_runs_the_same_scenarios() {
         .build_blocking()
         .unwrap();
     basic
-        .get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE))
+        .get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE))
         .unwrap();
 }

@@ -36,7 +36,7 @@ fn synchronous_code_gets_tokens_refreshes_and_sees_errors() {
     let (_runtime, t) = tenant();
     let c = client(&t);
     let m2m = c
-        .get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE))
+        .get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE))
         .unwrap();
     assert!(!m2m.access_token.expose_secret().is_empty());
     let tokens = c

@@ -11,9 +11,11 @@ use serde_json::json;
 const TOKEN: &str = "/oauth/token";
 
 async fn m2m(c: &AuthClient) -> auth0_auth::Error {
-    bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
-        .await
-        .expect_err("the grant must fail")
+    bounded(
+        c.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE)),
+    )
+    .await
+    .expect_err("the grant must fail")
 }
 
 #[tokio::test]

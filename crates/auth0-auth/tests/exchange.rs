@@ -135,10 +135,11 @@ async fn bad_subject_tokens_never_leave() {
 async fn an_actor_token_yields_the_act_claim() {
     let t = exchange_tenant().await;
     let c = client(&t);
-    let actor =
-        bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
-            .await
-            .unwrap();
+    let actor = bounded(
+        c.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE)),
+    )
+    .await
+    .unwrap();
     let tokens = bounded(
         c.exchange_token(
             ExchangeTokenRequest::profile(MCP_TYPE, MCP_TOKEN.into())

@@ -102,9 +102,10 @@ async fn a_refused_connection_is_a_transport_error() {
         .client_secret(demo::CLIENT_SECRET)
         .build()
         .unwrap();
-    let e = bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new("a")))
-        .await
-        .unwrap_err();
+    let e =
+        bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new().audience("a")))
+            .await
+            .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Transport);
     assert_eq!(e.code().as_str(), "token_by_client_credentials_error");
     assert!(e.message().contains("could not connect"), "{e}");

@@ -12,11 +12,12 @@ use common::{bounded, client, demo_tenant, public_client, tenant};
 #[tokio::test]
 async fn client_credentials_returns_an_access_token_for_the_api() {
     let t = demo_tenant().await;
-    let tokens = bounded(
-        client(&t).get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)),
-    )
-    .await
-    .unwrap();
+    let tokens =
+        bounded(client(&t).get_token_by_client_credentials(
+            ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+        ))
+        .await
+        .unwrap();
     assert!(!tokens.access_token.expose_secret().is_empty());
     assert_eq!(tokens.token_type.as_deref(), Some("bearer"));
     assert!(tokens.id_token.is_none() && tokens.claims.is_none());
@@ -30,9 +31,13 @@ async fn client_credentials_returns_an_access_token_for_the_api() {
 #[tokio::test]
 async fn client_credentials_for_an_organization_carries_org_id() {
     let t = demo_tenant().await;
-    let tokens = bounded(client(&t).get_token_by_client_credentials(
-        ClientCredentialsRequest::new(demo::AUDIENCE).organization(demo::ORGANIZATION_ID),
-    ))
+    let tokens = bounded(
+        client(&t).get_token_by_client_credentials(
+            ClientCredentialsRequest::new()
+                .audience(demo::AUDIENCE)
+                .organization(demo::ORGANIZATION_ID),
+        ),
+    )
     .await
     .unwrap();
     let claims = common::claims_of(tokens.access_token.expose_secret());
@@ -51,11 +56,12 @@ async fn client_credentials_refusals_carry_the_servers_oauth_error() {
         .client_secret("not-the-secret")
         .build()
         .unwrap();
-    let e = bounded(
-        wrong_secret.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)),
-    )
-    .await
-    .unwrap_err();
+    let e =
+        bounded(wrong_secret.get_token_by_client_credentials(
+            ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+        ))
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), ErrorCode::TokenByClientCredentials);
     assert_eq!(e.code().as_str(), "token_by_client_credentials_error");
     assert_eq!(e.kind(), ErrorKind::OAuth);
@@ -63,11 +69,9 @@ async fn client_credentials_refusals_carry_the_servers_oauth_error() {
     assert_eq!(e.status(), Some(401));
     assert!(!e.to_string().contains("not-the-secret"));
 
-    let e = bounded(
-        client(&t).get_token_by_client_credentials(ClientCredentialsRequest::new(
-            "https://unknown-api.example.com/",
-        )),
-    )
+    let e = bounded(client(&t).get_token_by_client_credentials(
+        ClientCredentialsRequest::new().audience("https://unknown-api.example.com/"),
+    ))
     .await
     .unwrap_err();
     assert_eq!(e.oauth().unwrap().error, "access_denied");
@@ -78,12 +82,12 @@ async fn client_credentials_refusals_carry_the_servers_oauth_error() {
 async fn confidential_only_grants_refuse_public_clients_before_any_request() {
     let t = demo_tenant().await;
     t.clear_requests();
-    let e = bounded(
-        public_client(&t)
-            .get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)),
-    )
-    .await
-    .unwrap_err();
+    let e =
+        bounded(public_client(&t).get_token_by_client_credentials(
+            ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+        ))
+        .await
+        .unwrap_err();
     assert_eq!(e.code().as_str(), "missing_client_auth_error");
     assert_eq!(
         e.message(),
@@ -97,13 +101,18 @@ async fn blank_inputs_are_refused_before_any_request() {
     let t = demo_tenant().await;
     t.clear_requests();
     let c = client(&t);
-    let e = bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(" ")))
-        .await
-        .unwrap_err();
+    let e =
+        bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(" ")))
+            .await
+            .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
-    let e = bounded(c.get_token_by_client_credentials(
-        ClientCredentialsRequest::new(demo::AUDIENCE).organization("  "),
-    ))
+    let e = bounded(
+        c.get_token_by_client_credentials(
+            ClientCredentialsRequest::new()
+                .audience(demo::AUDIENCE)
+                .organization("  "),
+        ),
+    )
     .await
     .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
@@ -260,9 +269,13 @@ async fn organizations_must_exist_for_client_credentials() {
             .organization(OrganizationConfig::new("org_second", "second")),
     )
     .await;
-    let e = bounded(client(&t).get_token_by_client_credentials(
-        ClientCredentialsRequest::new(demo::AUDIENCE).organization("org_missing"),
-    ))
+    let e = bounded(
+        client(&t).get_token_by_client_credentials(
+            ClientCredentialsRequest::new()
+                .audience(demo::AUDIENCE)
+                .organization("org_missing"),
+        ),
+    )
     .await
     .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::OAuth);

@@ -83,12 +83,10 @@ fn operations() -> Vec<Op> {
             token,
             "token_by_client_credentials_error",
             |c| async move {
-                ok(
-                    c.get_token_by_client_credentials(ClientCredentialsRequest::new(
-                        demo::AUDIENCE,
-                    ))
-                    .await,
+                ok(c.get_token_by_client_credentials(
+                    ClientCredentialsRequest::new().audience(demo::AUDIENCE),
                 )
+                .await)
             },
         ),
         op(
@@ -920,9 +918,9 @@ async fn endpoints_that_point_elsewhere_are_refused_before_any_request() {
     for endpoint in bad {
         let t = tenant_with_document(|doc, _| doc["token_endpoint"] = json!(endpoint)).await;
         let c = confidential(&t).timeout(TIMEOUT).build().unwrap();
-        let e = bounded(
-            c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)),
-        )
+        let e = bounded(c.get_token_by_client_credentials(
+            ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+        ))
         .await
         .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Discovery, "{endpoint}: {e}");
@@ -970,10 +968,11 @@ async fn endpoints_that_point_elsewhere_are_refused_before_any_request() {
     })
     .await;
     let c = confidential(&t).timeout(TIMEOUT).build().unwrap();
-    let e =
-        bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
-            .await
-            .unwrap_err();
+    let e = bounded(
+        c.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE)),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotSupported, "{e}");
 }
 
@@ -1226,9 +1225,9 @@ async fn absurd_lifetimes_in_token_answers_do_not_overflow() {
             ),
             1,
         );
-        let tokens = bounded(
-            c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)),
-        )
+        let tokens = bounded(c.get_token_by_client_credentials(
+            ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+        ))
         .await
         .unwrap_or_else(|e| panic!("{expires_in}: {e}"));
         assert!(

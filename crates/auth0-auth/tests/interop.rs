@@ -14,7 +14,10 @@ use auth0_auth::{
     ExposeSecret, LogoutUrlRequest, RefreshTokenRequest, SigningAlgorithm, TokenByCodeRequest,
     TokenResponse,
 };
-use auth0_auth::{SecretString, VerifyLogoutTokenRequest};
+use auth0_auth::{
+    DeviceAuthorizationRequest, IntrospectTokenRequest, RevokeTokenRequest, SecretString,
+    TokenTypeHint, VerifyLogoutTokenRequest,
+};
 use serde_json::{Value, json};
 use support::{Browser, bounded, jwt_claims, jwt_header, logout_listener, op, query_value};
 
@@ -278,9 +281,9 @@ async fn par_with_private_key_jwt() {
 /// Gets a client-credentials token and checks the JWT access token the provider issued for
 /// the API.
 async fn client_credentials(client: AuthClient, client_id: &str) {
-    let tokens = bounded(
-        client.get_token_by_client_credentials(ClientCredentialsRequest::new(op().resource())),
-    )
+    let tokens = bounded(client.get_token_by_client_credentials(
+        ClientCredentialsRequest::new().audience(op().resource()),
+    ))
     .await
     .unwrap_or_else(|e| panic!("client credentials for {client_id} failed: {e:?}"));
     assert!(tokens.id_token.is_none());
@@ -350,10 +353,9 @@ async fn client_credentials_errors_are_the_providers_oauth_errors() {
         .client_secret("not-the-secret")
         .build()
         .unwrap();
-    let e = bounded(
-        wrong_secret
-            .get_token_by_client_credentials(ClientCredentialsRequest::new(op().resource())),
-    )
+    let e = bounded(wrong_secret.get_token_by_client_credentials(
+        ClientCredentialsRequest::new().audience(op().resource()),
+    ))
     .await
     .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::OAuth, "{e:?}");
@@ -363,11 +365,9 @@ async fn client_credentials_errors_are_the_providers_oauth_errors() {
         .client_secret(op().secret("m2m-post"))
         .build()
         .unwrap();
-    let e = bounded(
-        client.get_token_by_client_credentials(ClientCredentialsRequest::new(
-            "https://unknown.interop.test/",
-        )),
-    )
+    let e = bounded(client.get_token_by_client_credentials(
+        ClientCredentialsRequest::new().audience("https://unknown.interop.test/"),
+    ))
     .await
     .unwrap_err();
     assert_eq!(e.oauth().map(|o| o.error.as_str()), Some("invalid_target"));
@@ -597,4 +597,241 @@ async fn an_id_token_is_not_accepted_as_a_logout_token() {
     .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TokenValidation, "{e:?}");
     assert!(e.message().contains("logout token"), "{}", e.message());
+}
+
+// ---- any standards-following provider (issue 21) -----------------------------------------------
+
+/// Login parameters that name the API: the client sends it as `resource` (RFC 8707).
+fn api_login_params() -> AuthorizationParams {
+    login_params()
+        .scope("openid offline_access read:things")
+        .audience(op().resource())
+}
+
+/// The access token is a JWT for the API (what the provider issues only for a named resource).
+fn assert_api_token(tokens: &TokenResponse) {
+    let claims = jwt_claims(tokens.access_token.expose_secret());
+    assert_eq!(claims["aud"], op().resource(), "{claims}");
+    assert_eq!(claims["iss"], op().issuer());
+}
+
+#[tokio::test]
+async fn code_exchange_with_resource_gives_a_jwt_access_token_for_the_api() {
+    let client = web_basic();
+    let login = bounded(
+        client.build_authorization_url(AuthorizationUrlRequest::new().params(api_login_params())),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        query_value(login.url.as_str(), "resource").as_deref(),
+        Some(op().resource())
+    );
+    let callback = Browser::new()
+        .log_in(&login.url, op().redirect_uri(), USER)
+        .await;
+    // The resource the login named is sent with the code (AudienceParameter::Resource).
+    let tokens = bounded(
+        client.get_token_by_code(TokenByCodeRequest::from_transaction(
+            &callback,
+            &login.transaction,
+        )),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("the code exchange failed: {e:?}"));
+    assert_api_token(&tokens);
+    assert_logged_in(&tokens, "web-basic", "RS256");
+}
+
+#[tokio::test]
+async fn device_flow_with_resource() {
+    let client = builder("device").build().unwrap();
+    let started = bounded(
+        client.start_device_authorization(
+            DeviceAuthorizationRequest::new()
+                .scope("openid read:things")
+                .audience(op().resource()),
+        ),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("device authorization failed: {e:?}"));
+    let mut url = op().url("/__test/device/approve");
+    url.query_pairs_mut()
+        .append_pair("user_code", &started.user_code)
+        .append_pair("sub", USER);
+    let response = bounded(reqwest::Client::new().post(url).send())
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        200,
+        "{}",
+        bounded(response.text()).await.unwrap_or_default()
+    );
+    // Approved already: one poll, without waiting out the provider's interval.
+    let tokens = bounded(client.device_code_grant(&started.device_code))
+        .await
+        .unwrap_or_else(|e| panic!("the approved device code gave no tokens: {e:?}"));
+    assert_api_token(&tokens);
+    assert_eq!(tokens.claims.as_ref().and_then(|c| c.sub()), Some(USER));
+}
+
+#[tokio::test]
+async fn ciba_with_resource() {
+    let client = ciba_client();
+    let started = bounded(
+        client.initiate_backchannel_authentication(
+            BackchannelAuthenticationRequest::new(auth0_auth::UserId::new(USER), "Approve-44")
+                .params(
+                    AuthorizationParams::new()
+                        .scope("openid read:things")
+                        .audience(op().resource()),
+                ),
+        ),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("bc-authorize failed: {e:?}"));
+    answer_ciba(started.auth_req_id.expose_secret(), "approve").await;
+    let tokens = bounded(client.backchannel_authentication_grant(&started.auth_req_id))
+        .await
+        .unwrap_or_else(|e| panic!("the approved request gave no tokens: {e:?}"));
+    assert_api_token(&tokens);
+}
+
+#[tokio::test]
+async fn client_credentials_with_a_scope_only() {
+    let client = builder("m2m-scope")
+        .client_secret(op().secret("m2m-scope"))
+        .build()
+        .unwrap();
+    let tokens = bounded(
+        client
+            .get_token_by_client_credentials(ClientCredentialsRequest::new().scope("reports:read")),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("client credentials with a scope failed: {e:?}"));
+    assert_eq!(tokens.scope.as_deref(), Some("reports:read"));
+    assert!(!tokens.access_token.expose_secret().is_empty());
+}
+
+#[tokio::test]
+async fn introspection_of_an_active_and_of_a_revoked_token() {
+    let client = web_basic();
+    let metadata = bounded(client.server_metadata()).await.unwrap();
+    assert!(metadata.introspection_endpoint.is_some());
+    assert!(
+        metadata
+            .other
+            .contains_key("introspection_signing_alg_values_supported"),
+        "the provider offers signed answers (RFC 9701)"
+    );
+    let tokens = log_in(&client, false).await;
+    let refresh = tokens.refresh_token.clone().expect("a refresh token");
+    let recorder = auth0_auth::ResponseRecorder::new();
+    let recorded =
+        client.with_options(auth0_auth::RequestOptions::new().record_response(&recorder));
+    let active = bounded(recorded.introspect_token(
+        IntrospectTokenRequest::new(refresh.clone()).token_type_hint(TokenTypeHint::RefreshToken),
+    ))
+    .await
+    .unwrap_or_else(|e| panic!("introspection failed: {e:?}"));
+    // The answer was the signed JWT of RFC 9701, verified before it was read.
+    let answer = recorder
+        .last()
+        .expect("the introspection answer was recorded");
+    assert!(
+        answer
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("application/token-introspection+jwt")),
+        "{answer:?}"
+    );
+    assert!(active.active);
+    assert_eq!(active.client_id.as_deref(), Some("web-basic"));
+    assert_eq!(active.sub.as_deref(), Some(USER));
+    assert_eq!(active.iss.as_deref(), Some(op().issuer()));
+
+    let access =
+        bounded(client.introspect_token(IntrospectTokenRequest::new(tokens.access_token.clone())))
+            .await
+            .unwrap();
+    assert!(access.active);
+    assert!(access.exp.is_some());
+
+    bounded(client.revoke_token(RevokeTokenRequest::new(refresh.clone())))
+        .await
+        .unwrap_or_else(|e| panic!("revocation failed: {e:?}"));
+    let revoked = bounded(client.introspect_token(IntrospectTokenRequest::new(refresh)))
+        .await
+        .unwrap();
+    assert!(!revoked.active);
+}
+
+/// Logs in with a signed request object (by value or pushed) and checks the ID token.
+async fn jar_login(pushed: bool) {
+    let client = web_jwt_es256();
+    let login = bounded(
+        client.build_authorization_url(
+            AuthorizationUrlRequest::new()
+                .params(login_params())
+                .request_object(true)
+                .pushed(pushed),
+        ),
+    )
+    .await
+    .unwrap();
+    let names: Vec<String> = login
+        .url
+        .query_pairs()
+        .map(|(k, _)| k.into_owned())
+        .collect();
+    if pushed {
+        assert_eq!(names, ["client_id", "request_uri"], "{}", login.url);
+    } else {
+        assert!(names.contains(&"request".to_string()), "{}", login.url);
+        assert!(!names.contains(&"nonce".to_string()), "{}", login.url);
+    }
+    let callback = Browser::new()
+        .log_in(&login.url, op().redirect_uri(), USER)
+        .await;
+    let tokens = bounded(
+        client.get_token_by_code(TokenByCodeRequest::from_transaction(
+            &callback,
+            &login.transaction,
+        )),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("the code exchange failed: {e:?}"));
+    assert_logged_in(&tokens, "web-jwt-es256", "ES256");
+}
+
+#[tokio::test]
+async fn jar_by_value() {
+    jar_login(false).await;
+}
+
+#[tokio::test]
+async fn jar_through_par() {
+    jar_login(true).await;
+}
+
+#[tokio::test]
+async fn logout_with_id_token_hint_redirects_back() {
+    let client = web_basic();
+    let mut browser = Browser::new();
+    let tokens = log_in_with(&client, &mut browser, false).await;
+    let id_token = tokens.id_token.clone().expect("an ID token");
+    let url = bounded(client.build_logout_url(
+        LogoutUrlRequest::new(op().post_logout_redirect_uri()).id_token_hint(id_token),
+    ))
+    .await
+    .unwrap();
+    assert!(
+        query_value(url.as_str(), "id_token_hint").is_some(),
+        "{url}"
+    );
+    let after = browser.log_out(&url).await;
+    assert!(
+        after.as_str().starts_with(op().post_logout_redirect_uri()),
+        "{after}"
+    );
 }

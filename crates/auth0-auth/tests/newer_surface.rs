@@ -247,11 +247,12 @@ async fn per_request_options_add_headers_a_timeout_and_record_the_response() {
             .header("auth0-client", "forged")
             .record_response(&recorder),
     );
-    let tokens = bounded(
-        view.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)),
-    )
-    .await
-    .unwrap();
+    let tokens =
+        bounded(view.get_token_by_client_credentials(
+            ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+        ))
+        .await
+        .unwrap();
     let sent = t.requests_to("/oauth/token").pop().unwrap();
     assert_eq!(sent.header("x-correlation-id"), Some("corr-1"));
     assert_ne!(
@@ -264,9 +265,11 @@ async fn per_request_options_add_headers_a_timeout_and_record_the_response() {
     assert!(raw.body.contains(tokens.access_token.expose_secret()));
 
     // The shared client is untouched.
-    bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
-        .await
-        .unwrap();
+    bounded(
+        c.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE)),
+    )
+    .await
+    .unwrap();
     assert!(
         t.requests_to("/oauth/token")
             .pop()
@@ -280,14 +283,18 @@ async fn per_request_options_add_headers_a_timeout_and_record_the_response() {
     t.inject_fault("/oauth/token", Fault::Delay(Duration::from_secs(5)), 1);
     let e = bounded(
         c.with_options(RequestOptions::new().timeout(Duration::from_millis(200)))
-            .get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)),
+            .get_token_by_client_credentials(
+                ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+            ),
     )
     .await
     .unwrap_err();
     assert!(e.is_timeout(), "{e}");
     let e = bounded(
         c.with_options(RequestOptions::new().header("bad header", "x"))
-            .get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)),
+            .get_token_by_client_credentials(
+                ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+            ),
     )
     .await
     .unwrap_err();
@@ -437,7 +444,7 @@ async fn telemetry_can_be_changed_for_one_call() {
     use base64::Engine as _;
     let t = demo_tenant().await;
     let c = client(&t);
-    let m2m = || ClientCredentialsRequest::new(demo::AUDIENCE);
+    let m2m = || ClientCredentialsRequest::new().audience(demo::AUDIENCE);
     bounded(c.get_token_by_client_credentials(m2m()))
         .await
         .unwrap();
@@ -545,9 +552,11 @@ async fn the_reexported_reqwest_client_plugs_into_the_builder() {
         .http_client(http)
         .build()
         .unwrap();
-    bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
-        .await
-        .unwrap();
+    bounded(
+        c.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE)),
+    )
+    .await
+    .unwrap();
     let sent = t.requests_to("/oauth/token").pop().unwrap();
     assert_eq!(sent.header("user-agent"), Some("my-app/1.0"));
 }

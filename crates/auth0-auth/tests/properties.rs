@@ -364,7 +364,9 @@ fn token_request_forms_round_trip_every_parameter_once() {
                 let _ = block(
                     rt,
                     c.get_token_by_client_credentials(
-                        ClientCredentialsRequest::new(&input.a).organization(&input.b),
+                        ClientCredentialsRequest::new()
+                            .audience(&input.a)
+                            .organization(&input.b),
                     ),
                 );
                 let mut expected = pairs(&[("grant_type", "client_credentials")]);

@@ -301,10 +301,11 @@ async fn flows_leak_no_secret_to_values_errors_or_logs() {
     let c = client(&t);
 
     // Client credentials, password, refresh, revocation, user info.
-    let m2m =
-        bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
-            .await
-            .unwrap();
+    let m2m = bounded(
+        c.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE)),
+    )
+    .await
+    .unwrap();
     s.add(m2m.access_token.expose_secret());
     s.check_debug("TokenResponse (client credentials)", &m2m);
 
@@ -584,9 +585,11 @@ async fn flows_leak_no_secret_to_values_errors_or_logs() {
         .build()
         .unwrap();
     let pk_tokens =
-        bounded(pk.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
-            .await
-            .unwrap();
+        bounded(pk.get_token_by_client_credentials(
+            ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+        ))
+        .await
+        .unwrap();
     s.add(pk_tokens.access_token.expose_secret());
     for sent in pk_tenant.requests_to("/oauth/token") {
         if let Some(assertion) = sent.form_value("client_assertion") {
@@ -597,11 +600,12 @@ async fn flows_leak_no_secret_to_values_errors_or_logs() {
         .dpop_key(DpopKey::generate().unwrap())
         .build()
         .unwrap();
-    let dpop_tokens = bounded(
-        dpop.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)),
-    )
-    .await
-    .unwrap();
+    let dpop_tokens =
+        bounded(dpop.get_token_by_client_credentials(
+            ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+        ))
+        .await
+        .unwrap();
     s.add(dpop_tokens.access_token.expose_secret());
     for sent in t.requests() {
         if let Some(proof) = sent.header("dpop") {

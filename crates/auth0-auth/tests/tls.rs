@@ -199,9 +199,9 @@ async fn inner_no_system_roots() {
         .expect("the client builds without system roots");
     timeout(
         LIMIT,
-        local.get_token_by_client_credentials(ClientCredentialsRequest::new(
-            auth0_emulator::demo::AUDIENCE,
-        )),
+        local.get_token_by_client_credentials(
+            ClientCredentialsRequest::new().audience(auth0_emulator::demo::AUDIENCE),
+        ),
     )
     .await
     .expect("the grant did not finish within the test's bound")
@@ -249,9 +249,9 @@ async fn inner_trusted_server_over_http2() {
 
     let tokens = timeout(
         LIMIT,
-        client.get_token_by_client_credentials(ClientCredentialsRequest::new(
-            "https://api.example.com/",
-        )),
+        client.get_token_by_client_credentials(
+            ClientCredentialsRequest::new().audience("https://api.example.com/"),
+        ),
     )
     .await
     .expect("the grant did not finish within the test's bound")
@@ -298,9 +298,9 @@ async fn inner_trusted_server_over_http2() {
         .expect("the client builds");
     timeout(
         LIMIT,
-        second.get_token_by_client_credentials(ClientCredentialsRequest::new(
-            "https://api.example.com/",
-        )),
+        second.get_token_by_client_credentials(
+            ClientCredentialsRequest::new().audience("https://api.example.com/"),
+        ),
     )
     .await
     .expect("the grant did not finish within the test's bound")
@@ -324,9 +324,9 @@ async fn inner_trusted_server_over_http2() {
                 .expect("the client builds");
             timeout(
                 LIMIT,
-                other.get_token_by_client_credentials(ClientCredentialsRequest::new(
-                    "https://api.example.com/",
-                )),
+                other.get_token_by_client_credentials(
+                    ClientCredentialsRequest::new().audience("https://api.example.com/"),
+                ),
             )
             .await
             .expect("the grant did not finish within the test's bound")

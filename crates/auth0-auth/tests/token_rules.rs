@@ -215,10 +215,11 @@ async fn a_logout_token_is_never_accepted_as_an_id_token() {
         "access_token": "opaque", "token_type": "Bearer", "expires_in": 60, "id_token": logout,
     });
     t.inject_fault("/oauth/token", Fault::Status(200, body.to_string()), 1);
-    let e =
-        bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
-            .await
-            .unwrap_err();
+    let e = bounded(
+        c.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE)),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TokenValidation, "{e}");
     assert!(e.message().contains("logout token"), "{e}");
     // And the other way round, as before: an ID token is not a logout token.

@@ -20,9 +20,13 @@ fn names(form: &[(String, String)]) -> Vec<&str> {
 #[tokio::test]
 async fn client_credentials_form_is_exactly_as_specified() {
     let t = demo_tenant().await;
-    bounded(client(&t).get_token_by_client_credentials(
-        ClientCredentialsRequest::new(demo::AUDIENCE).organization(demo::ORGANIZATION_ID),
-    ))
+    bounded(
+        client(&t).get_token_by_client_credentials(
+            ClientCredentialsRequest::new()
+                .audience(demo::AUDIENCE)
+                .organization(demo::ORGANIZATION_ID),
+        ),
+    )
     .await
     .unwrap();
     let sent = t.requests_to("/oauth/token").pop().unwrap();
@@ -102,7 +106,9 @@ async fn refresh_form_leaves_out_unset_parameters() {
 async fn every_request_carries_the_auth0_client_header_of_this_crate() {
     let t = demo_tenant().await;
     bounded(
-        client(&t).get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)),
+        client(&t).get_token_by_client_credentials(
+            ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+        ),
     )
     .await
     .unwrap();
@@ -165,9 +171,11 @@ async fn private_key_jwt_round_trip(alg: SigningAlgorithm, key: keys::GeneratedK
         .build()
         .unwrap();
     for _ in 0..2 {
-        bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
-            .await
-            .unwrap_or_else(|e| panic!("{alg}: {e}"));
+        bounded(c.get_token_by_client_credentials(
+            ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{alg}: {e}"));
     }
     let sent = t.requests_to("/oauth/token");
     let form = sent[0].form();
@@ -266,10 +274,11 @@ async fn a_private_key_jwt_signed_with_another_key_is_refused_by_the_server() {
         .client_assertion_signing_key(&other.private_key_pem)
         .build()
         .unwrap();
-    let e =
-        bounded(c.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
-            .await
-            .unwrap_err();
+    let e = bounded(
+        c.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE)),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.oauth().unwrap().error, "invalid_client");
 }
 

@@ -123,7 +123,7 @@ async fn the_example_api_answers_each_case_as_the_rfcs_say() {
         .build()
         .unwrap();
     let bearer = bounded(
-        client.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)),
+        client.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE)),
     )
     .await
     .unwrap();
@@ -157,7 +157,7 @@ async fn the_example_api_answers_each_case_as_the_rfcs_say() {
         .build()
         .unwrap();
     let bound = bounded(
-        dpop_client.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)),
+        dpop_client.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE)),
     )
     .await
     .unwrap();

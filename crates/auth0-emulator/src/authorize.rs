@@ -379,6 +379,10 @@ pub(crate) async fn authorize(
     RawQuery(query): RawQuery,
 ) -> Response {
     let params = Params::from_form(query.as_deref().unwrap_or_default().as_bytes());
+    let params = match crate::request_object::expand(&shared, params) {
+        Ok(params) => params,
+        Err(refusal) => return refusal.into_response(),
+    };
     begin(&shared, &headers, &params)
         .unwrap_or_else(|refusal| refusal.into_response(&shared.tenant.issuer))
 }

@@ -33,6 +33,7 @@ pub(crate) fn metadata(tenant: &Tenant) -> Value {
         "jwks_uri": url(".well-known/jwks.json"),
         "registration_endpoint": url("oidc/register"),
         "revocation_endpoint": url("oauth/revoke"),
+        "introspection_endpoint": url("oauth/introspect"),
         "backchannel_authentication_endpoint": url("bc-authorize"),
         "scopes_supported": [
             "openid", "profile", "offline_access", "name", "given_name", "family_name",
@@ -62,7 +63,7 @@ pub(crate) fn metadata(tenant: &Tenant) -> Value {
             "picture", "sub", "sid", "org_id", "org_name"
         ],
         "request_uri_parameter_supported": false,
-        "request_parameter_supported": false,
+        "request_parameter_supported": true,
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
         "backchannel_token_delivery_modes_supported": ["poll"],

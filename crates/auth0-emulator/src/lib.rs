@@ -65,6 +65,12 @@
 //!   ([`EmulatorBuilder::dpop_nonce_required`]).
 //! - Token exchange: RFC 8693 profiles ([`TokenExchangeProfile`], with `act` for actor tokens)
 //!   and Token Vault ([`FederatedConnection`]).
+//! - Token introspection (RFC 7662): `POST /oauth/introspect` for confidential clients; the
+//!   client's refresh tokens and any unexpired access token the tenant signed are active,
+//!   anything else (revoked, expired, unknown) is `{"active": false}`. Plain JSON answers.
+//! - Signed request objects (RFC 9101, JAR) at `/authorize` and `/oauth/par`, verified with the
+//!   client's registered `private_key_jwt` key (`typ`, signature, `iss`, `aud`, `client_id`,
+//!   `exp`, `nbf`); a bad one is `400 invalid_request_object`.
 //!
 //! ## Errors it answers (JSON `{"error", "error_description"}`)
 //! | status | `error` | when |
@@ -124,6 +130,7 @@ mod flows;
 mod forge;
 mod grants;
 mod html;
+mod introspection;
 mod issue;
 pub mod keys;
 mod log;
@@ -136,6 +143,7 @@ mod passkey;
 mod passwordless;
 mod poll;
 mod rbac;
+mod request_object;
 mod revocation;
 mod server;
 mod session;

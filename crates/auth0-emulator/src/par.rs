@@ -60,7 +60,7 @@ fn push(
     body: &[u8],
     proof: Option<&Proof>,
 ) -> Result<Value, OAuthError> {
-    let params = Params::parse(headers, body)?;
+    let params = crate::request_object::expand(shared, Params::parse(headers, body)?)?;
     if params.has("request_uri") {
         return Err(OAuthError::invalid_request(
             "request_uri must not be sent to the pushed authorization request endpoint.",

@@ -33,6 +33,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/authorize/login", post(crate::authorize::login))
         .route("/oidc/logout", get(crate::logout::oidc_logout))
         .route("/v2/logout", get(crate::logout::v2_logout))
+        .route(
+            "/oauth/introspect",
+            post(crate::introspection::introspect_endpoint),
+        )
         .merge(endpoints())
         .merge(crate::passwordless::routes())
         .merge(crate::ciba::routes())

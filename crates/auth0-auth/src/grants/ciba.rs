@@ -69,6 +69,8 @@ impl BackchannelAuthenticationRequest {
     }
 
     /// More authorization parameters (`scope`, `audience`, …), laid over the configured ones.
+    /// `audience` is sent as `resource` under
+    /// [`AudienceParameter::Resource`](crate::AudienceParameter::Resource).
     pub fn params(mut self, params: AuthorizationParams) -> Self {
         self.params = params;
         self

@@ -61,6 +61,9 @@ pub struct TokenByCodeRequest {
     organization: Option<String>,
     redirect_uri: RedirectUri,
     dpop_jkt: Option<String>,
+    resource: Option<String>,
+    /// The audience the login asked for (from the transaction).
+    login_audience: Option<String>,
 }
 
 impl fmt::Debug for TokenByCodeRequest {
@@ -74,6 +77,7 @@ impl fmt::Debug for TokenByCodeRequest {
             .field("organization", &self.organization)
             .field("redirect_uri", &self.redirect_uri)
             .field("dpop_jkt", &self.dpop_jkt)
+            .field("resource", &self.resource)
             .finish()
     }
 }
@@ -95,6 +99,8 @@ impl TokenByCodeRequest {
             organization: transaction.organization().map(str::to_owned),
             redirect_uri: RedirectUri::Given(transaction.redirect_uri().map(str::to_owned)),
             dpop_jkt: transaction.dpop_jkt().map(str::to_owned),
+            resource: None,
+            login_audience: transaction.audience().map(str::to_owned),
         }
     }
 
@@ -112,6 +118,8 @@ impl TokenByCodeRequest {
             organization: None,
             redirect_uri: RedirectUri::FromCallback,
             dpop_jkt: None,
+            resource: None,
+            login_audience: None,
         }
     }
 
@@ -143,6 +151,17 @@ impl TokenByCodeRequest {
     /// callback's): for an application behind a proxy that rewrites its public URL.
     pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
         self.redirect_uri = RedirectUri::Given(Some(uri.into()));
+        self
+    }
+
+    /// The API (RFC 8707 `resource`) the access token is for, sent with the code: some
+    /// providers pick the token's audience at the token endpoint, not at the authorization
+    /// request. When not given and the client is built with
+    /// [`AudienceParameter::Resource`](crate::AudienceParameter::Resource), the audience the
+    /// login was started with (from the transaction) is sent; with Auth0's `audience`
+    /// parameter nothing is sent unless set here.
+    pub fn resource(mut self, resource: impl Into<String>) -> Self {
+        self.resource = Some(resource.into());
         self
     }
 }
@@ -410,6 +429,9 @@ impl AuthClient {
         check_organization_input(request.organization.as_deref(), code)?;
         let verifier = request.code_verifier.expose_secret();
         super::required(verifier, "the code verifier", code)?;
+        if let Some(resource) = &request.resource {
+            super::required(resource, "the resource", code)?;
+        }
         if let Some(jkt) = &request.dpop_jkt {
             let client_jkt = self.inner.dpop.as_ref().map(|d| d.key.thumbprint());
             if client_jkt != Some(jkt.as_str()) {
@@ -436,6 +458,13 @@ impl AuthClient {
             grant = grant.param("redirect_uri", uri);
         }
         let mut grant = grant.param("code_verifier", verifier);
+        let resource = request.resource.or(match self.inner.audience_parameter {
+            crate::client::AudienceParameter::Resource => request.login_audience,
+            crate::client::AudienceParameter::Audience => None,
+        });
+        if let Some(resource) = resource.filter(|r| !r.trim().is_empty()) {
+            grant = grant.param("resource", resource);
+        }
         let expected_nonce = request.nonce;
         grant.expect = IdTokenExpectations {
             nonce: expected_nonce.clone(),

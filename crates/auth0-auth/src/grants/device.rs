@@ -46,7 +46,8 @@ impl DeviceAuthorizationRequest {
         self
     }
 
-    /// The API the access token is for.
+    /// The API the access token is for (`audience`, or `resource` under
+    /// [`AudienceParameter::Resource`](crate::AudienceParameter::Resource)).
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audience = Some(audience.into());
         self
@@ -97,6 +98,7 @@ impl AuthClient {
         }
         if let Some(audience) = &request.audience {
             pairs.push(("audience", audience));
+            self.name_apis(&mut pairs);
         }
         if auth.header.is_some() {
             pairs.push(("client_id", &self.inner.client_id));
