@@ -38,11 +38,12 @@ async fn a_token_the_tenant_bound_passes_with_a_fresh_proof_and_a_replay_is_refu
         .dpop_key(DpopKey::generate().unwrap())
         .build()
         .unwrap();
-    let tokens = bounded(
-        client.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE)),
-    )
-    .await
-    .unwrap();
+    let tokens =
+        bounded(client.get_token_by_client_credentials(
+            ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+        ))
+        .await
+        .unwrap();
     let token = tokens.access_token.expose_secret().to_string();
     let proof = client
         .dpop_proof(

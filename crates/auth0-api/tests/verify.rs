@@ -26,11 +26,12 @@ async fn a_token_the_tenant_issued_passes_with_scopes_and_permissions() {
         .client_secret(demo::CLIENT_SECRET)
         .build()
         .unwrap();
-    let tokens = bounded(
-        client.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE)),
-    )
-    .await
-    .unwrap();
+    let tokens =
+        bounded(client.get_token_by_client_credentials(
+            ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+        ))
+        .await
+        .unwrap();
     let api = api(&t);
     let header = format!("Bearer {}", tokens.access_token.expose_secret());
     let claims = bounded(

@@ -383,8 +383,10 @@ pub(crate) fn check_logout_claims(
 impl AuthClient {
     /// The URL that logs the browser out: the tenant's `end_session_endpoint` with
     /// `post_logout_redirect_uri` and `client_id` (and `id_token_hint` / `logout_hint` when
-    /// given) when discovery has one, Auth0's `/v2/logout?returnTo=…&client_id=…` otherwise
-    /// (that endpoint takes no hints, so they are left out).
+    /// given) when discovery has one; for an Auth0 tenant without it
+    /// ([`ServerMetadata::is_auth0`](crate::ServerMetadata::is_auth0)), Auth0's
+    /// `/v2/logout?returnTo=…&client_id=…` (that endpoint takes no hints, so they are left out);
+    /// for any other provider without one, a `NotSupported` error.
     ///
     /// The URL carries the ID token when [`LogoutUrlRequest::id_token_hint`] is set: treat it
     /// as you would the token (no logging).
@@ -397,19 +399,16 @@ impl AuthClient {
     /// ```
     pub async fn build_logout_url(&self, request: LogoutUrlRequest) -> Result<Url> {
         let metadata = self.metadata(ErrorCode::Discovery).await?;
-        let (mut url, rp_initiated) = match &metadata.end_session_endpoint {
-            Some(e) => (
-                metadata.endpoint("end_session_endpoint", Some(e), ErrorCode::Discovery)?,
-                true,
-            ),
-            None => (
-                self.inner
-                    .base
-                    .join("v2/logout")
-                    .map_err(|_| Error::config("the domain cannot carry a logout path"))?,
-                false,
-            ),
-        };
+        let rp_initiated = metadata.end_session_endpoint.is_some();
+        // The advertised end-session endpoint; Auth0's `/v2/logout` only for an Auth0 tenant
+        // (`ServerMetadata::is_auth0`); `NotSupported` for any other provider without one.
+        let mut url = metadata.endpoint_or_auth0_path(
+            "end_session_endpoint",
+            metadata.end_session_endpoint.as_ref(),
+            &self.inner.base,
+            "v2/logout",
+            ErrorCode::Discovery,
+        )?;
         {
             let mut q = url.query_pairs_mut();
             let return_param = if rp_initiated {

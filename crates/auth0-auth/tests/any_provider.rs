@@ -437,3 +437,33 @@ async fn a_blank_resource_for_the_code_exchange_is_refused_before_any_request() 
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
     assert!(t.requests().is_empty(), "{:?}", t.requests());
 }
+
+#[tokio::test]
+async fn the_logout_url_uses_auth0_s_path_only_for_an_auth0_tenant() {
+    // An Auth0 tenant without an end-session endpoint: `/v2/logout` with `returnTo`.
+    let t = tenant_with_document(|doc| {
+        doc.remove("end_session_endpoint");
+    })
+    .await;
+    let url = bounded(
+        client(&t).build_logout_url(auth0_auth::LogoutUrlRequest::new("http://localhost:3000/")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(url.path(), "/v2/logout");
+    assert!(url.query_pairs().any(|(k, _)| k == "returnTo"));
+
+    // Any other provider without one: NotSupported, never a guessed Auth0 path.
+    let t = tenant_with_document(|doc| {
+        doc.remove("end_session_endpoint");
+        doc.remove("mfa_challenge_endpoint");
+    })
+    .await;
+    let e = bounded(
+        client(&t).build_logout_url(auth0_auth::LogoutUrlRequest::new("http://localhost:3000/")),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotSupported);
+    assert!(e.message().contains("end_session_endpoint"), "{e}");
+}

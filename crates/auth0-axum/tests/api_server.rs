@@ -122,11 +122,12 @@ async fn the_example_api_answers_each_case_as_the_rfcs_say() {
         .client_secret(demo::CLIENT_SECRET)
         .build()
         .unwrap();
-    let bearer = bounded(
-        client.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE)),
-    )
-    .await
-    .unwrap();
+    let bearer =
+        bounded(client.get_token_by_client_credentials(
+            ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+        ))
+        .await
+        .unwrap();
     let r = bounded(
         http.get(&messages)
             .bearer_auth(bearer.access_token.expose_secret())
@@ -156,11 +157,12 @@ async fn the_example_api_answers_each_case_as_the_rfcs_say() {
         .dpop_key(DpopKey::generate().unwrap())
         .build()
         .unwrap();
-    let bound = bounded(
-        dpop_client.get_token_by_client_credentials(ClientCredentialsRequest::new().audience(demo::AUDIENCE)),
-    )
-    .await
-    .unwrap();
+    let bound =
+        bounded(dpop_client.get_token_by_client_credentials(
+            ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+        ))
+        .await
+        .unwrap();
     let token = bound.access_token.expose_secret();
     let proof = dpop_client
         .dpop_proof(
