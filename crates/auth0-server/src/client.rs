@@ -1,0 +1,645 @@
+//! [`ServerClient`]: the web-app operations of `@auth0/auth0-server-js` on top of the
+//! `auth0-auth` protocol client, keeping the login transaction and the session in the
+//! [`TransactionStore`] and [`StateStore`] it is given, through the request's [`CookieJar`].
+//!
+//! Imports `auth0-auth`'s public API and this crate's stores, state, cookies and errors.
+
+use std::fmt;
+use std::sync::Arc;
+
+use auth0_auth::{
+    AuthClient, AuthorizationParams, AuthorizationUrlRequest, Claims, ExposeSecret,
+    LogoutTokenReplayGuard, LogoutUrlRequest, RefreshTokenRequest, RevokeTokenRequest,
+    SecretString, TokenByCodeRequest, TokenResponse, TokenTypeHint, VerifyLogoutTokenRequest,
+};
+use serde_json::{Map, Value};
+use url::Url;
+
+use crate::cookies::CookieJar;
+use crate::error::{Error, Result};
+use crate::state::{
+    InternalStateData, SharedClock, StateData, SystemClock, TokenSet, TransactionData,
+};
+use crate::store::{LogoutClaims, StateStore, TransactionStore};
+
+/// The default session cookie name.
+pub const DEFAULT_SESSION_COOKIE: &str = "__a0_session";
+/// The default transaction cookie name.
+pub const DEFAULT_TRANSACTION_COOKIE: &str = "__a0_tx";
+/// The token-set key of logins and refreshes that named no audience.
+pub const DEFAULT_AUDIENCE_KEY: &str = "default";
+
+/// Builds a [`ServerClient`].
+pub struct ServerClientBuilder<T, S> {
+    auth: AuthClient,
+    transaction_store: T,
+    state_store: S,
+    params: AuthorizationParams,
+    transaction_cookie: String,
+    session_cookie: String,
+    clock: SharedClock,
+}
+
+impl<T, S> fmt::Debug for ServerClientBuilder<T, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerClientBuilder")
+            .field("transaction_cookie", &self.transaction_cookie)
+            .field("session_cookie", &self.session_cookie)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: TransactionStore, S: StateStore> ServerClientBuilder<T, S> {
+    /// The application's defaults for every login (`redirect_uri`, `scope`, `audience`, …);
+    /// a login's own parameters win by name. The `audience` and `scope` here are also what
+    /// [`ServerClient::get_access_token`] uses when its request names none.
+    pub fn authorization_params(mut self, params: AuthorizationParams) -> Self {
+        self.params = params;
+        self
+    }
+
+    /// The transaction cookie's name (default `__a0_tx`).
+    pub fn transaction_cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.transaction_cookie = name.into();
+        self
+    }
+
+    /// The session cookie's name (default `__a0_session`).
+    pub fn session_cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.session_cookie = name.into();
+        self
+    }
+
+    /// Where "now" comes from for session and token expiry (default: the system clock).
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The client. Cookie names must be non-empty cookie tokens and differ.
+    pub fn build(self) -> Result<ServerClient<T, S>> {
+        for name in [&self.transaction_cookie, &self.session_cookie] {
+            let ok = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-^_`|~".contains(&b));
+            if !ok {
+                return Err(Error::InvalidConfiguration(format!(
+                    "{name:?} is not a usable cookie name"
+                )));
+            }
+        }
+        if self.transaction_cookie == self.session_cookie {
+            return Err(Error::InvalidConfiguration(
+                "the transaction and session cookies need different names".into(),
+            ));
+        }
+        Ok(ServerClient {
+            inner: Arc::new(Inner {
+                auth: self.auth,
+                transaction_store: self.transaction_store,
+                state_store: self.state_store,
+                params: self.params,
+                transaction_cookie: self.transaction_cookie,
+                session_cookie: self.session_cookie,
+                clock: self.clock,
+            }),
+        })
+    }
+}
+
+struct Inner<T, S> {
+    auth: AuthClient,
+    transaction_store: T,
+    state_store: S,
+    params: AuthorizationParams,
+    transaction_cookie: String,
+    session_cookie: String,
+    clock: SharedClock,
+}
+
+/// A web application's Auth0 client: interactive login, sessions, access tokens per API, logout
+/// and back-channel logout. Cheap to clone; build one per application.
+pub struct ServerClient<T, S> {
+    inner: Arc<Inner<T, S>>,
+}
+
+impl<T, S> Clone for ServerClient<T, S> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<T, S> fmt::Debug for ServerClient<T, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerClient")
+            .field("transaction_cookie", &self.inner.transaction_cookie)
+            .field("session_cookie", &self.inner.session_cookie)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`ServerClient::start_interactive_login`] sends the user to Auth0 with.
+#[derive(Debug, Clone, Default)]
+pub struct StartInteractiveLoginRequest {
+    params: AuthorizationParams,
+    app_state: Option<Value>,
+    pushed: bool,
+}
+
+impl StartInteractiveLoginRequest {
+    /// A login with the client's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// This login's authorization parameters, laid over the client's.
+    pub fn params(mut self, params: AuthorizationParams) -> Self {
+        self.params = params;
+        self
+    }
+
+    /// Application state given back by [`ServerClient::complete_interactive_login`] (for
+    /// example where to return to). It is kept in the encrypted transaction cookie.
+    pub fn app_state(mut self, state: Value) -> Self {
+        self.app_state = Some(state);
+        self
+    }
+
+    /// Sends the parameters with a pushed authorization request (PAR) first.
+    pub fn pushed(mut self, on: bool) -> Self {
+        self.pushed = on;
+        self
+    }
+}
+
+/// The callback of an interactive login.
+#[derive(Clone)]
+pub struct CompleteInteractiveLoginRequest {
+    callback: String,
+}
+
+impl fmt::Debug for CompleteInteractiveLoginRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CompleteInteractiveLoginRequest { callback: [redacted] }")
+    }
+}
+
+impl CompleteInteractiveLoginRequest {
+    /// The callback URL (or its path and query) Auth0 redirected the browser to.
+    pub fn new(callback: impl Into<String>) -> Self {
+        Self {
+            callback: callback.into(),
+        }
+    }
+}
+
+/// What a completed login gives back.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct CompletedLogin {
+    /// The application state the login was started with.
+    pub app_state: Option<Value>,
+    /// Granted rich authorization details.
+    pub authorization_details: Option<Value>,
+}
+
+/// Which access token [`ServerClient::get_access_token`] returns.
+#[derive(Debug, Clone, Default)]
+pub struct AccessTokenRequest {
+    audience: Option<String>,
+    scope: Option<String>,
+}
+
+impl AccessTokenRequest {
+    /// The token of the client's default audience.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The API the token is for (multi-resource refresh tokens).
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// The scopes the token must carry.
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+}
+
+/// How [`ServerClient::logout`] ends the session.
+#[derive(Debug, Clone)]
+pub struct LogoutRequest {
+    return_to: String,
+    federated: bool,
+}
+
+impl LogoutRequest {
+    /// Where Auth0 sends the browser after logging out.
+    pub fn new(return_to: impl Into<String>) -> Self {
+        Self {
+            return_to: return_to.into(),
+            federated: false,
+        }
+    }
+
+    /// Also logs out of the upstream identity provider.
+    pub fn federated(mut self, on: bool) -> Self {
+        self.federated = on;
+        self
+    }
+}
+
+/// A back-channel logout Auth0 POSTed (`logout_token` form field).
+#[derive(Clone)]
+pub struct BackchannelLogoutRequest {
+    logout_token: SecretString,
+    replay_guard: Option<LogoutTokenReplayGuard>,
+}
+
+impl fmt::Debug for BackchannelLogoutRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BackchannelLogoutRequest")
+            .field("logout_token", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
+impl BackchannelLogoutRequest {
+    /// The logout token.
+    pub fn new(logout_token: SecretString) -> Self {
+        Self {
+            logout_token,
+            replay_guard: None,
+        }
+    }
+
+    /// Refuses a token seen before.
+    pub fn replay_guard(mut self, guard: &LogoutTokenReplayGuard) -> Self {
+        self.replay_guard = Some(guard.clone());
+        self
+    }
+}
+
+/// Whether every scope of `required` is in `granted` (as the reference compares them).
+fn scopes_cover(granted: Option<&str>, required: Option<&str>) -> bool {
+    if granted == required {
+        return true;
+    }
+    let (Some(granted), Some(required)) = (granted, required) else {
+        return false;
+    };
+    let have: Vec<&str> = granted.split_whitespace().collect();
+    required.split_whitespace().all(|s| have.contains(&s))
+}
+
+fn token_set(audience: &str, tokens: &TokenResponse) -> TokenSet {
+    TokenSet {
+        audience: audience.to_owned(),
+        access_token: tokens.access_token.clone(),
+        scope: tokens.scope.clone(),
+        expires_at: tokens.expires_at,
+    }
+}
+
+/// The session after a token response, as the reference updates it: a different user (`sub`
+/// or `iss`) starts a fresh session; otherwise the token set of that audience and scope is
+/// replaced (or added) and the ID and refresh tokens are kept unless new ones came.
+pub(crate) fn update_state(
+    audience: &str,
+    existing: Option<StateData>,
+    tokens: &TokenResponse,
+    now: u64,
+) -> StateData {
+    let claims = tokens.claims.as_ref();
+    let existing = existing.filter(|state| {
+        let Some(claims) = claims else { return true };
+        let differs = |new: Option<&str>, old: Option<&str>| matches!((new, old), (Some(a), Some(b)) if a != b);
+        !(differs(claims.sub(), state.sub()) || differs(claims.iss(), state.iss()))
+    });
+    match existing {
+        Some(mut state) => {
+            let fresh = token_set(audience, tokens);
+            match state
+                .token_sets
+                .iter_mut()
+                .find(|t| t.audience == audience && t.scope == tokens.scope)
+            {
+                Some(slot) => *slot = fresh,
+                None => state.token_sets.push(fresh),
+            }
+            if let Some(id) = &tokens.id_token {
+                state.id_token = Some(id.clone());
+            }
+            if let Some(rt) = &tokens.refresh_token {
+                state.refresh_token = Some(rt.clone());
+            }
+            state
+        }
+        None => {
+            let user: Option<Map<String, Value>> = claims.map(|c| c.as_map().clone());
+            let sid = user
+                .as_ref()
+                .and_then(|u| u.get("sid"))
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            StateData {
+                user,
+                id_token: tokens.id_token.clone(),
+                refresh_token: tokens.refresh_token.clone(),
+                token_sets: vec![token_set(audience, tokens)],
+                connection_token_sets: None,
+                domain: None,
+                session_expires_at: None,
+                internal: InternalStateData {
+                    sid,
+                    created_at: now,
+                },
+                extra: Map::new(),
+            }
+        }
+    }
+}
+
+impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
+    /// A builder over the protocol client `auth` and the two stores.
+    pub fn builder(
+        auth: AuthClient,
+        transaction_store: T,
+        state_store: S,
+    ) -> ServerClientBuilder<T, S> {
+        ServerClientBuilder {
+            auth,
+            transaction_store,
+            state_store,
+            params: AuthorizationParams::new(),
+            transaction_cookie: DEFAULT_TRANSACTION_COOKIE.into(),
+            session_cookie: DEFAULT_SESSION_COOKIE.into(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The protocol client underneath.
+    pub fn auth_client(&self) -> &AuthClient {
+        &self.inner.auth
+    }
+
+    /// The session store.
+    pub fn state_store(&self) -> &S {
+        &self.inner.state_store
+    }
+
+    fn now(&self) -> u64 {
+        self.inner.clock.now()
+    }
+
+    /// Starts a login: builds the authorization URL (PKCE, `state`, `nonce`), keeps the login
+    /// transaction and `app_state` in the transaction store, and returns the URL to redirect
+    /// the browser to. A `redirect_uri` (the client's or this login's) is required; `openid`
+    /// is always part of a scope that is given.
+    pub async fn start_interactive_login(
+        &self,
+        request: StartInteractiveLoginRequest,
+        jar: &mut dyn CookieJar,
+    ) -> Result<Url> {
+        let mut params = self.inner.params.clone();
+        for (k, v) in request.params.iter() {
+            params = params.set(k, v);
+        }
+        if params.get("redirect_uri").is_none_or(str::is_empty) {
+            return Err(Error::MissingRequiredArgument(
+                "authorizationParams.redirect_uri",
+            ));
+        }
+        if let Some(scope) = params.get("scope").map(str::to_owned) {
+            let mut scopes: Vec<&str> = scope.split_whitespace().collect();
+            if !scopes.contains(&"openid") {
+                scopes.insert(0, "openid");
+            }
+            params = params.set("scope", scopes.join(" "));
+        }
+        let login = self
+            .inner
+            .auth
+            .build_authorization_url(
+                AuthorizationUrlRequest::new()
+                    .params(params)
+                    .pushed(request.pushed),
+            )
+            .await?;
+        let data = TransactionData::from_login(login.transaction, request.app_state);
+        self.inner
+            .transaction_store
+            .set(&self.inner.transaction_cookie, &data, jar, self.now())
+            .await?;
+        Ok(login.url)
+    }
+
+    /// Completes a login from its callback: checks it against the kept transaction, exchanges
+    /// the code (validating the ID token), removes the transaction, and keeps the new session
+    /// under a new id. Returns the `app_state` the login was started with.
+    pub async fn complete_interactive_login(
+        &self,
+        request: CompleteInteractiveLoginRequest,
+        jar: &mut dyn CookieJar,
+    ) -> Result<CompletedLogin> {
+        let now = self.now();
+        let tx_name = &self.inner.transaction_cookie;
+        let transaction = self
+            .inner
+            .transaction_store
+            .get(tx_name, jar, now)
+            .await?
+            .ok_or(Error::MissingTransaction)?;
+        let code_request = match &transaction.login {
+            Some(login) => TokenByCodeRequest::from_transaction(request.callback, login),
+            // Begun by auth0-server-js: it keeps only the verifier (and organization).
+            None => {
+                let mut r =
+                    TokenByCodeRequest::new(request.callback, transaction.code_verifier.clone());
+                if let Some(org) = &transaction.organization {
+                    r = r.organization(org.clone());
+                }
+                r
+            }
+        };
+        let tokens = self.inner.auth.get_token_by_code(code_request).await?;
+        self.inner.transaction_store.delete(tx_name, jar).await?;
+        let session_name = &self.inner.session_cookie;
+        // A refused old session cookie does not stop a fresh login: it is replaced.
+        let existing = self
+            .inner
+            .state_store
+            .get(session_name, jar, now)
+            .await
+            .unwrap_or(None);
+        let audience = transaction
+            .audience
+            .as_deref()
+            .unwrap_or(DEFAULT_AUDIENCE_KEY);
+        let state = update_state(audience, existing, &tokens, now);
+        self.inner
+            .state_store
+            .set(session_name, &state, true, jar, now)
+            .await?;
+        Ok(CompletedLogin {
+            app_state: transaction.app_state,
+            authorization_details: tokens.authorization_details,
+        })
+    }
+
+    /// The logged-in user's claims, or `None` without a (valid) session. Reading a rolling
+    /// session extends it.
+    pub async fn get_user(&self, jar: &mut dyn CookieJar) -> Result<Option<Claims>> {
+        Ok(self
+            .get_session(jar)
+            .await?
+            .and_then(|s| s.user)
+            .map(Claims::from))
+    }
+
+    /// The session, or `None` without a (valid) session. Reading a rolling session extends it.
+    pub async fn get_session(&self, jar: &mut dyn CookieJar) -> Result<Option<StateData>> {
+        self.inner
+            .state_store
+            .get(&self.inner.session_cookie, jar, self.now())
+            .await
+    }
+
+    /// An access token from the session for the requested (or default) audience and scope;
+    /// when the kept one has expired, or there is none for that audience, one is got with the
+    /// refresh token and kept in the session (one token set per audience and scope).
+    pub async fn get_access_token(
+        &self,
+        request: AccessTokenRequest,
+        jar: &mut dyn CookieJar,
+    ) -> Result<TokenSet> {
+        let now = self.now();
+        let name = &self.inner.session_cookie;
+        let state = self.inner.state_store.get(name, jar, now).await?;
+        let requested_audience = request
+            .audience
+            .clone()
+            .or_else(|| self.inner.params.get("audience").map(str::to_owned));
+        let audience = requested_audience
+            .as_deref()
+            .unwrap_or(DEFAULT_AUDIENCE_KEY);
+        let scope = request
+            .scope
+            .clone()
+            .or_else(|| self.inner.params.get("scope").map(str::to_owned));
+        if let Some(found) = state.as_ref().and_then(|s| {
+            s.token_sets.iter().find(|t| {
+                t.audience == audience
+                    && (scope.is_none() || scopes_cover(t.scope.as_deref(), scope.as_deref()))
+            })
+        }) && found.expires_at > now
+        {
+            return Ok(found.clone());
+        }
+        let Some(state) = state else {
+            return Err(Error::MissingRefreshToken);
+        };
+        let Some(refresh_token) = state.refresh_token.clone() else {
+            return Err(Error::MissingRefreshToken);
+        };
+        let mut refresh = RefreshTokenRequest::new(refresh_token);
+        // Only what the caller asked for goes to Auth0; `default` is a key, not an audience.
+        if request.audience.is_some() || request.scope.is_some() {
+            if let Some(a) = &requested_audience {
+                refresh = refresh.audience(a.clone());
+            }
+            if let Some(s) = &scope {
+                refresh = refresh.scope(s.clone());
+            }
+        }
+        let tokens = self.inner.auth.get_token_by_refresh_token(refresh).await?;
+        let updated = update_state(audience, Some(state), &tokens, now);
+        self.inner
+            .state_store
+            .set(name, &updated, false, jar, now)
+            .await?;
+        Ok(token_set(audience, &tokens))
+    }
+
+    /// Revokes the session's refresh token at Auth0.
+    pub async fn revoke_refresh_token(&self, jar: &mut dyn CookieJar) -> Result<()> {
+        let state = self.get_session(jar).await?;
+        let token = state.and_then(|s| s.refresh_token).ok_or_else(|| {
+            Error::MissingSession(
+                "Unable to revoke refresh token: no refresh token found in session.".into(),
+            )
+        })?;
+        self.inner
+            .auth
+            .revoke_token(
+                RevokeTokenRequest::new(token).token_type_hint(TokenTypeHint::RefreshToken),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Logs out: revokes the refresh token (best effort), deletes the session, and returns the
+    /// URL that ends the Auth0 session.
+    pub async fn logout(&self, request: LogoutRequest, jar: &mut dyn CookieJar) -> Result<Url> {
+        let _ = self.revoke_refresh_token(jar).await;
+        self.inner
+            .state_store
+            .delete(&self.inner.session_cookie, jar)
+            .await?;
+        let url = self
+            .inner
+            .auth
+            .build_logout_url(LogoutUrlRequest::new(request.return_to).federated(request.federated))
+            .await?;
+        Ok(url)
+    }
+
+    /// Handles a back-channel logout: verifies the logout token (signature, issuer, audience,
+    /// event, …), then deletes every session it names by `sid` and/or `sub`. Returns how many
+    /// sessions ended. With a cookie-only state store this fails: no server can reach a cookie.
+    pub async fn handle_backchannel_logout(
+        &self,
+        request: BackchannelLogoutRequest,
+    ) -> Result<usize> {
+        if request.logout_token.expose_secret().is_empty() {
+            return Err(Error::BackchannelLogout("Missing Logout Token".into()));
+        }
+        let mut verify = VerifyLogoutTokenRequest::new(request.logout_token);
+        if let Some(guard) = &request.replay_guard {
+            verify = verify.replay_guard(guard);
+        }
+        let claims = self.inner.auth.verify_logout_token(verify).await?;
+        let iss = claims
+            .as_map()
+            .get("iss")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let target = LogoutClaims {
+            sid: claims.sid.clone(),
+            sub: claims.sub.clone(),
+            iss,
+        };
+        self.inner.state_store.delete_by_logout_token(&target).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_compare_as_the_reference() {
+        assert!(scopes_cover(None, None));
+        assert!(scopes_cover(Some("a b"), Some("b")));
+        assert!(scopes_cover(Some("a b"), Some("b a")));
+        assert!(!scopes_cover(Some("a"), Some("a b")));
+        assert!(!scopes_cover(None, Some("a")));
+        assert!(!scopes_cover(Some("a"), None));
+    }
+}
