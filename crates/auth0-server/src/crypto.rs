@@ -162,7 +162,7 @@ pub(crate) fn open(
     let iv: [u8; 16] = iv.try_into().ok()?;
     let expected = tag(mac_key, aad, &iv, ciphertext);
     constant_time::verify_slices_are_equal(&expected, received_tag).ok()?;
-    if ciphertext.is_empty() || ciphertext.len() % 16 != 0 {
+    if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(16) {
         return None;
     }
     let cipher = UnboundCipherKey::new(&AES_256, enc_key)

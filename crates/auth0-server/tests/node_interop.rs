@@ -35,7 +35,10 @@ fn install() {
     static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
     let result = INSTALLED.get_or_init(|| {
         let dir = node_dir();
-        if dir.join("node_modules/@auth0/auth0-server-js/package.json").is_file() {
+        if dir
+            .join("node_modules/@auth0/auth0-server-js/package.json")
+            .is_file()
+        {
             return Ok(());
         }
         let mut child = Command::new("npm")
@@ -50,7 +53,9 @@ fn install() {
             match child.try_wait() {
                 Ok(Some(s)) if s.success() => return Ok(()),
                 Ok(Some(s)) => return Err(format!("`npm ci` in {} failed ({s})", dir.display())),
-                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
                 _ => {
                     let _ = child.kill();
                     return Err("`npm ci` did not finish in 5 minutes".into());
@@ -98,13 +103,18 @@ fn node(request: Value) -> Value {
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 fn secrets(list: &[&str]) -> Secrets {
     let mut s = Secrets::new(SecretString::from(list[0].to_owned())).unwrap();
     for old in &list[1..] {
-        s = s.with_previous(SecretString::from(old.to_string())).unwrap();
+        s = s
+            .with_previous(SecretString::from(old.to_string()))
+            .unwrap();
     }
     s
 }
@@ -149,13 +159,23 @@ fn assert_same_session(ours: &StateData, theirs: &Value) {
         theirs["idToken"].as_str().unwrap()
     );
     assert_eq!(ours.token_sets.len(), 2);
-    for (ts, js) in ours.token_sets.iter().zip(theirs["tokenSets"].as_array().unwrap()) {
+    for (ts, js) in ours
+        .token_sets
+        .iter()
+        .zip(theirs["tokenSets"].as_array().unwrap())
+    {
         assert_eq!(ts.audience, js["audience"].as_str().unwrap());
-        assert_eq!(ts.access_token.expose_secret(), js["accessToken"].as_str().unwrap());
+        assert_eq!(
+            ts.access_token.expose_secret(),
+            js["accessToken"].as_str().unwrap()
+        );
         assert_eq!(ts.scope.as_deref(), js["scope"].as_str());
         assert_eq!(ts.expires_at, js["expiresAt"].as_u64().unwrap());
     }
-    assert_eq!(ours.internal.sid.as_deref(), theirs["internal"]["sid"].as_str());
+    assert_eq!(
+        ours.internal.sid.as_deref(),
+        theirs["internal"]["sid"].as_str()
+    );
     assert_eq!(
         ours.internal.created_at,
         theirs["internal"]["createdAt"].as_u64().unwrap()
@@ -167,10 +187,17 @@ async fn a_session_written_by_node_is_read_by_rust() {
     let data = session_json();
     let written = node(json!({"op": "write-session", "secret": A, "name": SESSION, "data": data}));
     let cookies = &written["cookies"];
-    assert!(cookies.get("__a0_session.1").is_some(), "chunked: {cookies}");
+    assert!(
+        cookies.get("__a0_session.1").is_some(),
+        "chunked: {cookies}"
+    );
     let mut jar = jar_of(cookies);
     let store = StatelessStateStore::new(secrets(&[A]));
-    let ours = store.get(SESSION, &mut jar, now()).await.unwrap().expect("a session");
+    let ours = store
+        .get(SESSION, &mut jar, now())
+        .await
+        .unwrap()
+        .expect("a session");
     assert_same_session(&ours, &data);
 }
 
@@ -186,8 +213,14 @@ async fn a_session_written_by_rust_is_read_by_node() {
         .await
         .unwrap();
     assert!(jar.get("__a0_session.5").is_none());
-    assert!(jar.pairs().values().all(|v| v.len() <= auth0_server::CHUNK_SIZE));
-    let read = node(json!({"op": "read-session", "secret": A, "name": SESSION, "cookies": cookies_of(&jar)}));
+    assert!(
+        jar.pairs()
+            .values()
+            .all(|v| v.len() <= auth0_server::CHUNK_SIZE)
+    );
+    let read = node(
+        json!({"op": "read-session", "secret": A, "name": SESSION, "cookies": cookies_of(&jar)}),
+    );
     let theirs = &read["data"];
     assert!(theirs.is_object(), "node read nothing: {read}");
     assert_same_session(&state, theirs);
@@ -238,7 +271,12 @@ async fn a_session_id_cookie_is_shared_both_ways() {
     // Node → Rust.
     let data = session_json();
     let written = node(json!({"op": "write-id", "secret": A, "name": SESSION, "data": data}));
-    let (id, kept) = written["sessions"].as_object().unwrap().iter().next().unwrap();
+    let (id, kept) = written["sessions"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .next()
+        .unwrap();
     let memory = MemorySessionStore::default();
     memory
         .set(id, &serde_json::from_value(kept.clone()).unwrap())
@@ -246,12 +284,19 @@ async fn a_session_id_cookie_is_shared_both_ways() {
         .unwrap();
     let store = StatefulStateStore::new(secrets(&[A]), memory);
     let mut jar = jar_of(&written["cookies"]);
-    let ours = store.get(SESSION, &mut jar, now()).await.unwrap().expect("a session");
+    let ours = store
+        .get(SESSION, &mut jar, now())
+        .await
+        .unwrap()
+        .expect("a session");
     assert_same_session(&ours, &data);
 
     // Rust → Node.
     let mut jar = MemoryCookieJar::new();
-    store.set(SESSION, &ours, true, &mut jar, now()).await.unwrap();
+    store
+        .set(SESSION, &ours, true, &mut jar, now())
+        .await
+        .unwrap();
     let cookie = jar.get(SESSION).unwrap();
     let (payload, _) = crypto::decrypt(&cookie, &secrets(&[A]), SESSION, now()).unwrap();
     let new_id = payload["id"].as_str().unwrap().to_owned();
@@ -270,7 +315,11 @@ async fn a_cookie_under_a_rotated_out_secret_is_read_while_listed() {
     let written = node(json!({"op": "write-session", "secret": B, "name": SESSION, "data": data}));
     let rotated = StatelessStateStore::new(secrets(&[A, B]));
     let mut jar = jar_of(&written["cookies"]);
-    let ours = rotated.get(SESSION, &mut jar, now()).await.unwrap().expect("read under B");
+    let ours = rotated
+        .get(SESSION, &mut jar, now())
+        .await
+        .unwrap()
+        .expect("read under B");
     assert_same_session(&ours, &data);
 
     // Once B is no longer listed the cookie is refused (and cleared).
@@ -280,18 +329,30 @@ async fn a_cookie_under_a_rotated_out_secret_is_read_while_listed() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::CookieRejected { problem: CookieProblem::NotAuthentic, .. }),
+        matches!(
+            &err,
+            Error::CookieRejected {
+                problem: CookieProblem::NotAuthentic,
+                ..
+            }
+        ),
         "{err}"
     );
     assert!(jar.pairs().is_empty());
 
     // Rust writes under its current secret A; Node, rotated to C and still listing A, reads it.
     let mut jar = MemoryCookieJar::new();
-    rotated.set(SESSION, &ours, false, &mut jar, now()).await.unwrap();
-    let read = node(json!({"op": "read-session", "secret": [C, A], "name": SESSION, "cookies": cookies_of(&jar)}));
+    rotated
+        .set(SESSION, &ours, false, &mut jar, now())
+        .await
+        .unwrap();
+    let read = node(
+        json!({"op": "read-session", "secret": [C, A], "name": SESSION, "cookies": cookies_of(&jar)}),
+    );
     assert_same_session(&ours, &read["data"]);
     // And a Node transaction under an old secret likewise.
-    let tx = node(json!({"op": "write-tx", "secret": B, "name": TX, "data": {"codeVerifier": "v"}}));
+    let tx =
+        node(json!({"op": "write-tx", "secret": B, "name": TX, "data": {"codeVerifier": "v"}}));
     let mut jar = jar_of(&tx["cookies"]);
     let got = CookieTransactionStore::new(secrets(&[A, B]))
         .get(TX, &mut jar, now())
@@ -312,9 +373,14 @@ async fn node_refuses_what_rust_refuses() {
         .unwrap();
     let mut cookies = cookies_of(&jar);
     let first = cookies["__a0_session.0"].as_str().unwrap().to_owned();
-    let flipped = format!("{}{}", &first[..100], if &first[100..101] == "A" { "B" } else { "A" });
+    let flipped = format!(
+        "{}{}",
+        &first[..100],
+        if &first[100..101] == "A" { "B" } else { "A" }
+    );
     cookies["__a0_session.0"] = Value::from(format!("{flipped}{}", &first[101..]));
-    let read = node(json!({"op": "read-session", "secret": A, "name": SESSION, "cookies": cookies}));
+    let read =
+        node(json!({"op": "read-session", "secret": A, "name": SESSION, "cookies": cookies}));
     assert!(read["data"].is_null(), "node accepted a tampered cookie");
     let mut jar = jar_of(&cookies);
     assert!(
