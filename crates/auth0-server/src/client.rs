@@ -8,9 +8,12 @@ use std::fmt;
 use std::sync::Arc;
 
 use auth0_auth::{
-    AuthClient, AuthorizationParams, AuthorizationUrlRequest, Claims, ExposeSecret,
-    LogoutTokenReplayGuard, LogoutUrlRequest, RefreshTokenRequest, RevokeTokenRequest,
-    SecretString, TokenByCodeRequest, TokenResponse, TokenTypeHint, VerifyLogoutTokenRequest,
+    AuthClient, AuthorizationParams, AuthorizationUrl, AuthorizationUrlRequest,
+    BackchannelAuthenticationRequest, Claims, Connection, ExchangeTokenRequest, ExposeSecret,
+    LinkUserUrlRequest, LogoutTokenReplayGuard, LogoutUrlRequest, PasswordlessTokenRequest,
+    REFRESH_TOKEN_TYPE, RefreshTokenRequest, RevokeTokenRequest, SecretString, SendEmailRequest,
+    SendSmsRequest, TokenByCodeRequest, TokenResponse, TokenTypeHint, UnlinkUserUrlRequest, UserId,
+    VerifyLogoutTokenRequest,
 };
 use serde_json::{Map, Value};
 use url::Url;
@@ -18,7 +21,8 @@ use url::Url;
 use crate::cookies::CookieJar;
 use crate::error::{Error, Result};
 use crate::state::{
-    InternalStateData, SharedClock, StateData, SystemClock, TokenSet, TransactionData,
+    ConnectionTokenSet, InternalStateData, SharedClock, StateData, SystemClock, TokenSet,
+    TransactionData,
 };
 use crate::store::{LogoutClaims, StateStore, TransactionStore};
 
@@ -286,6 +290,204 @@ impl BackchannelLogoutRequest {
     }
 }
 
+/// Which account [`ServerClient::start_link_user`] links to the logged-in user.
+#[derive(Debug, Clone)]
+pub struct LinkUserRequest {
+    connection: Connection,
+    connection_scope: Option<String>,
+    app_state: Option<Value>,
+    params: AuthorizationParams,
+}
+
+impl LinkUserRequest {
+    /// Links the user's account on `connection`.
+    pub fn new(connection: Connection) -> Self {
+        Self {
+            connection,
+            connection_scope: None,
+            app_state: None,
+            params: AuthorizationParams::new(),
+        }
+    }
+
+    /// The scopes to ask of the linked connection.
+    pub fn connection_scope(mut self, scope: impl Into<String>) -> Self {
+        self.connection_scope = Some(scope.into());
+        self
+    }
+
+    /// Application state given back when the link completes.
+    pub fn app_state(mut self, state: Value) -> Self {
+        self.app_state = Some(state);
+        self
+    }
+
+    /// More authorization parameters, laid over the client's.
+    pub fn params(mut self, params: AuthorizationParams) -> Self {
+        self.params = params;
+        self
+    }
+}
+
+/// Which account [`ServerClient::start_unlink_user`] unlinks from the logged-in user.
+#[derive(Debug, Clone)]
+pub struct UnlinkUserRequest {
+    connection: Connection,
+    app_state: Option<Value>,
+    params: AuthorizationParams,
+}
+
+impl UnlinkUserRequest {
+    /// Unlinks the user's account on `connection`.
+    pub fn new(connection: Connection) -> Self {
+        Self {
+            connection,
+            app_state: None,
+            params: AuthorizationParams::new(),
+        }
+    }
+
+    /// Application state given back when the unlink completes.
+    pub fn app_state(mut self, state: Value) -> Self {
+        self.app_state = Some(state);
+        self
+    }
+
+    /// More authorization parameters, laid over the client's.
+    pub fn params(mut self, params: AuthorizationParams) -> Self {
+        self.params = params;
+        self
+    }
+}
+
+/// A federated connection's access token (Token Vault) for [`ServerClient::get_access_token_for_connection`].
+#[derive(Debug, Clone)]
+pub struct ConnectionTokenRequest {
+    connection: Connection,
+    login_hint: Option<String>,
+}
+
+impl ConnectionTokenRequest {
+    /// The user's token on `connection`.
+    pub fn new(connection: Connection) -> Self {
+        Self {
+            connection,
+            login_hint: None,
+        }
+    }
+
+    /// Which of the user's accounts on the connection.
+    pub fn login_hint(mut self, hint: impl Into<String>) -> Self {
+        self.login_hint = Some(hint.into());
+        self
+    }
+}
+
+/// A back-channel (CIBA) login for [`ServerClient::login_backchannel`].
+#[derive(Debug, Clone)]
+pub struct LoginBackchannelRequest {
+    user_id: UserId,
+    binding_message: String,
+    params: AuthorizationParams,
+}
+
+impl LoginBackchannelRequest {
+    /// Asks `user_id` to approve, showing `binding_message` on their device.
+    pub fn new(user_id: UserId, binding_message: impl Into<String>) -> Self {
+        Self {
+            user_id,
+            binding_message: binding_message.into(),
+            params: AuthorizationParams::new(),
+        }
+    }
+
+    /// More authorization parameters (`scope`, `audience`, …), laid over the client's.
+    pub fn params(mut self, params: AuthorizationParams) -> Self {
+        self.params = params;
+        self
+    }
+}
+
+/// Where [`ServerClient::start_passwordless`] sends a one-time code.
+#[derive(Debug, Clone)]
+pub struct StartPasswordlessRequest {
+    to: PasswordlessTo,
+    language: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+enum PasswordlessTo {
+    Email(String),
+    Sms(String),
+}
+
+impl StartPasswordlessRequest {
+    /// Emails a one-time code to `email` (the `email` connection).
+    pub fn email(email: impl Into<String>) -> Self {
+        Self {
+            to: PasswordlessTo::Email(email.into()),
+            language: None,
+        }
+    }
+
+    /// Texts a one-time code to `phone_number` (E.164; the `sms` connection).
+    pub fn sms(phone_number: impl Into<String>) -> Self {
+        Self {
+            to: PasswordlessTo::Sms(phone_number.into()),
+            language: None,
+        }
+    }
+
+    /// The language of the message (`x-request-language`).
+    pub fn language(mut self, language: impl Into<String>) -> Self {
+        self.language = Some(language.into());
+        self
+    }
+}
+
+/// The one-time code that completes a passwordless login ([`ServerClient::complete_passwordless`]).
+#[derive(Clone)]
+pub struct CompletePasswordlessRequest {
+    to: PasswordlessTo,
+    code: SecretString,
+    params: AuthorizationParams,
+}
+
+impl fmt::Debug for CompletePasswordlessRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CompletePasswordlessRequest")
+            .field("to", &self.to)
+            .field("code", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
+impl CompletePasswordlessRequest {
+    /// The code emailed to `email`.
+    pub fn email(email: impl Into<String>, code: SecretString) -> Self {
+        Self {
+            to: PasswordlessTo::Email(email.into()),
+            code,
+            params: AuthorizationParams::new(),
+        }
+    }
+
+    /// The code texted to `phone_number`.
+    pub fn sms(phone_number: impl Into<String>, code: SecretString) -> Self {
+        Self {
+            to: PasswordlessTo::Sms(phone_number.into()),
+            code,
+            params: AuthorizationParams::new(),
+        }
+    }
+
+    /// `scope` and `audience` of the tokens, laid over the client's.
+    pub fn params(mut self, params: AuthorizationParams) -> Self {
+        self.params = params;
+        self
+    }
+}
+
 /// Whether every scope of `required` is in `granted` (as the reference compares them).
 fn scopes_cover(granted: Option<&str>, required: Option<&str>) -> bool {
     if granted == required {
@@ -432,12 +634,289 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
                     .pushed(request.pushed),
             )
             .await?;
-        let data = TransactionData::from_login(login.transaction, request.app_state);
+        self.keep_transaction(login, request.app_state, jar).await
+    }
+
+    /// The client's parameters with `own` laid over them (by name), `openid` ensured in a
+    /// given scope.
+    fn params_over(&self, own: &AuthorizationParams) -> AuthorizationParams {
+        let mut params = self.inner.params.clone();
+        for (k, v) in own.iter() {
+            params = params.set(k, v);
+        }
+        if let Some(scope) = params.get("scope").map(str::to_owned) {
+            let mut scopes: Vec<&str> = scope.split_whitespace().collect();
+            if !scopes.contains(&"openid") {
+                scopes.insert(0, "openid");
+            }
+            params = params.set("scope", scopes.join(" "));
+        }
+        params
+    }
+
+    /// [`params_over`](Self::params_over), requiring a `redirect_uri`.
+    fn redirect_params(&self, own: &AuthorizationParams) -> Result<AuthorizationParams> {
+        let params = self.params_over(own);
+        if params.get("redirect_uri").is_none_or(str::is_empty) {
+            return Err(Error::MissingRequiredArgument(
+                "authorizationParams.redirect_uri",
+            ));
+        }
+        Ok(params)
+    }
+
+    async fn keep_transaction(
+        &self,
+        login: AuthorizationUrl,
+        app_state: Option<Value>,
+        jar: &mut dyn CookieJar,
+    ) -> Result<Url> {
+        let data = TransactionData::from_login(login.transaction, app_state);
         self.inner
             .transaction_store
             .set(&self.inner.transaction_cookie, &data, jar, self.now())
             .await?;
         Ok(login.url)
+    }
+
+    /// Keeps a new login's tokens as the session (under a new id; the same user's existing
+    /// session is updated, another user's replaced).
+    async fn keep_login(
+        &self,
+        audience: &str,
+        tokens: &TokenResponse,
+        jar: &mut dyn CookieJar,
+    ) -> Result<()> {
+        let now = self.now();
+        let name = &self.inner.session_cookie;
+        // A refused old session cookie does not stop a fresh login: it is replaced.
+        let existing = self
+            .inner
+            .state_store
+            .get(name, jar, now)
+            .await
+            .unwrap_or(None);
+        let state = update_state(audience, existing, tokens, now);
+        self.inner
+            .state_store
+            .set(name, &state, true, jar, now)
+            .await
+    }
+
+    /// The session's ID token, required to link or unlink.
+    async fn session_id_token(&self, jar: &mut dyn CookieJar, what: &str) -> Result<SecretString> {
+        self.get_session(jar)
+            .await?
+            .and_then(|s| s.id_token)
+            .ok_or_else(|| {
+                Error::MissingSession(format!("Unable to {what} without a logged in user."))
+            })
+    }
+
+    /// Starts linking another account (`connection`) to the logged-in user: returns the URL to
+    /// send the browser to; complete with [`complete_link_user`](Self::complete_link_user).
+    pub async fn start_link_user(
+        &self,
+        request: LinkUserRequest,
+        jar: &mut dyn CookieJar,
+    ) -> Result<Url> {
+        let id_token = self
+            .session_id_token(jar, "start the user linking process")
+            .await?;
+        let params = self.redirect_params(&request.params)?;
+        let mut link = LinkUserUrlRequest::new(request.connection, id_token).params(params);
+        if let Some(scope) = request.connection_scope {
+            link = link.connection_scope(scope);
+        }
+        let login = self.inner.auth.build_link_user_url(link).await?;
+        self.keep_transaction(login, request.app_state, jar).await
+    }
+
+    /// Completes linking from its callback (as an interactive login); returns the app state.
+    pub async fn complete_link_user(
+        &self,
+        request: CompleteInteractiveLoginRequest,
+        jar: &mut dyn CookieJar,
+    ) -> Result<CompletedLogin> {
+        self.complete_interactive_login(request, jar).await
+    }
+
+    /// Starts unlinking an account (`connection`) from the logged-in user; complete with
+    /// [`complete_unlink_user`](Self::complete_unlink_user).
+    pub async fn start_unlink_user(
+        &self,
+        request: UnlinkUserRequest,
+        jar: &mut dyn CookieJar,
+    ) -> Result<Url> {
+        let id_token = self
+            .session_id_token(jar, "start the user unlinking process")
+            .await?;
+        let params = self.redirect_params(&request.params)?;
+        let login = self
+            .inner
+            .auth
+            .build_unlink_user_url(
+                UnlinkUserUrlRequest::new(request.connection, id_token).params(params),
+            )
+            .await?;
+        self.keep_transaction(login, request.app_state, jar).await
+    }
+
+    /// Completes unlinking from its callback (as an interactive login); returns the app state.
+    pub async fn complete_unlink_user(
+        &self,
+        request: CompleteInteractiveLoginRequest,
+        jar: &mut dyn CookieJar,
+    ) -> Result<CompletedLogin> {
+        self.complete_interactive_login(request, jar).await
+    }
+
+    /// Logs a user in on another device (Client-Initiated Backchannel Authentication): asks
+    /// them to approve, polls until they answer, and keeps the session. Returns the granted
+    /// rich authorization details.
+    pub async fn login_backchannel(
+        &self,
+        request: LoginBackchannelRequest,
+        jar: &mut dyn CookieJar,
+    ) -> Result<Option<Value>> {
+        let params = self.params_over(&request.params);
+        let audience = params
+            .get("audience")
+            .unwrap_or(DEFAULT_AUDIENCE_KEY)
+            .to_owned();
+        let tokens = self
+            .inner
+            .auth
+            .backchannel_authentication(
+                BackchannelAuthenticationRequest::new(request.user_id, request.binding_message)
+                    .params(params),
+            )
+            .await?;
+        self.keep_login(&audience, &tokens, jar).await?;
+        Ok(tokens.authorization_details)
+    }
+
+    /// Sends a passwordless one-time code by email or SMS; complete with
+    /// [`complete_passwordless`](Self::complete_passwordless). Nothing is kept.
+    pub async fn start_passwordless(&self, request: StartPasswordlessRequest) -> Result<()> {
+        let passwordless = self.inner.auth.passwordless();
+        match request.to {
+            PasswordlessTo::Email(email) => {
+                let mut r = SendEmailRequest::new(email);
+                if let Some(l) = request.language {
+                    r = r.language(l);
+                }
+                passwordless.send_email(r).await?;
+            }
+            PasswordlessTo::Sms(phone) => {
+                let mut r = SendSmsRequest::new(phone);
+                if let Some(l) = request.language {
+                    r = r.language(l);
+                }
+                passwordless.send_sms(r).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Completes a passwordless login with the one-time code and keeps the session.
+    pub async fn complete_passwordless(
+        &self,
+        request: CompletePasswordlessRequest,
+        jar: &mut dyn CookieJar,
+    ) -> Result<Option<Value>> {
+        let params = self.params_over(&request.params);
+        let audience = params.get("audience").map(str::to_owned);
+        let (username, sms) = match request.to {
+            PasswordlessTo::Email(e) => (e, false),
+            PasswordlessTo::Sms(p) => (p, true),
+        };
+        let mut token_request = PasswordlessTokenRequest::new(username, request.code);
+        if let Some(a) = &audience {
+            token_request = token_request.audience(a.clone());
+        }
+        if let Some(s) = params.get("scope") {
+            token_request = token_request.scope(s);
+        }
+        let tokens = if sms {
+            self.inner
+                .auth
+                .get_token_by_passwordless_sms(token_request)
+                .await?
+        } else {
+            self.inner
+                .auth
+                .get_token_by_passwordless_email(token_request)
+                .await?
+        };
+        self.keep_login(
+            audience.as_deref().unwrap_or(DEFAULT_AUDIENCE_KEY),
+            &tokens,
+            jar,
+        )
+        .await?;
+        Ok(tokens.authorization_details)
+    }
+
+    /// A federated connection's access token (Token Vault) for the logged-in user, kept in the
+    /// session until it expires, got with the session's refresh token otherwise.
+    pub async fn get_access_token_for_connection(
+        &self,
+        request: ConnectionTokenRequest,
+        jar: &mut dyn CookieJar,
+    ) -> Result<ConnectionTokenSet> {
+        let now = self.now();
+        let name = &self.inner.session_cookie;
+        let state = self.inner.state_store.get(name, jar, now).await?;
+        let connection = request.connection.as_str().to_owned();
+        let matches = |t: &ConnectionTokenSet| {
+            t.connection == connection
+                && request
+                    .login_hint
+                    .as_ref()
+                    .is_none_or(|h| t.login_hint.as_ref() == Some(h))
+        };
+        if let Some(found) = state
+            .as_ref()
+            .and_then(|s| s.connection_token_sets.as_ref())
+            .and_then(|sets| sets.iter().find(|t| matches(t)))
+            && found.expires_at > now
+        {
+            return Ok(found.clone());
+        }
+        let Some(mut state) = state else {
+            return Err(Error::MissingSession(
+                "Unable to retrieve an access token for a connection without a logged in user."
+                    .into(),
+            ));
+        };
+        let Some(refresh_token) = state.refresh_token.clone() else {
+            return Err(Error::MissingRefreshToken);
+        };
+        let mut vault =
+            ExchangeTokenRequest::token_vault(request.connection.clone(), refresh_token)
+                .subject_token_type(REFRESH_TOKEN_TYPE);
+        if let Some(h) = &request.login_hint {
+            vault = vault.login_hint(h.clone());
+        }
+        let tokens = self.inner.auth.exchange_token(vault).await?;
+        let fresh = ConnectionTokenSet {
+            connection: connection.clone(),
+            login_hint: request.login_hint.clone(),
+            access_token: tokens.access_token.clone(),
+            scope: tokens.scope.clone(),
+            expires_at: tokens.expires_at,
+        };
+        let sets = state.connection_token_sets.get_or_insert_with(Vec::new);
+        match sets.iter_mut().find(|t| matches(t)) {
+            Some(slot) => *slot = fresh.clone(),
+            None => sets.push(fresh.clone()),
+        }
+        self.inner
+            .state_store
+            .set(name, &state, false, jar, now)
+            .await?;
+        Ok(fresh)
     }
 
     /// Completes a login from its callback: checks it against the kept transaction, exchanges

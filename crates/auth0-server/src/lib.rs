@@ -80,9 +80,11 @@ mod state;
 mod store;
 
 pub use client::{
-    AccessTokenRequest, BackchannelLogoutRequest, CompleteInteractiveLoginRequest, CompletedLogin,
-    DEFAULT_AUDIENCE_KEY, DEFAULT_SESSION_COOKIE, DEFAULT_TRANSACTION_COOKIE, LogoutRequest,
-    ServerClient, ServerClientBuilder, StartInteractiveLoginRequest,
+    AccessTokenRequest, BackchannelLogoutRequest, CompleteInteractiveLoginRequest,
+    CompletePasswordlessRequest, CompletedLogin, ConnectionTokenRequest, DEFAULT_AUDIENCE_KEY,
+    DEFAULT_SESSION_COOKIE, DEFAULT_TRANSACTION_COOKIE, LinkUserRequest, LoginBackchannelRequest,
+    LogoutRequest, ServerClient, ServerClientBuilder, StartInteractiveLoginRequest,
+    StartPasswordlessRequest, UnlinkUserRequest,
 };
 pub use cookies::{CookieJar, CookieOptions, MemoryCookieJar, SameSite};
 pub use crypto::Secrets;

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use auth0_auth::{AuthClient, AuthorizationParams, SecretString};
-use auth0_emulator::{ApiConfig, Emulator, RunningEmulator, demo};
+use auth0_emulator::{ApiConfig, Emulator, FederatedConnection, RunningEmulator, UserConfig, demo};
 use auth0_server::{
     Clock, CompleteInteractiveLoginRequest, CookieTransactionStore, MemoryCookieJar,
     MemorySessionStore, Secrets, ServerClient, SessionConfig, StartInteractiveLoginRequest,
@@ -63,10 +63,35 @@ pub async fn tenant() -> RunningEmulator {
             .api(ApiConfig::new(SECOND_API, &["read:things"]))
             // An hour, so a test can pass it on its manual clock within the session.
             .access_token_lifetime(3600)
+            // Token Vault: two Google accounts of the demo user.
+            .federated_connection(
+                FederatedConnection::new("google-oauth2")
+                    .account(
+                        &demo_user_id(),
+                        Some("jane@gmail.com"),
+                        "google-token-1",
+                        &["calendar"],
+                    )
+                    .account(
+                        &demo_user_id(),
+                        Some("jane@work.com"),
+                        "google-token-2",
+                        &["calendar"],
+                    ),
+            )
+            // CIBA polls every second (the shortest interval there is).
+            .ciba_interval(1)
             .start(),
     )
     .await
     .expect("the emulator starts")
+}
+
+/// The demo user's id.
+pub fn demo_user_id() -> String {
+    UserConfig::new(demo::USERNAME, demo::PASSWORD)
+        .id()
+        .to_string()
 }
 
 pub fn auth(t: &RunningEmulator) -> AuthClient {

@@ -1,0 +1,196 @@
+//! The other `ServerClient` operations against the emulator: account linking URLs, Token Vault
+//! tokens cached in the session, back-channel (CIBA) login, and passwordless login.
+
+mod common;
+
+use std::time::Duration;
+
+use auth0_auth::{Connection, ExposeSecret, UserId};
+use auth0_emulator::demo;
+use auth0_server::{
+    CompletePasswordlessRequest, ConnectionTokenRequest, CookieJar, LinkUserRequest,
+    LoginBackchannelRequest, MemoryCookieJar, SessionConfig, StartPasswordlessRequest,
+    UnlinkUserRequest,
+};
+use common::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn linking_needs_a_session_and_keeps_a_transaction() {
+    let t = tenant().await;
+    let client = stateless(&t, ManualClock::new(), SessionConfig::default());
+    let mut jar = MemoryCookieJar::new();
+    let err = client
+        .start_link_user(
+            LinkUserRequest::new(Connection::new("google-oauth2")),
+            &mut jar,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "missing_session_error");
+    assert!(jar.changes().is_empty());
+
+    login(&client, &mut jar, json!(null)).await;
+    let id_token = client
+        .get_session(&mut jar)
+        .await
+        .unwrap()
+        .unwrap()
+        .id_token
+        .unwrap();
+    let url = bounded(
+        client.start_link_user(
+            LinkUserRequest::new(Connection::new("google-oauth2"))
+                .connection_scope("calendar")
+                .app_state(json!({"step": "link"})),
+            &mut jar,
+        ),
+    )
+    .await
+    .unwrap();
+    let q: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect();
+    let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    assert_eq!(get("requested_connection"), Some("google-oauth2"));
+    assert_eq!(get("requested_connection_scope"), Some("calendar"));
+    assert_eq!(get("id_token_hint"), Some(id_token.expose_secret()));
+    assert_eq!(get("redirect_uri"), Some(CALLBACK));
+    assert!(jar.get("__a0_tx").is_some());
+
+    let url = bounded(client.start_unlink_user(
+        UnlinkUserRequest::new(Connection::new("google-oauth2")),
+        &mut jar,
+    ))
+    .await
+    .unwrap();
+    assert!(url.query().unwrap().contains("unlink_account"), "{url}");
+}
+
+#[tokio::test]
+async fn token_vault_tokens_are_kept_in_the_session_per_connection_and_hint() {
+    let t = tenant().await;
+    let clock = ManualClock::new();
+    let client = stateful(&t, clock.clone());
+    let mut jar = MemoryCookieJar::new();
+    let err = client
+        .get_access_token_for_connection(
+            ConnectionTokenRequest::new(Connection::new("google-oauth2")),
+            &mut jar,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "missing_session_error");
+
+    login(&client, &mut jar, json!(null)).await;
+    let before = t.requests_to("/oauth/token").len();
+    let work = bounded(client.get_access_token_for_connection(
+        ConnectionTokenRequest::new(Connection::new("google-oauth2")).login_hint("jane@work.com"),
+        &mut jar,
+    ))
+    .await
+    .unwrap();
+    assert_eq!(work.access_token.expose_secret(), "google-token-2");
+    // Asked again: from the session.
+    let again = client
+        .get_access_token_for_connection(
+            ConnectionTokenRequest::new(Connection::new("google-oauth2"))
+                .login_hint("jane@work.com"),
+            &mut jar,
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.access_token.expose_secret(), "google-token-2");
+    assert_eq!(t.requests_to("/oauth/token").len(), before + 1);
+    // Another account of the same connection is another entry.
+    let personal = bounded(client.get_access_token_for_connection(
+        ConnectionTokenRequest::new(Connection::new("google-oauth2")).login_hint("jane@gmail.com"),
+        &mut jar,
+    ))
+    .await
+    .unwrap();
+    assert_eq!(personal.access_token.expose_secret(), "google-token-1");
+    let session = client.get_session(&mut jar).await.unwrap().unwrap();
+    assert_eq!(session.connection_token_sets.as_ref().unwrap().len(), 2);
+    // Expired: exchanged again.
+    clock.advance(2 * 3600);
+    client
+        .get_access_token_for_connection(
+            ConnectionTokenRequest::new(Connection::new("google-oauth2"))
+                .login_hint("jane@work.com"),
+            &mut jar,
+        )
+        .await
+        .unwrap();
+    assert_eq!(t.requests_to("/oauth/token").len(), before + 3);
+}
+
+#[tokio::test]
+async fn a_backchannel_login_keeps_a_session() {
+    let t = tenant().await;
+    let client = stateless(&t, ManualClock::new(), SessionConfig::default());
+    let mut jar = MemoryCookieJar::new();
+    let approve = async {
+        for _ in 0..200 {
+            if let Some(r) = t.ciba_requests().pop() {
+                assert!(t.approve_ciba(r.auth_req_id.as_str()));
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("no CIBA request arrived");
+    };
+    let (done, ()) = bounded(async {
+        tokio::join!(
+            client.login_backchannel(
+                LoginBackchannelRequest::new(UserId::new(demo_user_id()), "Approve the login?"),
+                &mut jar,
+            ),
+            approve
+        )
+    })
+    .await;
+    done.unwrap();
+    let user = client.get_user(&mut jar).await.unwrap().expect("a session");
+    assert_eq!(user.sub(), Some(demo_user_id().as_str()));
+    assert!(jar.get("__a0_session.0").is_some());
+}
+
+#[tokio::test]
+async fn a_passwordless_code_logs_in() {
+    let t = tenant().await;
+    let client = stateful(&t, ManualClock::new());
+    bounded(
+        client.start_passwordless(StartPasswordlessRequest::email(demo::USERNAME).language("fr")),
+    )
+    .await
+    .unwrap();
+    let sent = t.requests_to("/passwordless/start").pop().unwrap();
+    assert_eq!(sent.header("x-request-language"), Some("fr"));
+    let code = t.last_passwordless_code(demo::USERNAME).unwrap();
+    let mut jar = MemoryCookieJar::new();
+    bounded(client.complete_passwordless(
+        CompletePasswordlessRequest::email(demo::USERNAME, code.into()),
+        &mut jar,
+    ))
+    .await
+    .unwrap();
+    let session = client
+        .get_session(&mut jar)
+        .await
+        .unwrap()
+        .expect("a session");
+    assert_eq!(session.user.as_ref().unwrap()["email"], demo::USERNAME);
+    assert_eq!(session.token_sets[0].audience, demo::AUDIENCE);
+    // A wrong code keeps no session.
+    let mut other = MemoryCookieJar::new();
+    let err = bounded(client.complete_passwordless(
+        CompletePasswordlessRequest::email(demo::USERNAME, "000000".to_owned().into()),
+        &mut other,
+    ))
+    .await
+    .unwrap_err();
+    assert!(matches!(err, auth0_server::Error::Auth(_)), "{err}");
+    assert!(other.changes().is_empty());
+}
