@@ -200,16 +200,33 @@ pub fn encrypt(
     name: &str,
     expires_at: u64,
 ) -> Result<String, Error> {
+    let json = serde_json::to_vec(payload).map_err(|_| Error::Crypto("payload encoding"))?;
+    encrypt_object(json, secrets, name, expires_at)
+}
+
+/// [`encrypt`] for a payload already serialized as a JSON object: `exp` is added as its last
+/// member (so it wins over any `exp` inside).
+pub fn encrypt_object(
+    mut json: Vec<u8>,
+    secrets: &Secrets,
+    name: &str,
+    expires_at: u64,
+) -> Result<String, Error> {
+    if json.first() != Some(&b'{') || json.last() != Some(&b'}') {
+        return Err(Error::Crypto("the payload is not a JSON object"));
+    }
+    json.pop();
+    if json.len() > 1 {
+        json.push(b',');
+    }
+    json.extend_from_slice(format!("\"exp\":{expires_at}}}").as_bytes());
     let kid = random_uuid()?;
     let key = derive_key(secrets.current()?, name, &kid)?;
     let header = serde_json::json!({ "alg": ALG, "enc": ENC, "kid": kid });
     let header_b64 = URL_SAFE_NO_PAD.encode(header.to_string());
-    let mut body = payload.clone();
-    body.insert("exp".into(), Value::from(expires_at));
-    let plaintext = serde_json::to_vec(&body).map_err(|_| Error::Crypto("payload encoding"))?;
     let mut iv = [0u8; 16];
     rand::fill(&mut iv).map_err(|_| Error::Crypto("no randomness"))?;
-    let (ciphertext, t) = seal(&key, iv, header_b64.as_bytes(), &plaintext)?;
+    let (ciphertext, t) = seal(&key, iv, header_b64.as_bytes(), &json)?;
     Ok(format!(
         "{header_b64}..{}.{}.{}",
         URL_SAFE_NO_PAD.encode(iv),
@@ -430,6 +447,18 @@ mod tests {
             decrypt(&jwe, &secrets(A), "__a0_tx", 1_000),
             Err(CookieProblem::NotAuthentic)
         );
+    }
+
+    #[test]
+    fn exp_is_appended_to_any_object() {
+        let s = secrets(A);
+        let empty = encrypt_object(b"{}".to_vec(), &s, "n", 7).unwrap();
+        assert_eq!(decrypt(&empty, &s, "n", 0).unwrap(), (Map::new(), 7));
+        // An `exp` inside is overridden by the one given.
+        let inner = encrypt_object(br#"{"a":1,"exp":1}"#.to_vec(), &s, "n", 9).unwrap();
+        let (payload, exp) = decrypt(&inner, &s, "n", 0).unwrap();
+        assert_eq!((payload["a"].as_u64(), exp), (Some(1), 9));
+        assert!(encrypt_object(b"[1]".to_vec(), &s, "n", 9).is_err());
     }
 
     #[test]

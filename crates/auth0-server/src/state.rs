@@ -220,18 +220,43 @@ impl StateData {
         self.user.as_ref()?.get("iss")?.as_str()
     }
 
-    /// The payload JSON object.
-    pub(crate) fn to_map(&self) -> Result<Map<String, Value>, CookieProblem> {
-        match serde_json::to_value(self) {
-            Ok(Value::Object(map)) => Ok(map),
-            _ => Err(CookieProblem::Malformed("the session does not encode")),
-        }
+    /// The payload, as a JSON object's bytes.
+    pub(crate) fn to_json(&self) -> Result<Vec<u8>, CookieProblem> {
+        serde_json::to_vec(self)
+            .map_err(|_| CookieProblem::Malformed("the session does not encode"))
     }
 
-    /// Reads a decrypted payload.
-    pub(crate) fn from_map(map: Map<String, Value>) -> Result<Self, CookieProblem> {
-        serde_json::from_value(Value::Object(map))
-            .map_err(|_| CookieProblem::Malformed("the payload is not a session"))
+    /// Reads a decrypted payload field by field (no buffering of the whole object); fields this
+    /// SDK does not know are kept in `extra`.
+    pub(crate) fn from_map(mut map: Map<String, Value>) -> Result<Self, CookieProblem> {
+        fn take<T: serde::de::DeserializeOwned>(
+            map: &mut Map<String, Value>,
+            key: &str,
+        ) -> Result<Option<T>, CookieProblem> {
+            match map.remove(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(v) => serde_json::from_value(v)
+                    .map(Some)
+                    .map_err(|_| CookieProblem::Malformed("a session field has the wrong type")),
+            }
+        }
+        let secs = |v: Option<f64>| match v {
+            None => Ok(None),
+            Some(n) if n.is_finite() && n >= 0.0 => Ok(Some(n as u64)),
+            Some(_) => Err(CookieProblem::Malformed("a session time is not a time")),
+        };
+        Ok(Self {
+            user: take(&mut map, "user")?,
+            id_token: take::<String>(&mut map, "idToken")?.map(SecretString::from),
+            refresh_token: take::<String>(&mut map, "refreshToken")?.map(SecretString::from),
+            token_sets: take(&mut map, "tokenSets")?.unwrap_or_default(),
+            connection_token_sets: take(&mut map, "connectionTokenSets")?,
+            domain: take(&mut map, "domain")?,
+            session_expires_at: secs(take(&mut map, "sessionExpiresAt")?)?,
+            internal: take(&mut map, "internal")?
+                .ok_or(CookieProblem::Malformed("the session has no internal data"))?,
+            extra: map,
+        })
     }
 }
 
@@ -377,10 +402,15 @@ mod tests {
             unreachable!()
         };
         let s = StateData::from_map(map).unwrap();
+        let via_serde: StateData = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(
+            serde_json::to_value(&via_serde).unwrap(),
+            serde_json::to_value(&s).unwrap()
+        );
         assert_eq!(s.sub(), Some("auth0|1"));
         assert_eq!(s.token_sets[0].expires_at, 1_700_000_000);
         assert_eq!(s.internal.sid.as_deref(), Some("s1"));
-        let back = Value::Object(s.to_map().unwrap());
+        let back: Value = serde_json::from_slice(&s.to_json().unwrap()).unwrap();
         assert_eq!(back["custom"], json["custom"]);
         assert_eq!(back["tokenSets"], json["tokenSets"]);
         assert_eq!(back["refreshToken"], "rt");

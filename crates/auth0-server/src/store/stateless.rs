@@ -73,11 +73,12 @@ impl StatelessStateStore {
         let max_age = self
             .config
             .max_age(data.internal.created_at, data.session_expires_at, now);
-        let payload = data.to_map().map_err(|problem| Error::CookieRejected {
+        let payload = data.to_json().map_err(|problem| Error::CookieRejected {
             name: name.into(),
             problem,
         })?;
-        let value = crypto::encrypt(&payload, &self.secrets, name, now.saturating_add(max_age))?;
+        let value =
+            crypto::encrypt_object(payload, &self.secrets, name, now.saturating_add(max_age))?;
         let options = self.config.cookie.with_max_age(max_age);
         let mut written = Vec::new();
         // The value is ASCII (base64url and dots), so byte offsets are character offsets.
