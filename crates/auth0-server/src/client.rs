@@ -941,6 +941,11 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
             None => {
                 let mut r =
                     TokenByCodeRequest::new(request.callback, transaction.code_verifier.clone());
+                // The configured callback URL, when there is one (behind a proxy the callback's
+                // own URL may differ); otherwise the callback's.
+                if let Some(uri) = self.inner.params.get("redirect_uri") {
+                    r = r.redirect_uri(uri);
+                }
                 if let Some(org) = &transaction.organization {
                     r = r.organization(org.clone());
                 }

@@ -5,6 +5,8 @@
 //!
 //! Every wait is bounded.
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -388,5 +390,67 @@ async fn node_refuses_what_rust_refuses() {
             .get(SESSION, &mut jar, now())
             .await
             .is_err()
+    );
+}
+
+#[tokio::test]
+async fn a_login_begun_by_node_is_completed_by_rust() {
+    use base64::Engine;
+    use sha2::Digest;
+
+    // Node keeps the transaction of a login it began (no state, no nonce, as auth0-server-js).
+    let verifier = "a-node-made-pkce-verifier-0123456789abcdefghijklmnop";
+    let written = node(json!({
+        "op": "write-tx", "secret": common::SECRET, "name": TX,
+        "data": {"audience": auth0_emulator::demo::AUDIENCE, "codeVerifier": verifier, "appState": {"returnTo": "/from-node"}}
+    }));
+    let t = common::tenant().await;
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()));
+    let mut authorize = url::Url::parse(&t.base_url())
+        .unwrap()
+        .join("/authorize")
+        .unwrap();
+    authorize
+        .query_pairs_mut()
+        .append_pair("client_id", auth0_emulator::demo::CLIENT_ID)
+        .append_pair("response_type", "code")
+        .append_pair("redirect_uri", common::CALLBACK)
+        .append_pair("scope", "openid profile email offline_access")
+        .append_pair("audience", auth0_emulator::demo::AUDIENCE)
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    let callback = common::browser_login(
+        authorize.as_str(),
+        auth0_emulator::demo::USERNAME,
+        auth0_emulator::demo::PASSWORD,
+    )
+    .await;
+
+    let client = common::stateless(&t, common::ManualClock::new(), Default::default());
+    let mut jar = jar_of(&written["cookies"]);
+    let done = common::bounded(client.complete_interactive_login(
+        auth0_server::CompleteInteractiveLoginRequest::new(callback),
+        &mut jar,
+    ))
+    .await
+    .unwrap();
+    assert_eq!(done.app_state, Some(json!({"returnTo": "/from-node"})));
+    let session = client
+        .get_session(&mut jar)
+        .await
+        .unwrap()
+        .expect("a session");
+    assert_eq!(
+        session.token_sets[0].audience,
+        auth0_emulator::demo::AUDIENCE
+    );
+    // And Node reads the session Rust kept.
+    let read = node(
+        json!({"op": "read-session", "secret": common::SECRET, "name": SESSION, "cookies": cookies_of(&jar)}),
+    );
+    assert_eq!(
+        read["data"]["user"]["email"],
+        auth0_emulator::demo::USERNAME
     );
 }
