@@ -445,3 +445,54 @@ async fn tampered_truncated_and_reordered_cookies_are_refused_and_cleared() {
     assert_eq!(err.code(), "invalid_cookie_error", "{err}");
     assert!(jar.get("__a0_tx").is_none());
 }
+
+#[tokio::test]
+async fn no_debug_output_or_message_shows_a_secret() {
+    let t = tenant().await;
+    let client = stateful(&t, ManualClock::new());
+    let mut jar = MemoryCookieJar::new();
+    login(&client, &mut jar, json!(null)).await;
+    let session = client.get_session(&mut jar).await.unwrap().unwrap();
+    let token = client
+        .get_access_token(AccessTokenRequest::new(), &mut jar)
+        .await
+        .unwrap();
+    let secrets_seen = [
+        session
+            .refresh_token
+            .as_ref()
+            .unwrap()
+            .expose_secret()
+            .to_owned(),
+        session
+            .id_token
+            .as_ref()
+            .unwrap()
+            .expose_secret()
+            .to_owned(),
+        token.access_token.expose_secret().to_owned(),
+        jar.get("__a0_session").unwrap(),
+        SECRET.to_owned(),
+    ];
+    let mut tampered = jar.clone();
+    tampered.insert("__a0_session", "eyJhbGciOiJkaXIifQ..x.y.z");
+    let err = client.get_session(&mut tampered).await.unwrap_err();
+    let outputs = [
+        format!("{session:?}"),
+        format!("{token:?}"),
+        format!("{client:?}"),
+        format!("{jar:?}"),
+        format!("{:?}", secrets()),
+        format!("{:?}", client.state_store()),
+        format!("{err:?} {err}"),
+        format!(
+            "{:?}",
+            BackchannelLogoutRequest::new(SecretString::from(SECRET.to_owned()))
+        ),
+    ];
+    for out in &outputs {
+        for secret in &secrets_seen {
+            assert!(!out.contains(secret.as_str()), "{out}");
+        }
+    }
+}
