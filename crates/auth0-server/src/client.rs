@@ -10,10 +10,10 @@ use std::sync::Arc;
 use auth0_auth::{
     AuthClient, AuthorizationParams, AuthorizationUrl, AuthorizationUrlRequest,
     BackchannelAuthenticationRequest, Claims, Connection, ExchangeTokenRequest, ExposeSecret,
-    LinkUserUrlRequest, LogoutTokenReplayGuard, LogoutUrlRequest, PasswordlessTokenRequest,
-    REFRESH_TOKEN_TYPE, RefreshTokenRequest, RevokeTokenRequest, SecretString, SendEmailRequest,
-    SendSmsRequest, TokenByCodeRequest, TokenResponse, TokenTypeHint, UnlinkUserUrlRequest, UserId,
-    VerifyLogoutTokenRequest,
+    LinkUserUrlRequest, LogoutTokenReplayGuard, LogoutUrlRequest, MagicLinkCodeRequest,
+    PasswordlessSend, PasswordlessTokenRequest, REFRESH_TOKEN_TYPE, RefreshTokenRequest,
+    RevokeTokenRequest, SecretString, SendEmailRequest, SendSmsRequest, TokenByCodeRequest,
+    TokenResponse, TokenTypeHint, UnlinkUserUrlRequest, UserId, VerifyLogoutTokenRequest,
 };
 use serde_json::{Map, Value};
 use url::Url;
@@ -413,12 +413,15 @@ impl LoginBackchannelRequest {
 pub struct StartPasswordlessRequest {
     to: PasswordlessTo,
     language: Option<String>,
+    params: AuthorizationParams,
 }
 
 #[derive(Debug, Clone)]
 enum PasswordlessTo {
     Email(String),
     Sms(String),
+    /// A magic link to this address, coming back to this URL.
+    EmailLink(String, String),
 }
 
 impl StartPasswordlessRequest {
@@ -427,6 +430,7 @@ impl StartPasswordlessRequest {
         Self {
             to: PasswordlessTo::Email(email.into()),
             language: None,
+            params: AuthorizationParams::new(),
         }
     }
 
@@ -435,7 +439,27 @@ impl StartPasswordlessRequest {
         Self {
             to: PasswordlessTo::Sms(phone_number.into()),
             language: None,
+            params: AuthorizationParams::new(),
         }
+    }
+
+    /// Emails a magic link to `email` that brings the browser back to `redirect_uri` (a
+    /// registered callback); complete with
+    /// [`complete_passwordless_magic_link`](ServerClient::complete_passwordless_magic_link).
+    /// A random `state` is kept in the transaction store and checked on the way back.
+    pub fn email_link(email: impl Into<String>, redirect_uri: impl Into<String>) -> Self {
+        Self {
+            to: PasswordlessTo::EmailLink(email.into(), redirect_uri.into()),
+            language: None,
+            params: AuthorizationParams::new(),
+        }
+    }
+
+    /// For a magic link: more authorization parameters (`scope`, `audience`, …), laid over the
+    /// client's.
+    pub fn params(mut self, params: AuthorizationParams) -> Self {
+        self.params = params;
+        self
     }
 
     /// The language of the message (`x-request-language`).
@@ -486,6 +510,69 @@ impl CompletePasswordlessRequest {
         self.params = params;
         self
     }
+}
+
+/// An RFC 8693 custom token exchange (a Token Exchange Profile of the tenant), for
+/// [`ServerClient::login_with_custom_token_exchange`] and [`ServerClient::custom_token_exchange`].
+#[derive(Clone)]
+pub struct CustomTokenExchangeRequest {
+    subject_token_type: String,
+    subject_token: SecretString,
+    audience: Option<String>,
+    scope: Option<String>,
+    organization: Option<String>,
+}
+
+impl fmt::Debug for CustomTokenExchangeRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CustomTokenExchangeRequest")
+            .field("subject_token_type", &self.subject_token_type)
+            .field("subject_token", &"[redacted]")
+            .field("audience", &self.audience)
+            .field("scope", &self.scope)
+            .field("organization", &self.organization)
+            .finish()
+    }
+}
+
+impl CustomTokenExchangeRequest {
+    /// Exchanges `subject_token` of the profile's `subject_token_type`.
+    pub fn new(subject_token_type: impl Into<String>, subject_token: SecretString) -> Self {
+        Self {
+            subject_token_type: subject_token_type.into(),
+            subject_token,
+            audience: None,
+            scope: None,
+            organization: None,
+        }
+    }
+
+    /// The API the token is for (default: the client's audience); also the session's
+    /// token-set key.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// The scopes (default: the client's scope).
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+
+    /// The organization to log in to.
+    pub fn organization(mut self, organization: impl Into<String>) -> Self {
+        self.organization = Some(organization.into());
+        self
+    }
+}
+
+/// A fresh anti-forgery `state`: 32 random bytes, base64url.
+fn random_state() -> Result<String> {
+    use base64::Engine;
+    let mut b = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut b).map_err(|_| Error::Crypto("no randomness"))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b))
 }
 
 /// Whether every scope of `required` is in `granted` (as the reference compares them).
@@ -796,9 +883,15 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
         Ok(tokens.authorization_details)
     }
 
-    /// Sends a passwordless one-time code by email or SMS; complete with
-    /// [`complete_passwordless`](Self::complete_passwordless). Nothing is kept.
-    pub async fn start_passwordless(&self, request: StartPasswordlessRequest) -> Result<()> {
+    /// Sends a passwordless one-time code by email or SMS (nothing is kept; complete with
+    /// [`complete_passwordless`](Self::complete_passwordless)), or a magic link (its `state` is
+    /// kept in the transaction store; complete with
+    /// [`complete_passwordless_magic_link`](Self::complete_passwordless_magic_link)).
+    pub async fn start_passwordless(
+        &self,
+        request: StartPasswordlessRequest,
+        jar: &mut dyn CookieJar,
+    ) -> Result<()> {
         let passwordless = self.inner.auth.passwordless();
         match request.to {
             PasswordlessTo::Email(email) => {
@@ -815,8 +908,130 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
                 }
                 passwordless.send_sms(r).await?;
             }
+            PasswordlessTo::EmailLink(email, redirect_uri) => {
+                if redirect_uri.is_empty() {
+                    return Err(Error::MissingRequiredArgument("redirectUri"));
+                }
+                let state = random_state()?;
+                let mut params = self.params_over(&request.params);
+                if params.get("scope").is_none() {
+                    params = params.set("scope", auth0_auth::DEFAULT_SCOPE);
+                }
+                let params = params
+                    .set("redirect_uri", redirect_uri.clone())
+                    .set("response_type", "code")
+                    .set("state", state.clone());
+                let audience = params.get("audience").map(str::to_owned);
+                let mut r = SendEmailRequest::new(email)
+                    .send(PasswordlessSend::Link)
+                    .auth_params(params);
+                if let Some(l) = request.language {
+                    r = r.language(l);
+                }
+                passwordless.send_email(r).await?;
+                let mut extra = Map::new();
+                extra.insert("redirectUri".into(), Value::from(redirect_uri));
+                let data = TransactionData {
+                    login: None,
+                    code_verifier: None,
+                    state: Some(state),
+                    audience,
+                    organization: None,
+                    app_state: None,
+                    extra,
+                };
+                self.inner
+                    .transaction_store
+                    .set(&self.inner.transaction_cookie, &data, jar, self.now())
+                    .await?;
+            }
         }
         Ok(())
+    }
+
+    /// Completes a magic-link login from its callback: the callback's `state` must be the kept
+    /// one; the code is exchanged and the session kept.
+    pub async fn complete_passwordless_magic_link(
+        &self,
+        request: CompleteInteractiveLoginRequest,
+        jar: &mut dyn CookieJar,
+    ) -> Result<Option<Value>> {
+        let tx_name = &self.inner.transaction_cookie;
+        let transaction = self
+            .inner
+            .transaction_store
+            .get(tx_name, jar, self.now())
+            .await?
+            .ok_or(Error::MissingTransaction)?;
+        let state = transaction
+            .state
+            .clone()
+            .or_else(|| transaction.login.as_ref().map(|l| l.state().to_owned()))
+            .ok_or(Error::MissingTransaction)?;
+        let mut code = MagicLinkCodeRequest::new(request.callback).expected_state(state);
+        if let Some(Value::String(uri)) = transaction.extra.get("redirectUri") {
+            code = code.redirect_uri(uri.clone());
+        }
+        let tokens = self.inner.auth.get_token_by_magic_link_code(code).await?;
+        let audience = transaction
+            .audience
+            .as_deref()
+            .unwrap_or(DEFAULT_AUDIENCE_KEY);
+        self.keep_login(audience, &tokens, jar).await?;
+        self.inner.transaction_store.delete(tx_name, jar).await?;
+        Ok(tokens.authorization_details)
+    }
+
+    fn exchange_request(
+        &self,
+        request: CustomTokenExchangeRequest,
+    ) -> (ExchangeTokenRequest, Option<String>) {
+        let audience = request
+            .audience
+            .or_else(|| self.inner.params.get("audience").map(str::to_owned));
+        let scope = request
+            .scope
+            .or_else(|| self.inner.params.get("scope").map(str::to_owned));
+        let mut exchange =
+            ExchangeTokenRequest::profile(request.subject_token_type, request.subject_token);
+        if let Some(a) = &audience {
+            exchange = exchange.audience(a.clone());
+        }
+        if let Some(s) = scope {
+            exchange = exchange.scope(s);
+        }
+        if let Some(o) = request.organization {
+            exchange = exchange.organization(o);
+        }
+        (exchange, audience)
+    }
+
+    /// Exchanges a token from elsewhere for Auth0 tokens (RFC 8693, a Token Exchange Profile)
+    /// and keeps them as the session: a login without a browser. Returns the granted rich
+    /// authorization details.
+    pub async fn login_with_custom_token_exchange(
+        &self,
+        request: CustomTokenExchangeRequest,
+        jar: &mut dyn CookieJar,
+    ) -> Result<Option<Value>> {
+        let (exchange, audience) = self.exchange_request(request);
+        let tokens = self.inner.auth.exchange_token(exchange).await?;
+        self.keep_login(
+            audience.as_deref().unwrap_or(DEFAULT_AUDIENCE_KEY),
+            &tokens,
+            jar,
+        )
+        .await?;
+        Ok(tokens.authorization_details)
+    }
+
+    /// The same exchange without touching the session (delegation, service calls).
+    pub async fn custom_token_exchange(
+        &self,
+        request: CustomTokenExchangeRequest,
+    ) -> Result<TokenResponse> {
+        let (exchange, _) = self.exchange_request(request);
+        Ok(self.inner.auth.exchange_token(exchange).await?)
     }
 
     /// Completes a passwordless login with the one-time code and keeps the session.
@@ -828,7 +1043,7 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
         let params = self.params_over(&request.params);
         let audience = params.get("audience").map(str::to_owned);
         let (username, sms) = match request.to {
-            PasswordlessTo::Email(e) => (e, false),
+            PasswordlessTo::Email(e) | PasswordlessTo::EmailLink(e, _) => (e, false),
             PasswordlessTo::Sms(p) => (p, true),
         };
         let mut token_request = PasswordlessTokenRequest::new(username, request.code);
@@ -939,8 +1154,12 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
             Some(login) => TokenByCodeRequest::from_transaction(request.callback, login),
             // Begun by auth0-server-js: it keeps only the verifier (and organization).
             None => {
-                let mut r =
-                    TokenByCodeRequest::new(request.callback, transaction.code_verifier.clone());
+                // A magic-link transaction has no verifier: not this callback's.
+                let verifier = transaction
+                    .code_verifier
+                    .clone()
+                    .ok_or(Error::MissingTransaction)?;
+                let mut r = TokenByCodeRequest::new(request.callback, verifier);
                 // The configured callback URL, when there is one (behind a proxy the callback's
                 // own URL may differ); otherwise the callback's.
                 if let Some(uri) = self.inner.params.get("redirect_uri") {

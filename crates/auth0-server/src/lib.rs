@@ -81,10 +81,11 @@ mod store;
 
 pub use client::{
     AccessTokenRequest, BackchannelLogoutRequest, CompleteInteractiveLoginRequest,
-    CompletePasswordlessRequest, CompletedLogin, ConnectionTokenRequest, DEFAULT_AUDIENCE_KEY,
-    DEFAULT_SESSION_COOKIE, DEFAULT_TRANSACTION_COOKIE, LinkUserRequest, LoginBackchannelRequest,
-    LogoutRequest, ServerClient, ServerClientBuilder, StartInteractiveLoginRequest,
-    StartPasswordlessRequest, UnlinkUserRequest,
+    CompletePasswordlessRequest, CompletedLogin, ConnectionTokenRequest,
+    CustomTokenExchangeRequest, DEFAULT_AUDIENCE_KEY, DEFAULT_SESSION_COOKIE,
+    DEFAULT_TRANSACTION_COOKIE, LinkUserRequest, LoginBackchannelRequest, LogoutRequest,
+    ServerClient, ServerClientBuilder, StartInteractiveLoginRequest, StartPasswordlessRequest,
+    UnlinkUserRequest,
 };
 pub use cookies::{CookieJar, CookieOptions, MemoryCookieJar, SameSite};
 pub use crypto::Secrets;

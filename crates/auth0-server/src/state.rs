@@ -265,14 +265,16 @@ impl StateData {
 /// Written as the auth0-auth [`LoginTransaction`] JSON (`codeVerifier`, `state`, `nonce`,
 /// `redirectUri`, `audience`, `createdAt`, …) plus `appState`, which is a superset of what
 /// auth0-server-js writes (`audience`, `codeVerifier`, `organization`, `appState`, `domain`); the
-/// reference ignores the other fields. A transaction the reference wrote (no `state`, no
-/// `createdAt`) is read as a bare code verifier plus its organization.
+/// reference ignores the other fields. A transaction the reference wrote (no `createdAt`) is
+/// read as a bare code verifier plus its organization, or (a magic link) a bare `state`.
 #[derive(Clone)]
 pub struct TransactionData {
     /// The full transaction, when this SDK began the login.
     pub login: Option<LoginTransaction>,
-    /// The PKCE code verifier.
-    pub code_verifier: SecretString,
+    /// The PKCE code verifier (none for a magic link).
+    pub code_verifier: Option<SecretString>,
+    /// The anti-forgery `state` of a magic link (a full login keeps its own in `login`).
+    pub state: Option<String>,
     /// The audience the login asked for.
     pub audience: Option<String>,
     /// The organization the login asked for.
@@ -287,7 +289,11 @@ impl fmt::Debug for TransactionData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TransactionData")
             .field("login", &self.login)
-            .field("code_verifier", &"[redacted]")
+            .field(
+                "code_verifier",
+                &self.code_verifier.as_ref().map(|_| "[redacted]"),
+            )
+            .field("state", &self.state)
             .field("audience", &self.audience)
             .field("organization", &self.organization)
             .finish_non_exhaustive()
@@ -298,7 +304,8 @@ impl TransactionData {
     /// A transaction for a login this SDK began.
     pub fn from_login(login: LoginTransaction, app_state: Option<Value>) -> Self {
         Self {
-            code_verifier: login.code_verifier().clone(),
+            code_verifier: Some(login.code_verifier().clone()),
+            state: None,
             audience: login.audience().map(str::to_owned),
             organization: login.organization().map(str::to_owned),
             login: Some(login),
@@ -315,10 +322,12 @@ impl TransactionData {
                 _ => return Err(CookieProblem::Malformed("the transaction does not encode")),
             }
         }
-        map.insert(
-            "codeVerifier".into(),
-            Value::from(self.code_verifier.expose_secret()),
-        );
+        if let Some(v) = &self.code_verifier {
+            map.insert("codeVerifier".into(), Value::from(v.expose_secret()));
+        }
+        if let (None, Some(state)) = (&self.login, &self.state) {
+            map.insert("state".into(), Value::from(state.as_str()));
+        }
         if let Some(a) = &self.audience {
             map.insert("audience".into(), Value::from(a.as_str()));
         }
@@ -333,14 +342,6 @@ impl TransactionData {
 
     pub(crate) fn from_map(mut map: Map<String, Value>) -> Result<Self, CookieProblem> {
         let app_state = map.remove("appState");
-        let code_verifier = match map.get("codeVerifier") {
-            Some(Value::String(v)) if !v.is_empty() => SecretString::from(v.clone()),
-            _ => {
-                return Err(CookieProblem::Malformed(
-                    "the transaction has no codeVerifier",
-                ));
-            }
-        };
         let text = |map: &Map<String, Value>, k: &str| -> Result<Option<String>, CookieProblem> {
             match map.get(k) {
                 None | Some(Value::Null) => Ok(None),
@@ -348,6 +349,19 @@ impl TransactionData {
                 Some(_) => Err(CookieProblem::Malformed("a transaction field is not text")),
             }
         };
+        let code_verifier = text(&map, "codeVerifier")?;
+        let state = text(&map, "state")?;
+        if code_verifier.as_deref() == Some("") || state.as_deref() == Some("") {
+            return Err(CookieProblem::Malformed(
+                "the transaction has an empty codeVerifier or state",
+            ));
+        }
+        if code_verifier.is_none() && state.is_none() {
+            return Err(CookieProblem::Malformed(
+                "the transaction has neither codeVerifier nor state",
+            ));
+        }
+        let code_verifier = code_verifier.map(SecretString::from);
         let audience = text(&map, "audience")?;
         let organization = text(&map, "organization")?;
         if organization.as_deref().is_some_and(|o| o.trim().is_empty()) {
@@ -355,8 +369,8 @@ impl TransactionData {
                 "the transaction's organization is blank",
             ));
         }
-        // Ours carries `state` and `createdAt`: then it must read as a whole, strictly.
-        let login = if map.contains_key("state") || map.contains_key("createdAt") {
+        // Ours carries `createdAt`: then it must read as a whole, strictly.
+        let login = if map.contains_key("createdAt") {
             Some(
                 serde_json::from_value::<LoginTransaction>(Value::Object(map.clone()))
                     .map_err(|_| CookieProblem::Malformed("the login transaction is invalid"))?,
@@ -367,12 +381,16 @@ impl TransactionData {
         let mut extra = Map::new();
         if login.is_none() {
             for (k, v) in map {
-                if !matches!(k.as_str(), "codeVerifier" | "audience" | "organization") {
+                if !matches!(
+                    k.as_str(),
+                    "codeVerifier" | "state" | "audience" | "organization"
+                ) {
                     extra.insert(k, v);
                 }
             }
         }
         Ok(Self {
+            state: if login.is_some() { None } else { state },
             login,
             code_verifier,
             audience,
@@ -429,7 +447,7 @@ mod tests {
         };
         let t = TransactionData::from_map(map).unwrap();
         assert!(t.login.is_none());
-        assert_eq!(t.code_verifier.expose_secret(), "v");
+        assert_eq!(t.code_verifier.unwrap().expose_secret(), "v");
         assert_eq!(t.app_state.unwrap()["returnTo"], "/x");
         assert_eq!(t.extra["domain"], "d");
     }
@@ -440,7 +458,9 @@ mod tests {
             serde_json::json!({"audience": "a"}),
             serde_json::json!({"codeVerifier": ""}),
             serde_json::json!({"codeVerifier": "v", "state": ""}),
-            serde_json::json!({"codeVerifier": "v", "state": "s"}),
+            serde_json::json!({"codeVerifier": "v", "state": "s", "createdAt": 1, "nonce": ""}),
+            serde_json::json!({"codeVerifier": "v", "createdAt": 1}),
+            serde_json::json!({"state": ""}),
             serde_json::json!({"codeVerifier": "v", "organization": " "}),
             serde_json::json!({"codeVerifier": "v", "audience": 5}),
         ] {

@@ -8,9 +8,9 @@ use std::time::Duration;
 use auth0_auth::{Connection, ExposeSecret, UserId};
 use auth0_emulator::demo;
 use auth0_server::{
-    CompletePasswordlessRequest, ConnectionTokenRequest, CookieJar, LinkUserRequest,
-    LoginBackchannelRequest, MemoryCookieJar, SessionConfig, StartPasswordlessRequest,
-    UnlinkUserRequest,
+    CompleteInteractiveLoginRequest, CompletePasswordlessRequest, ConnectionTokenRequest,
+    CookieJar, CustomTokenExchangeRequest, LinkUserRequest, LoginBackchannelRequest,
+    MemoryCookieJar, SessionConfig, StartPasswordlessRequest, UnlinkUserRequest,
 };
 use common::*;
 use serde_json::json;
@@ -161,11 +161,14 @@ async fn a_backchannel_login_keeps_a_session() {
 async fn a_passwordless_code_logs_in() {
     let t = tenant().await;
     let client = stateful(&t, ManualClock::new());
-    bounded(
-        client.start_passwordless(StartPasswordlessRequest::email(demo::USERNAME).language("fr")),
-    )
+    let mut start_jar = MemoryCookieJar::new();
+    bounded(client.start_passwordless(
+        StartPasswordlessRequest::email(demo::USERNAME).language("fr"),
+        &mut start_jar,
+    ))
     .await
     .unwrap();
+    assert!(start_jar.changes().is_empty(), "a code keeps nothing");
     let sent = t.requests_to("/passwordless/start").pop().unwrap();
     assert_eq!(sent.header("x-request-language"), Some("fr"));
     let code = t.last_passwordless_code(demo::USERNAME).unwrap();
@@ -193,4 +196,112 @@ async fn a_passwordless_code_logs_in() {
     .unwrap_err();
     assert!(matches!(err, auth0_server::Error::Auth(_)), "{err}");
     assert!(other.changes().is_empty());
+}
+
+#[tokio::test]
+async fn a_magic_link_logs_in_and_its_state_is_checked() {
+    let t = tenant().await;
+    let client = stateless(&t, ManualClock::new(), SessionConfig::default());
+    let mut jar = MemoryCookieJar::new();
+    bounded(client.start_passwordless(
+        StartPasswordlessRequest::email_link(demo::USERNAME, CALLBACK),
+        &mut jar,
+    ))
+    .await
+    .unwrap();
+    assert!(jar.get("__a0_tx").is_some(), "the state is kept");
+    let link = t
+        .last_passwordless_link(demo::USERNAME)
+        .expect("a link was sent");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let followed = bounded(http.get(&link).send()).await.unwrap();
+    let callback = followed.headers()["location"].to_str().unwrap().to_owned();
+    assert!(callback.starts_with(CALLBACK), "{callback}");
+
+    // A callback with another state is refused and keeps nothing.
+    let mut forged_jar = jar.clone();
+    let forged = callback.replace("state=", "state=x");
+    let err = bounded(client.complete_passwordless_magic_link(
+        CompleteInteractiveLoginRequest::new(forged),
+        &mut forged_jar,
+    ))
+    .await
+    .unwrap_err();
+    assert!(matches!(err, auth0_server::Error::Auth(_)), "{err}");
+    assert!(forged_jar.get("__a0_session.0").is_none());
+
+    bounded(client.complete_passwordless_magic_link(
+        CompleteInteractiveLoginRequest::new(callback),
+        &mut jar,
+    ))
+    .await
+    .unwrap();
+    assert!(jar.get("__a0_tx").is_none(), "the transaction is used up");
+    let user = client.get_user(&mut jar).await.unwrap().expect("a session");
+    assert_eq!(user.email(), Some(demo::USERNAME));
+    // A magic-link transaction does not complete an interactive login.
+    let mut other = MemoryCookieJar::new();
+    client
+        .start_passwordless(
+            StartPasswordlessRequest::email_link(demo::USERNAME, CALLBACK),
+            &mut other,
+        )
+        .await
+        .unwrap();
+    let err = client
+        .complete_interactive_login(
+            CompleteInteractiveLoginRequest::new(format!("{CALLBACK}?code=c")),
+            &mut other,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "missing_transaction_error");
+}
+
+#[tokio::test]
+async fn a_custom_token_exchange_logs_in_or_just_returns_tokens() {
+    let t = tenant().await;
+    let client = stateful(&t, ManualClock::new());
+    let plain = bounded(
+        client.custom_token_exchange(CustomTokenExchangeRequest::new(
+            LEGACY_TOKEN_TYPE,
+            LEGACY_TOKEN.to_owned().into(),
+        )),
+    )
+    .await
+    .unwrap();
+    assert!(!plain.access_token.expose_secret().is_empty());
+    assert_eq!(
+        client.state_store().store().len().await,
+        0,
+        "no session side effect"
+    );
+
+    let mut jar = MemoryCookieJar::new();
+    bounded(
+        client.login_with_custom_token_exchange(
+            CustomTokenExchangeRequest::new(LEGACY_TOKEN_TYPE, LEGACY_TOKEN.to_owned().into())
+                .audience(SECOND_API),
+            &mut jar,
+        ),
+    )
+    .await
+    .unwrap();
+    let session = client
+        .get_session(&mut jar)
+        .await
+        .unwrap()
+        .expect("a session");
+    assert_eq!(session.sub(), Some(demo_user_id().as_str()));
+    assert_eq!(session.token_sets[0].audience, SECOND_API);
+    let err = bounded(client.login_with_custom_token_exchange(
+        CustomTokenExchangeRequest::new(LEGACY_TOKEN_TYPE, "not-a-known-token".to_owned().into()),
+        &mut MemoryCookieJar::new(),
+    ))
+    .await
+    .unwrap_err();
+    assert!(matches!(err, auth0_server::Error::Auth(_)), "{err}");
 }

@@ -241,10 +241,28 @@ async fn a_transaction_written_by_node_is_read_by_rust() {
         .await
         .unwrap()
         .expect("a transaction");
-    assert_eq!(tx.code_verifier.expose_secret(), "verifier-from-node");
+    assert_eq!(
+        tx.code_verifier.as_ref().unwrap().expose_secret(),
+        "verifier-from-node"
+    );
     assert_eq!(tx.audience.as_deref(), Some("https://api.example.com/"));
     assert_eq!(tx.app_state, Some(json!({"returnTo": "/inbox"})));
     assert!(tx.login.is_none());
+
+    // A magic-link transaction: a bare state.
+    let written = node(json!({
+        "op": "write-tx", "secret": A, "name": TX,
+        "data": {"audience": "https://api.example.com/", "domain": "tenant.example", "state": "node-state"}
+    }));
+    let mut jar = jar_of(&written["cookies"]);
+    let tx = CookieTransactionStore::new(secrets(&[A]))
+        .get(TX, &mut jar, now())
+        .await
+        .unwrap()
+        .expect("a transaction");
+    assert_eq!(tx.state.as_deref(), Some("node-state"));
+    assert!(tx.code_verifier.is_none());
+    assert_eq!(tx.extra["domain"], "tenant.example");
 }
 
 #[tokio::test]
@@ -361,7 +379,7 @@ async fn a_cookie_under_a_rotated_out_secret_is_read_while_listed() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(got.code_verifier.expose_secret(), "v");
+    assert_eq!(got.code_verifier.unwrap().expose_secret(), "v");
 }
 
 #[tokio::test]

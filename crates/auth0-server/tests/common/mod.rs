@@ -9,7 +9,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use auth0_auth::{AuthClient, AuthorizationParams, SecretString};
-use auth0_emulator::{ApiConfig, Emulator, FederatedConnection, RunningEmulator, UserConfig, demo};
+use auth0_emulator::{
+    ApiConfig, Emulator, FederatedConnection, RunningEmulator, TokenExchangeProfile, UserConfig,
+    demo,
+};
 use auth0_server::{
     Clock, CompleteInteractiveLoginRequest, CookieTransactionStore, MemoryCookieJar,
     MemorySessionStore, Secrets, ServerClient, SessionConfig, StartInteractiveLoginRequest,
@@ -19,6 +22,8 @@ use auth0_server::{
 pub const LIMIT: Duration = Duration::from_secs(30);
 pub const CALLBACK: &str = "http://localhost:3000/callback";
 pub const SECOND_API: &str = "https://second.example.com/";
+pub const LEGACY_TOKEN_TYPE: &str = "urn:acme:legacy-token";
+pub const LEGACY_TOKEN: &str = "legacy-token-of-jane";
 pub const SECRET: &str = "an-integration-test-secret-of-32-chars!";
 
 pub type Stateless = ServerClient<CookieTransactionStore, StatelessStateStore>;
@@ -78,6 +83,10 @@ pub async fn tenant() -> RunningEmulator {
                         "google-token-2",
                         &["calendar"],
                     ),
+            )
+            // Custom token exchange: a legacy token that stands for the demo user.
+            .token_exchange_profile(
+                TokenExchangeProfile::new(LEGACY_TOKEN_TYPE).subject(LEGACY_TOKEN, &demo_user_id()),
             )
             // CIBA polls every second (the shortest interval there is).
             .ciba_interval(1)
