@@ -567,6 +567,20 @@ impl CustomTokenExchangeRequest {
     }
 }
 
+/// How early (seconds) an identity provider's `session_expiry` ceiling counts as reached.
+const SESSION_EXPIRY_LEEWAY: u64 = 30;
+/// Times at or above this are not seconds (year 2286; milliseconds are far above).
+const MAX_PLAUSIBLE_SECONDS: u64 = 10_000_000_000;
+
+/// The IPSIE `session_expiry` claim, when it is a plausible time in seconds (a missing or
+/// malformed one is no ceiling, never an expired session).
+fn session_expiry(claims: &Claims) -> Option<u64> {
+    claims
+        .get("session_expiry")
+        .and_then(Value::as_u64)
+        .filter(|v| *v > 0 && *v < MAX_PLAUSIBLE_SECONDS)
+}
+
 /// A fresh anti-forgery `state`: 32 random bytes, base64url.
 fn random_state() -> Result<String> {
     use base64::Engine;
@@ -775,6 +789,19 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
         jar: &mut dyn CookieJar,
     ) -> Result<()> {
         let now = self.now();
+        // An identity provider's ceiling already past: the session would be born expired.
+        let ceiling = tokens.claims.as_ref().and_then(session_expiry);
+        if let Some(ceiling) = ceiling {
+            let issued = tokens
+                .claims
+                .as_ref()
+                .and_then(|c| c.iat())
+                .filter(|iat| *iat > 0 && *iat < MAX_PLAUSIBLE_SECONDS)
+                .unwrap_or(now);
+            if ceiling <= issued.saturating_add(SESSION_EXPIRY_LEEWAY) {
+                return Err(Error::SessionExpired);
+            }
+        }
         let name = &self.inner.session_cookie;
         // A refused old session cookie does not stop a fresh login: it is replaced.
         let existing = self
@@ -783,11 +810,30 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
             .get(name, jar, now)
             .await
             .unwrap_or(None);
-        let state = update_state(audience, existing, tokens, now);
+        let mut state = update_state(audience, existing, tokens, now);
+        // Each login sets (or clears) the ceiling; refreshes never move it.
+        state.session_expires_at = ceiling;
         self.inner
             .state_store
             .set(name, &state, true, jar, now)
             .await
+    }
+
+    /// The session, unless its identity provider's ceiling is reached (then it is deleted).
+    async fn live_session(&self, jar: &mut dyn CookieJar) -> Result<Option<StateData>> {
+        let now = self.now();
+        let name = &self.inner.session_cookie;
+        let Some(state) = self.inner.state_store.get(name, jar, now).await? else {
+            return Ok(None);
+        };
+        if state
+            .session_expires_at
+            .is_some_and(|ceiling| now >= ceiling.saturating_sub(SESSION_EXPIRY_LEEWAY))
+        {
+            self.inner.state_store.delete(name, jar).await?;
+            return Err(Error::SessionExpired);
+        }
+        Ok(Some(state))
     }
 
     /// The session's ID token, required to link or unlink.
@@ -1082,7 +1128,7 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
     ) -> Result<ConnectionTokenSet> {
         let now = self.now();
         let name = &self.inner.session_cookie;
-        let state = self.inner.state_store.get(name, jar, now).await?;
+        let state = self.live_session(jar).await?;
         let connection = request.connection.as_str().to_owned();
         let matches = |t: &ConnectionTokenSet| {
             t.connection == connection
@@ -1208,10 +1254,10 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
 
     /// The session, or `None` without a (valid) session. Reading a rolling session extends it.
     pub async fn get_session(&self, jar: &mut dyn CookieJar) -> Result<Option<StateData>> {
-        self.inner
-            .state_store
-            .get(&self.inner.session_cookie, jar, self.now())
-            .await
+        match self.live_session(jar).await {
+            Err(Error::SessionExpired) => Ok(None),
+            other => other,
+        }
     }
 
     /// An access token from the session for the requested (or default) audience and scope;
@@ -1224,7 +1270,7 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
     ) -> Result<TokenSet> {
         let now = self.now();
         let name = &self.inner.session_cookie;
-        let state = self.inner.state_store.get(name, jar, now).await?;
+        let state = self.live_session(jar).await?;
         let requested_audience = request
             .audience
             .clone()
@@ -1335,6 +1381,27 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn session_expiry_takes_only_plausible_seconds() {
+        let c = |v: Value| {
+            Claims::from(
+                serde_json::json!({"session_expiry": v})
+                    .as_object()
+                    .cloned()
+                    .unwrap(),
+            )
+        };
+        assert_eq!(
+            session_expiry(&c(Value::from(1_900_000_000u64))),
+            Some(1_900_000_000)
+        );
+        assert_eq!(session_expiry(&c(Value::from(1_900_000_000_000u64))), None);
+        assert_eq!(session_expiry(&c(Value::from(1.5))), None);
+        assert_eq!(session_expiry(&c(Value::from("1900000000"))), None);
+        assert_eq!(session_expiry(&c(Value::from(0))), None);
+        assert_eq!(session_expiry(&Claims::default()), None);
+    }
 
     #[test]
     fn scopes_compare_as_the_reference() {

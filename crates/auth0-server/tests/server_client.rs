@@ -496,3 +496,36 @@ async fn no_debug_output_or_message_shows_a_secret() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_identity_provider_ceiling_ends_the_session_early() {
+    let t = tenant().await;
+    let clock = ManualClock::new();
+    let client = stateful(&t, clock.clone());
+    let mut jar = MemoryCookieJar::new();
+    login(&client, &mut jar, json!(null)).await;
+    // The enterprise IdP said the session ends in ten minutes.
+    let mut state = client.get_session(&mut jar).await.unwrap().unwrap();
+    state.session_expires_at = Some(clock.now_secs() + 600);
+    use auth0_server::StateStore;
+    client
+        .state_store()
+        .set("__a0_session", &state, false, &mut jar, clock.now_secs())
+        .await
+        .unwrap();
+    assert!(client.get_user(&mut jar).await.unwrap().is_some());
+    // The cookie lives no longer than the ceiling.
+    let last = jar.changes().last().unwrap();
+    assert!(last.2.max_age.unwrap() <= 600, "{:?}", last.2.max_age);
+    // Within the 30 s leeway of the ceiling it is over: no user, and no refresh is attempted.
+    clock.advance(600 - 20);
+    let before = t.requests_to("/oauth/token").len();
+    let err = client
+        .get_access_token(AccessTokenRequest::new().audience(SECOND_API), &mut jar)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "session_expired");
+    assert_eq!(t.requests_to("/oauth/token").len(), before);
+    assert!(client.get_user(&mut jar).await.unwrap().is_none());
+    assert_eq!(client.state_store().store().len().await, 0);
+}
