@@ -1219,23 +1219,11 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
         };
         let tokens = self.inner.auth.get_token_by_code(code_request).await?;
         self.inner.transaction_store.delete(tx_name, jar).await?;
-        let session_name = &self.inner.session_cookie;
-        // A refused old session cookie does not stop a fresh login: it is replaced.
-        let existing = self
-            .inner
-            .state_store
-            .get(session_name, jar, now)
-            .await
-            .unwrap_or(None);
         let audience = transaction
             .audience
             .as_deref()
             .unwrap_or(DEFAULT_AUDIENCE_KEY);
-        let state = update_state(audience, existing, &tokens, now);
-        self.inner
-            .state_store
-            .set(session_name, &state, true, jar, now)
-            .await?;
+        self.keep_login(audience, &tokens, jar).await?;
         Ok(CompletedLogin {
             app_state: transaction.app_state,
             authorization_details: tokens.authorization_details,

@@ -529,3 +529,61 @@ async fn an_identity_provider_ceiling_ends_the_session_early() {
     assert!(client.get_user(&mut jar).await.unwrap().is_none());
     assert_eq!(client.state_store().store().len().await, 0);
 }
+
+/// Logs in with an ID token carrying `session_expiry` (signed by the tenant, the login's nonce).
+async fn login_with_session_expiry(
+    t: &auth0_emulator::RunningEmulator,
+    client: &Stateful,
+    jar: &mut MemoryCookieJar,
+    clock: &ManualClock,
+    expiry_after_iat: u64,
+) -> Result<(), Error> {
+    let url = client
+        .start_interactive_login(StartInteractiveLoginRequest::new(), jar)
+        .await
+        .unwrap();
+    let nonce = url
+        .query_pairs()
+        .find(|(k, _)| k == "nonce")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let iat = clock.now_secs();
+    t.set_next_id_token(t.sign_jwt(
+        None,
+        &json!({
+            "iss": t.issuer(), "aud": demo::CLIENT_ID, "sub": demo_user_id(), "iat": iat,
+            "exp": iat + 3600, "nonce": nonce, "sid": "sid-with-ceiling",
+            "session_expiry": iat + expiry_after_iat
+        }),
+    ));
+    let callback = browser_login(url.as_str(), demo::USERNAME, demo::PASSWORD).await;
+    client
+        .complete_interactive_login(CompleteInteractiveLoginRequest::new(callback), jar)
+        .await
+        .map(|_| ())
+}
+
+#[tokio::test]
+async fn a_login_carrying_a_session_expiry_keeps_it_or_is_refused_when_born_expired() {
+    let t = tenant().await;
+    let clock = ManualClock::new();
+    let client = stateful(&t, clock.clone());
+    let mut jar = MemoryCookieJar::new();
+    login_with_session_expiry(&t, &client, &mut jar, &clock, 3600)
+        .await
+        .unwrap();
+    let session = client.get_session(&mut jar).await.unwrap().unwrap();
+    assert_eq!(
+        session.session_expires_at,
+        Some(clock.now_secs() + 3600),
+        "the ceiling is kept"
+    );
+
+    // A ceiling within the leeway of the token's issue time: nothing is kept.
+    let mut fresh = MemoryCookieJar::new();
+    let err = login_with_session_expiry(&t, &client, &mut fresh, &clock, 10)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "session_expired");
+    assert!(fresh.get("__a0_session").is_none());
+}
