@@ -5,7 +5,11 @@
 //!
 //! - [`ServerClient`]: start and complete an interactive login (carrying your `app_state`),
 //!   read the user and the session, get an access token per API (refreshed when it expires),
-//!   log out, and handle Auth0's back-channel logout.
+//!   log out, and handle Auth0's back-channel logout. Also: account linking and unlinking,
+//!   back-channel (CIBA) login, passwordless codes and magic links, Token Vault tokens for
+//!   federated connections (kept in the session), custom token exchange, and refresh-token
+//!   revocation. The MFA, passkey and database APIs are those of the protocol client
+//!   ([`ServerClient::auth_client`]).
 //! - Stores: the login transaction in an encrypted cookie ([`CookieTransactionStore`], `__a0_tx`);
 //!   the session either entirely in encrypted, chunked cookies ([`StatelessStateStore`],
 //!   `__a0_session.0`, `.1`, …) or on the server with an encrypted id cookie
@@ -17,7 +21,8 @@
 //! secret, exactly as auth0-server-js writes them, so a Rust and a Node service can share one
 //! login. Several secrets can be listed ([`Secrets::with_previous`]) to rotate one out.
 //! Sessions roll: each use extends them by the inactivity duration (1 day) up to the absolute
-//! duration (3 days). Cookies are `HttpOnly`, `SameSite=Lax` and `Secure` by default.
+//! duration (3 days); an identity provider's `session_expiry` claim caps them. Cookies are
+//! `HttpOnly`, `SameSite=Lax` and `Secure` by default, with a configurable path and domain.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), auth0_server::Error> {
