@@ -217,3 +217,86 @@ impl StateStore for StatelessStateStore {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cookies::{CookieOptions, MemoryCookieJar, SameSite};
+    use crate::state::InternalStateData;
+    use secrecy::SecretString;
+    use serde_json::{Map, Value};
+
+    fn state(blob: usize) -> StateData {
+        let mut user = Map::new();
+        user.insert("sub".into(), Value::from("auth0|1"));
+        user.insert("blob".into(), Value::from("b".repeat(blob)));
+        StateData {
+            user: Some(user),
+            id_token: None,
+            refresh_token: None,
+            token_sets: Vec::new(),
+            connection_token_sets: None,
+            domain: None,
+            session_expires_at: None,
+            internal: InternalStateData {
+                sid: None,
+                created_at: 1_000,
+            },
+            extra: Map::new(),
+        }
+    }
+
+    fn store() -> StatelessStateStore {
+        let secrets = Secrets::new(SecretString::from(
+            "a-unit-test-secret-of-32-characters!!".to_owned(),
+        ))
+        .unwrap();
+        StatelessStateStore::new(secrets).config(SessionConfig {
+            cookie: CookieOptions {
+                domain: Some("example.com".into()),
+                path: "/app".into(),
+                same_site: SameSite::Strict,
+                ..CookieOptions::default()
+            },
+            ..SessionConfig::default()
+        })
+    }
+
+    #[test]
+    fn chunks_shrink_and_stale_ones_are_deleted_with_the_same_attributes() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let s = store();
+        let mut jar = MemoryCookieJar::new();
+        rt.block_on(s.set("sess", &state(10_000), false, &mut jar, 1_000))
+            .unwrap();
+        let big: Vec<String> = jar.pairs().keys().cloned().collect();
+        assert!(big.len() >= 4, "{big:?}");
+        assert!(jar.pairs().values().all(|v| v.len() <= CHUNK_SIZE));
+        jar.clear_changes();
+        rt.block_on(s.set("sess", &state(10), false, &mut jar, 1_000))
+            .unwrap();
+        assert_eq!(jar.pairs().keys().collect::<Vec<_>>(), ["sess.0"]);
+        for (name, _, options) in jar.changes() {
+            assert_eq!(options.domain.as_deref(), Some("example.com"), "{name}");
+            assert_eq!(options.path, "/app");
+            assert_eq!(options.same_site, SameSite::Strict);
+            assert!(options.http_only && options.secure);
+        }
+        let deleted = jar
+            .changes()
+            .iter()
+            .filter(|(_, _, o)| o.max_age == Some(0))
+            .count();
+        assert_eq!(deleted, big.len() - 1);
+        // Unrelated cookies with the same prefix are left alone.
+        jar.insert("sess_other", "x");
+        jar.insert("sess.x", "y");
+        rt.block_on(s.set("sess", &state(10), false, &mut jar, 1_000))
+            .unwrap();
+        assert!(jar.get("sess_other").is_some() && jar.get("sess.x").is_some());
+        let read = s.read_session("sess", &jar, 1_000).unwrap().unwrap();
+        assert_eq!(read.0.sub(), Some("auth0|1"));
+    }
+}
