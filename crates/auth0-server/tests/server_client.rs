@@ -114,7 +114,16 @@ async fn logout_returns_the_url_and_ends_the_session() {
     let client = stateful(&t, ManualClock::new());
     let mut jar = MemoryCookieJar::new();
     login(&client, &mut jar, json!(null)).await;
+    let first_cookie = jar.get("__a0_session").unwrap();
+    login(&client, &mut jar, json!(null)).await;
+    // A second login in the same browser replaces the server-side session under a new id.
     assert_eq!(client.state_store().store().len().await, 1);
+    assert_ne!(jar.get("__a0_session").unwrap(), first_cookie);
+    let mut replayed = MemoryCookieJar::from_pairs([("__a0_session", first_cookie)]);
+    assert!(
+        client.get_user(&mut replayed).await.unwrap().is_none(),
+        "the old id is dead"
+    );
     let url = bounded(client.logout(LogoutRequest::new(demo::LOGOUT_URL), &mut jar))
         .await
         .unwrap();
@@ -477,6 +486,8 @@ async fn no_debug_output_or_message_shows_a_secret() {
     let mut tampered = jar.clone();
     tampered.insert("__a0_session", "eyJhbGciOiJkaXIifQ..x.y.z");
     let err = client.get_session(&mut tampered).await.unwrap_err();
+    assert_eq!(err.code(), "invalid_cookie_error");
+    assert!(tampered.get("__a0_session").is_none(), "cleared");
     let outputs = [
         format!("{session:?}"),
         format!("{token:?}"),
