@@ -9,11 +9,12 @@ use std::sync::Arc;
 
 use auth0_auth::{
     AuthClient, AuthorizationParams, AuthorizationUrl, AuthorizationUrlRequest,
-    BackchannelAuthenticationRequest, Claims, Connection, ExchangeTokenRequest, ExposeSecret,
-    LinkUserUrlRequest, LogoutTokenReplayGuard, LogoutUrlRequest, MagicLinkCodeRequest,
-    PasswordlessSend, PasswordlessTokenRequest, REFRESH_TOKEN_TYPE, RefreshTokenRequest,
-    RevokeTokenRequest, SecretString, SendEmailRequest, SendSmsRequest, TokenByCodeRequest,
-    TokenResponse, TokenTypeHint, UnlinkUserUrlRequest, UserId, VerifyLogoutTokenRequest,
+    BackchannelAuthenticationRequest, Claims, Connection, Database, ExchangeTokenRequest,
+    ExposeSecret, LinkUserUrlRequest, LogoutTokenReplayGuard, LogoutUrlRequest,
+    MagicLinkCodeRequest, Mfa, MfaVerification, Passkey, PasswordlessSend,
+    PasswordlessTokenRequest, REFRESH_TOKEN_TYPE, RefreshTokenRequest, RevokeTokenRequest,
+    SecretString, SendEmailRequest, SendSmsRequest, TokenByCodeRequest, TokenResponse,
+    TokenTypeHint, UnlinkUserUrlRequest, UserId, VerifyLogoutTokenRequest,
 };
 use serde_json::{Map, Value};
 use url::Url;
@@ -508,6 +509,41 @@ impl CompletePasswordlessRequest {
     /// `scope` and `audience` of the tokens, laid over the client's.
     pub fn params(mut self, params: AuthorizationParams) -> Self {
         self.params = params;
+        self
+    }
+}
+
+/// An MFA verification that completes a login ([`ServerClient::complete_mfa_login`]).
+pub struct MfaLoginRequest {
+    mfa_token: SecretString,
+    verification: MfaVerification,
+    audience: Option<String>,
+}
+
+impl fmt::Debug for MfaLoginRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MfaLoginRequest")
+            .field("mfa_token", &"[redacted]")
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MfaLoginRequest {
+    /// Verifies `verification` (an OTP, OOB, or recovery code) for the `mfa_token` of an
+    /// `mfa_required` answer.
+    pub fn new(mfa_token: SecretString, verification: MfaVerification) -> Self {
+        Self {
+            mfa_token,
+            verification,
+            audience: None,
+        }
+    }
+
+    /// The session's token-set key for the tokens (the audience the login asked for; default:
+    /// the client's audience).
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
         self
     }
 }
@@ -1078,6 +1114,46 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
     ) -> Result<TokenResponse> {
         let (exchange, _) = self.exchange_request(request);
         Ok(self.inner.auth.exchange_token(exchange).await?)
+    }
+
+    /// The MFA API for an `mfa_token` (list, enroll, challenge, verify), as the protocol client
+    /// has it; [`complete_mfa_login`](Self::complete_mfa_login) verifies and keeps the session.
+    pub fn mfa(&self, mfa_token: SecretString) -> Mfa<'_> {
+        self.inner.auth.mfa(mfa_token)
+    }
+
+    /// The passkey API of the protocol client.
+    pub fn passkey(&self) -> Passkey<'_> {
+        self.inner.auth.passkey()
+    }
+
+    /// The database-connection API (sign-up, password change) of the protocol client.
+    pub fn database(&self) -> Database<'_> {
+        self.inner.auth.database()
+    }
+
+    /// Completes a login that needed MFA: verifies the code and keeps the session.
+    pub async fn complete_mfa_login(
+        &self,
+        request: MfaLoginRequest,
+        jar: &mut dyn CookieJar,
+    ) -> Result<Option<Value>> {
+        let audience = request
+            .audience
+            .or_else(|| self.inner.params.get("audience").map(str::to_owned));
+        let tokens = self
+            .inner
+            .auth
+            .mfa(request.mfa_token)
+            .verify(request.verification)
+            .await?;
+        self.keep_login(
+            audience.as_deref().unwrap_or(DEFAULT_AUDIENCE_KEY),
+            &tokens,
+            jar,
+        )
+        .await?;
+        Ok(tokens.authorization_details)
     }
 
     /// Completes a passwordless login with the one-time code and keeps the session.

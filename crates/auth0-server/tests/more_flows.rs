@@ -305,3 +305,45 @@ async fn a_custom_token_exchange_logs_in_or_just_returns_tokens() {
     .unwrap_err();
     assert!(matches!(err, auth0_server::Error::Auth(_)), "{err}");
 }
+
+#[tokio::test]
+async fn an_mfa_verification_completes_the_login_and_keeps_a_session() {
+    use auth0_auth::{EnrollRequest, Enrollment, MfaVerification, PasswordRequest};
+    let t = tenant().await;
+    let client = stateless(&t, ManualClock::new(), SessionConfig::default());
+    let err = bounded(
+        client.auth_client().get_token_by_password(
+            PasswordRequest::new(demo::MFA_USERNAME, demo::PASSWORD.into())
+                .scope("openid profile email offline_access")
+                .audience(demo::AUDIENCE),
+        ),
+    )
+    .await
+    .unwrap_err();
+    let mfa_token: auth0_auth::SecretString = err.mfa_token().unwrap().to_owned().into();
+    let Enrollment::Otp(otp) = bounded(
+        client
+            .mfa(mfa_token.clone())
+            .enroll_authenticator(EnrollRequest::otp()),
+    )
+    .await
+    .unwrap() else {
+        panic!("an OTP enrollment");
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let code = auth0_emulator::totp_code(otp.secret.expose_secret(), now).unwrap();
+    let mut jar = MemoryCookieJar::new();
+    bounded(client.complete_mfa_login(
+        auth0_server::MfaLoginRequest::new(mfa_token, MfaVerification::otp(code.into())),
+        &mut jar,
+    ))
+    .await
+    .unwrap();
+    let user = client.get_user(&mut jar).await.unwrap().expect("a session");
+    assert_eq!(user.email(), Some(demo::MFA_USERNAME));
+    let session = client.get_session(&mut jar).await.unwrap().unwrap();
+    assert_eq!(session.token_sets[0].audience, demo::AUDIENCE);
+}
