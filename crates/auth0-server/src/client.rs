@@ -8,13 +8,13 @@ use std::fmt;
 use std::sync::Arc;
 
 use auth0_auth::{
-    AuthClient, AuthorizationParams, AuthorizationUrl, AuthorizationUrlRequest,
+    AuthClient, AuthSession, AuthorizationParams, AuthorizationUrl, AuthorizationUrlRequest,
     BackchannelAuthenticationRequest, Claims, Connection, Database, ExchangeTokenRequest,
     ExposeSecret, LinkUserUrlRequest, LogoutTokenReplayGuard, LogoutUrlRequest,
-    MagicLinkCodeRequest, Mfa, MfaVerification, Passkey, PasswordlessSend,
-    PasswordlessTokenRequest, REFRESH_TOKEN_TYPE, RefreshTokenRequest, RevokeTokenRequest,
-    SecretString, SendEmailRequest, SendSmsRequest, TokenByCodeRequest, TokenResponse,
-    TokenTypeHint, UnlinkUserUrlRequest, UserId, VerifyLogoutTokenRequest,
+    MagicLinkCodeRequest, Mfa, MfaVerification, Passkey, PasskeyCredential, PasskeyTokenRequest,
+    PasswordlessSend, PasswordlessTokenRequest, REFRESH_TOKEN_TYPE, RefreshTokenRequest,
+    RevokeTokenRequest, SecretString, SendEmailRequest, SendSmsRequest, TokenByCodeRequest,
+    TokenResponse, TokenTypeHint, UnlinkUserUrlRequest, UserId, VerifyLogoutTokenRequest,
 };
 use serde_json::{Map, Value};
 use url::Url;
@@ -544,6 +544,49 @@ impl MfaLoginRequest {
     /// the client's audience).
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audience = Some(audience.into());
+        self
+    }
+}
+
+/// A passkey credential from the browser that completes a login
+/// ([`ServerClient::complete_passkey_login`]).
+#[derive(Clone)]
+pub struct PasskeyLoginRequest {
+    auth_session: AuthSession,
+    credential: PasskeyCredential,
+    params: AuthorizationParams,
+    realm: Option<String>,
+}
+
+impl fmt::Debug for PasskeyLoginRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasskeyLoginRequest")
+            .field("realm", &self.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PasskeyLoginRequest {
+    /// The credential the browser made for the challenge of `auth_session` (a sign-up's or a
+    /// login's).
+    pub fn new(auth_session: AuthSession, credential: PasskeyCredential) -> Self {
+        Self {
+            auth_session,
+            credential,
+            params: AuthorizationParams::new(),
+            realm: None,
+        }
+    }
+
+    /// `scope`, `audience` and `organization`, laid over the client's.
+    pub fn params(mut self, params: AuthorizationParams) -> Self {
+        self.params = params;
+        self
+    }
+
+    /// The database connection.
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = Some(realm.into());
         self
     }
 }
@@ -1130,6 +1173,39 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
     /// The database-connection API (sign-up, password change) of the protocol client.
     pub fn database(&self) -> Database<'_> {
         self.inner.auth.database()
+    }
+
+    /// Completes a passkey sign-up or login: exchanges the browser's credential and keeps the
+    /// session. Returns the granted rich authorization details.
+    pub async fn complete_passkey_login(
+        &self,
+        request: PasskeyLoginRequest,
+        jar: &mut dyn CookieJar,
+    ) -> Result<Option<Value>> {
+        let params = self.params_over(&request.params);
+        let mut token_request = PasskeyTokenRequest::new(request.auth_session, request.credential)
+            .scope(params.get("scope").unwrap_or(auth0_auth::DEFAULT_SCOPE));
+        if let Some(a) = params.get("audience") {
+            token_request = token_request.audience(a);
+        }
+        if let Some(o) = params.get("organization") {
+            token_request = token_request.organization(o);
+        }
+        if let Some(r) = request.realm {
+            token_request = token_request.realm(r);
+        }
+        let tokens = self
+            .inner
+            .auth
+            .passkey()
+            .get_token_by_passkey(token_request)
+            .await?;
+        let audience = params
+            .get("audience")
+            .unwrap_or(DEFAULT_AUDIENCE_KEY)
+            .to_owned();
+        self.keep_login(&audience, &tokens, jar).await?;
+        Ok(tokens.authorization_details)
     }
 
     /// Completes a login that needed MFA: verifies the code and keeps the session.

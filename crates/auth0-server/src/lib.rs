@@ -89,8 +89,8 @@ pub use client::{
     CompletePasswordlessRequest, CompletedLogin, ConnectionTokenRequest,
     CustomTokenExchangeRequest, DEFAULT_AUDIENCE_KEY, DEFAULT_SESSION_COOKIE,
     DEFAULT_TRANSACTION_COOKIE, LinkUserRequest, LoginBackchannelRequest, LogoutRequest,
-    MfaLoginRequest, ServerClient, ServerClientBuilder, StartInteractiveLoginRequest,
-    StartPasswordlessRequest, UnlinkUserRequest,
+    MfaLoginRequest, PasskeyLoginRequest, ServerClient, ServerClientBuilder,
+    StartInteractiveLoginRequest, StartPasswordlessRequest, UnlinkUserRequest,
 };
 pub use cookies::{CookieJar, CookieOptions, MemoryCookieJar, SameSite};
 pub use crypto::Secrets;

@@ -347,3 +347,71 @@ async fn an_mfa_verification_completes_the_login_and_keeps_a_session() {
     let session = client.get_session(&mut jar).await.unwrap().unwrap();
     assert_eq!(session.token_sets[0].audience, demo::AUDIENCE);
 }
+
+#[tokio::test]
+async fn a_passkey_sign_up_then_login_keeps_a_session() {
+    use auth0_auth::{
+        PasskeyChallengeRequest, PasskeyCredential, PasskeyRegisterRequest, PasskeyUserProfile,
+    };
+    use auth0_emulator::webauthn::SoftwareAuthenticator;
+    let t = tenant().await;
+    let client = stateless(&t, ManualClock::new(), SessionConfig::default());
+    let mut authenticator = SoftwareAuthenticator::new(PASSKEY_RP, PASSKEY_ORIGIN);
+
+    // Sign-up: the challenge, the browser's credential, then the session.
+    let signup = bounded(
+        client.passkey().register(PasskeyRegisterRequest::new(
+            PasskeyUserProfile::new()
+                .email("pat@example.com")
+                .name("Pat Key"),
+        )),
+    )
+    .await
+    .unwrap();
+    let options = serde_json::to_value(&signup.authn_params_public_key).unwrap();
+    let credential: PasskeyCredential =
+        serde_json::from_value(authenticator.create(&options)).unwrap();
+    let mut jar = MemoryCookieJar::new();
+    bounded(client.complete_passkey_login(
+        auth0_server::PasskeyLoginRequest::new(signup.auth_session.clone(), credential),
+        &mut jar,
+    ))
+    .await
+    .unwrap();
+    let user = client.get_user(&mut jar).await.unwrap().expect("a session");
+    assert_eq!(user.email(), Some("pat@example.com"));
+
+    // Login with the stored passkey, in another browser.
+    let login = bounded(client.passkey().challenge(PasskeyChallengeRequest::new()))
+        .await
+        .unwrap();
+    let options = serde_json::to_value(&login.authn_params_public_key).unwrap();
+    let credential: PasskeyCredential =
+        serde_json::from_value(authenticator.get(&options).expect("a stored credential")).unwrap();
+    let mut other = MemoryCookieJar::new();
+    bounded(client.complete_passkey_login(
+        auth0_server::PasskeyLoginRequest::new(login.auth_session.clone(), credential.clone()),
+        &mut other,
+    ))
+    .await
+    .unwrap();
+    let session = client
+        .get_session(&mut other)
+        .await
+        .unwrap()
+        .expect("a session");
+    assert_eq!(session.user.as_ref().unwrap()["email"], "pat@example.com");
+    assert_eq!(session.token_sets[0].audience, demo::AUDIENCE);
+    // The challenge is single-use: a replay keeps nothing.
+    let mut third = MemoryCookieJar::new();
+    assert!(
+        client
+            .complete_passkey_login(
+                auth0_server::PasskeyLoginRequest::new(login.auth_session, credential),
+                &mut third,
+            )
+            .await
+            .is_err()
+    );
+    assert!(third.changes().is_empty());
+}

@@ -22,6 +22,8 @@ use auth0_server::{
 pub const LIMIT: Duration = Duration::from_secs(30);
 pub const CALLBACK: &str = "http://localhost:3000/callback";
 pub const SECOND_API: &str = "https://second.example.com/";
+pub const PASSKEY_RP: &str = "localhost";
+pub const PASSKEY_ORIGIN: &str = "http://localhost:3000";
 pub const LEGACY_TOKEN_TYPE: &str = "urn:acme:legacy-token";
 pub const LEGACY_TOKEN: &str = "legacy-token-of-jane";
 pub const SECRET: &str = "an-integration-test-secret-of-32-chars!";
@@ -88,6 +90,8 @@ pub async fn tenant() -> RunningEmulator {
             .token_exchange_profile(
                 TokenExchangeProfile::new(LEGACY_TOKEN_TYPE).subject(LEGACY_TOKEN, &demo_user_id()),
             )
+            // Passkeys: the emulator's relying party (its software authenticator plays the browser).
+            .passkey_rp(PASSKEY_RP, PASSKEY_ORIGIN)
             // CIBA polls every second (the shortest interval there is).
             .ciba_interval(1)
             .start(),
