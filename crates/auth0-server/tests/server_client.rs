@@ -598,3 +598,55 @@ async fn a_login_carrying_a_session_expiry_keeps_it_or_is_refused_when_born_expi
     assert_eq!(err.code(), "session_expired");
     assert!(fresh.get("__a0_session").is_none());
 }
+
+/// Web frameworks run handlers on a multi-threaded runtime: the client is shared across
+/// threads and every operation's future can move between them.
+#[tokio::test]
+async fn the_client_and_its_futures_are_send() {
+    fn send<T: Send>(t: T) -> T {
+        t
+    }
+    fn shared<T: Send + Sync + Clone + 'static>(_: &T) {}
+    let t = tenant().await;
+    let stateless_client = stateless(&t, ManualClock::new(), SessionConfig::default());
+    let stateful_client = stateful(&t, ManualClock::new());
+    shared(&stateless_client);
+    shared(&stateful_client);
+    let mut jar = MemoryCookieJar::new();
+    let url = send(
+        stateful_client.start_interactive_login(StartInteractiveLoginRequest::new(), &mut jar),
+    )
+    .await
+    .unwrap();
+    let callback = browser_login(url.as_str(), demo::USERNAME, demo::PASSWORD).await;
+    // Completed on another task (another thread of the runtime).
+    let moved = stateful_client.clone();
+    let jar = tokio::spawn(async move {
+        let mut jar = jar;
+        moved
+            .complete_interactive_login(CompleteInteractiveLoginRequest::new(callback), &mut jar)
+            .await
+            .unwrap();
+        moved
+            .get_access_token(AccessTokenRequest::new(), &mut jar)
+            .await
+            .unwrap();
+        moved
+            .handle_backchannel_logout(BackchannelLogoutRequest::new(SecretString::from(
+                String::new(),
+            )))
+            .await
+            .unwrap_err();
+        jar
+    })
+    .await
+    .unwrap();
+    assert!(jar.get("__a0_session").is_some());
+    let mut jar2 = MemoryCookieJar::new();
+    assert!(
+        send(stateless_client.get_user(&mut jar2))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
