@@ -5,7 +5,7 @@
 # `bash bench/compare/cold_start.sh [--quick] [--runs N] [--json PATH]`.
 #
 # Builds crates/auth0-auth/examples/cold_start.rs in release mode twice: as usual, and with the
-# build switch into its own target directory (target-nojitter, next to the usual one; set
+# build switch into a target directory of its own (`nojitter` inside the usual one; set
 # COLD_START_NO_JITTER=0 to skip that build). The driver starts the emulator behind a loopback
 # TLS front and runs every variant as fresh processes. Everything stays on 127.0.0.1; only
 # `npm ci` uses the network.
@@ -27,8 +27,8 @@ fi
 cd "$root"
 cargo build --release --quiet -p auth0-auth --example cold_start >&2
 if [ "${COLD_START_NO_JITTER:-1}" != 0 ]; then
-    AWS_LC_SYS_NO_JITTER_ENTROPY=1 CARGO_TARGET_DIR="$target-nojitter" \
+    AWS_LC_SYS_NO_JITTER_ENTROPY=1 CARGO_TARGET_DIR="$target/nojitter" \
         cargo build --release --quiet -p auth0-auth --example cold_start >&2
-    args+=(--other-exe "$target-nojitter/release/examples/cold_start")
+    args+=(--other-exe "$target/nojitter/release/examples/cold_start")
 fi
 exec "$target/release/examples/cold_start" "${args[@]}"

@@ -42,6 +42,8 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// How long the `later` variants spend on their own start-up work before the first call.
 const STARTUP_WORK: Duration = Duration::from_millis(100);
+/// The system's CA bundle (Debian and Ubuntu), added to the children's trusted roots.
+const SYSTEM_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 /// How long one child may take before it is killed.
 const CHILD_LIMIT: Duration = Duration::from_secs(30);
 
@@ -108,6 +110,17 @@ fn child(entered: u64, variant: &str) -> Result<Value, Error> {
                 .verify_id_token(VerifyIdTokenRequest::new(id_token.into()))
                 .await?;
             marks.push(("jwks", now_ns()));
+            // For comparison, the same token request from a process that is warm: another
+            // client (another connect timeout, so another connection pool) dials again.
+            let again = AuthClient::builder(base.as_str(), demo::CLIENT_ID)
+                .client_secret(demo::CLIENT_SECRET)
+                .connect_timeout(Duration::from_secs(4))
+                .build()?;
+            marks.push(("warm_call", now_ns()));
+            again
+                .get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE))
+                .await?;
+            marks.push(("warm_token", now_ns()));
             Ok::<_, Error>(())
         })?;
     }
@@ -179,6 +192,14 @@ struct Variant {
     args: Vec<String>,
 }
 
+impl Variant {
+    /// `parts` loads the roots the way a process does by default (no `SSL_CERT_*`), and makes
+    /// no request that would need the test CA.
+    fn system_roots(&self) -> bool {
+        self.args.last().map(String::as_str) == Some("parts")
+    }
+}
+
 fn driver(args: &[String]) -> Result<(), Error> {
     let o = options(args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -187,8 +208,10 @@ fn driver(args: &[String]) -> Result<(), Error> {
         .build()?;
     let dir = TempDir::new()?;
     let ca = TestCa::new()?;
+    // The system's bundle plus the test CA, so the children load as many roots as usual.
     let ca_file = dir.0.join("ca.pem");
-    std::fs::write(&ca_file, &ca.cert_pem)?;
+    let bundle = std::fs::read_to_string(SYSTEM_BUNDLE).unwrap_or_default();
+    std::fs::write(&ca_file, format!("{bundle}\n{}", ca.cert_pem))?;
     let empty_dir = dir.0.join("no-more-roots");
     std::fs::create_dir(&empty_dir)?;
 
@@ -235,7 +258,11 @@ fn driver(args: &[String]) -> Result<(), Error> {
     ];
     if let Some(other) = &o.other_exe {
         variants.push(ours("no-jitter at-once", other, "at-once"));
-        variants.push(ours("no-jitter at-once-no-warm-up", other, "at-once-no-warm-up"));
+        variants.push(ours(
+            "no-jitter at-once-no-warm-up",
+            other,
+            "at-once-no-warm-up",
+        ));
         variants.push(ours("no-jitter parts", other, "parts"));
     }
     if let Some(script) = &o.script {
@@ -296,6 +323,11 @@ fn run_child(v: &Variant, env: &[(&str, String)], dir: &Path) -> Result<Value, E
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&out_file)?)
         .stderr(std::fs::File::create(&err_file)?);
+    if v.system_roots() {
+        command
+            .env_remove("SSL_CERT_FILE")
+            .env_remove("SSL_CERT_DIR");
+    }
     let spawned = now_ns();
     let mut child = command.spawn()?;
     let deadline = Instant::now() + CHILD_LIMIT;
@@ -436,6 +468,11 @@ fn print_table(variants: &[Variant], samples: &[Vec<Value>], runs: usize) {
         ("call", "discovery", "first call -> discovery fetched"),
         ("discovery", "token", "discovery -> token (open connection)"),
         ("token", "jwks", "token -> JWKS fetched + ID token verified"),
+        (
+            "warm_call",
+            "warm_token",
+            "warm process: token on a new connection",
+        ),
         ("main", "rng", "first random bytes alone"),
         ("rng", "roots", "CA roots load alone"),
         ("roots", "tls_config", "TLS config build alone"),
