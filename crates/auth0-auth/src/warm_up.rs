@@ -13,7 +13,7 @@
 //! Nothing here can fail the caller: if the thread cannot be started, or a step fails, the
 //! first request does the work (and reports any failure) as it would have anyway.
 //!
-//! May import: `crate::http`.
+//! May import: `crate::http` (the roots load), aws-lc-rs (the generator) and `tracing`.
 
 use std::sync::Once;
 
