@@ -101,11 +101,21 @@ fn shared_tls_config() -> Option<rustls::ClientConfig> {
         .clone()
 }
 
-/// The process's default rustls provider, or aws-lc's when none is installed.
+/// The process's default rustls provider, or aws-lc's when none is installed, chosen once:
+/// the shared configuration and its verifier are made at different moments (the verifier
+/// maybe on the warm-up thread) and must agree on the signature schemes.
 fn crypto_provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {
-    rustls::crypto::CryptoProvider::get_default()
-        .cloned()
-        .unwrap_or_else(|| std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+    static PROVIDER: std::sync::OnceLock<std::sync::Arc<rustls::crypto::CryptoProvider>> =
+        std::sync::OnceLock::new();
+    PROVIDER
+        .get_or_init(|| {
+            rustls::crypto::CryptoProvider::get_default()
+                .cloned()
+                .unwrap_or_else(|| {
+                    std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+                })
+        })
+        .clone()
 }
 
 /// The platform verifier, made once per process on first call: reads the system's CA roots
