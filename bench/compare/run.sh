@@ -20,6 +20,7 @@ if [ ! -d "$here/node_modules/@auth0/auth0-auth-js" ]; then
     (cd "$here" && npm ci --no-audit --no-fund >&2)
 fi
 
+bash "$here/cold_start.sh" $(printf '%s\n' "$@" | grep -x -- --quick || true)
 cd "$root"
 cargo build --release --quiet -p auth0-auth --example compare >&2
 exec "$root/target/release/examples/compare" --script "$here/reference.mjs" "$@"

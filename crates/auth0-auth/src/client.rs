@@ -272,6 +272,7 @@ pub struct AuthClientBuilder {
     retry: Option<RetryPolicy>,
     audience_parameter: AudienceParameter,
     dpop: Option<crate::dpop::DpopKey>,
+    warm_up: bool,
 }
 
 impl fmt::Debug for AuthClientBuilder {
@@ -319,7 +320,25 @@ impl AuthClientBuilder {
             retry: None,
             audience_parameter: AudienceParameter::Audience,
             dpop: None,
+            warm_up: true,
         }
+    }
+
+    /// Whether [`build`](Self::build) starts the process's one-time TLS costs on a background
+    /// thread (on by default): seeding aws-lc's random generator, which takes tens of
+    /// milliseconds on its first use (unless aws-lc was built with
+    /// `AWS_LC_SYS_NO_JITTER_ENTROPY=1`), and loading the system's CA roots. An app that builds
+    /// its client at start-up then finds them paid at its first call. Each runs at most once
+    /// per process, whichever client starts it; `build` never waits for it.
+    ///
+    /// With `false`, this build starts nothing and the first request pays the costs itself:
+    /// for a process that must not start threads (one that forks after building its client,
+    /// for instance), or a program that calls the moment it has built its client, which the
+    /// warm-up cannot help (both wait for the same seeding) and the extra thread may slow by
+    /// a millisecond on a busy machine.
+    pub fn warm_up(mut self, on: bool) -> Self {
+        self.warm_up = on;
+        self
     }
 
     /// Binds tokens to this DPoP key (RFC 9449): token, PAR and user-info requests carry
@@ -538,6 +557,10 @@ impl AuthClientBuilder {
             return Err(Error::config(
                 "HS256 ID tokens are verified with the client secret, and none is configured",
             ));
+        }
+        if self.warm_up {
+            // Roots only for the builder's own HTTP client: a caller's brings its own.
+            crate::warm_up::start(self.http_client.is_none());
         }
         let client = match self.http_client {
             Some(c) => c,

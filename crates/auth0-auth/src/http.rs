@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
+use rustls::client::danger::ServerCertVerifier;
 use serde::de::DeserializeOwned;
 use url::Url;
 
@@ -26,8 +27,9 @@ use crate::request_options::RequestOptions;
 /// when that runtime ends (one runtime per test is the common case). The last
 /// [`SHARED_CLIENTS`] are remembered; a client built outside any runtime gets its own.
 ///
-/// All of them share one TLS configuration, built on first use: loading the system's CA roots
-/// costs milliseconds and about a hundred KiB, which would otherwise be paid per client.
+/// All of them share one TLS configuration, built on first use, whose CA roots are loaded once
+/// per process, on first need (see [`platform_verifier`]): loading them costs milliseconds and
+/// about a hundred KiB, which would otherwise be paid per client and by every `build`.
 pub(crate) fn default_client(connect_timeout: Duration) -> Result<reqwest::Client> {
     type Shared = Vec<(tokio::runtime::Id, Duration, reqwest::Client)>;
     static CLIENTS: std::sync::Mutex<Shared> = std::sync::Mutex::new(Vec::new());
@@ -72,47 +74,137 @@ fn new_default_client(connect_timeout: Duration) -> Result<reqwest::Client> {
 /// The process-wide TLS client configuration: the platform's roots and verifier, TLS 1.2 and
 /// 1.3, and ALPN offering HTTP/2 then HTTP/1.1 (what reqwest would configure by itself).
 ///
-/// When the system has no CA roots to load (a bare container without `ca-certificates`), the
-/// client is still made, so plain-HTTP loopback work (the local emulator) goes on, and every
-/// HTTPS connection fails with an error that says what is missing. `None` only if the crypto
-/// provider supports no TLS version at all: reqwest then reports its own error.
+/// Building it is cheap: the platform verifier (which reads the system's CA roots, the costly
+/// part) is made on first need, by the first handshake or by the background warm-up
+/// ([`crate::warm_up`]), whichever comes first; see [`LazyPlatformVerifier`].
+///
+/// `None` only if the crypto provider supports no TLS version at all: reqwest then reports its
+/// own error.
 fn shared_tls_config() -> Option<rustls::ClientConfig> {
-    use rustls_platform_verifier::BuilderVerifierExt as _;
     static CONFIG: std::sync::OnceLock<Option<rustls::ClientConfig>> = std::sync::OnceLock::new();
     CONFIG
         .get_or_init(|| {
-            let provider = rustls::crypto::CryptoProvider::get_default()
-                .cloned()
-                .unwrap_or_else(|| {
-                    std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider())
-                });
-            let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+            let provider = crypto_provider();
+            let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
                 .with_safe_default_protocol_versions()
-                .ok()?;
-            let mut config = match builder.clone().with_platform_verifier() {
-                Ok(builder) => builder.with_no_client_auth(),
-                Err(e) => {
-                    tracing::warn!(
-                        error = %e,
-                        "no CA root certificates could be loaded; HTTPS requests will fail"
-                    );
-                    // A verifier that refuses every certificate: nothing is trusted, as
-                    // nothing can be, and the refusal names the cause.
-                    builder
-                        .dangerous()
-                        .with_custom_certificate_verifier(std::sync::Arc::new(NoSystemRoots {
-                            reason: e.to_string(),
-                            schemes: provider
-                                .signature_verification_algorithms
-                                .supported_schemes(),
-                        }))
-                        .with_no_client_auth()
-                }
-            };
+                .ok()?
+                .dangerous()
+                .with_custom_certificate_verifier(std::sync::Arc::new(LazyPlatformVerifier {
+                    schemes: provider
+                        .signature_verification_algorithms
+                        .supported_schemes(),
+                }))
+                .with_no_client_auth();
             config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
             Some(config)
         })
         .clone()
+}
+
+/// The process's default rustls provider, or aws-lc's when none is installed, chosen once:
+/// the shared configuration and its verifier are made at different moments (the verifier
+/// maybe on the warm-up thread) and must agree on the signature schemes.
+fn crypto_provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {
+    static PROVIDER: std::sync::OnceLock<std::sync::Arc<rustls::crypto::CryptoProvider>> =
+        std::sync::OnceLock::new();
+    PROVIDER
+        .get_or_init(|| {
+            rustls::crypto::CryptoProvider::get_default()
+                .cloned()
+                .unwrap_or_else(|| {
+                    std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+                })
+        })
+        .clone()
+}
+
+/// The platform verifier, made once per process on first call: reads the system's CA roots
+/// (milliseconds and about a hundred KiB). Concurrent first callers wait for the one load.
+///
+/// When the system has no CA roots to load (a bare container without `ca-certificates`), the
+/// verifier refuses every certificate saying what is missing, so plain-HTTP loopback work (the
+/// local emulator) goes on and every HTTPS connection fails with a clear error.
+pub(crate) fn platform_verifier() -> &'static std::sync::Arc<dyn ServerCertVerifier> {
+    static VERIFIER: std::sync::OnceLock<std::sync::Arc<dyn ServerCertVerifier>> =
+        std::sync::OnceLock::new();
+    VERIFIER.get_or_init(|| {
+        let provider = crypto_provider();
+        match rustls_platform_verifier::Verifier::new(provider.clone()) {
+            Ok(verifier) => std::sync::Arc::new(verifier),
+            Err(e) => {
+                tracing::warn!(
+                    error = %e,
+                    "no CA root certificates could be loaded; HTTPS requests will fail"
+                );
+                // A verifier that refuses every certificate: nothing is trusted, as nothing
+                // can be, and the refusal names the cause.
+                std::sync::Arc::new(NoSystemRoots {
+                    reason: e.to_string(),
+                    schemes: provider
+                        .signature_verification_algorithms
+                        .supported_schemes(),
+                })
+            }
+        }
+    })
+}
+
+/// The verifier of the shared TLS configuration: hands every check to [`platform_verifier`],
+/// which it makes on the first certificate to check. So building a client never waits on the
+/// CA roots, and a client that only ever talks plain HTTP to loopback never loads them.
+///
+/// The signature schemes offered in the handshake are the provider's, which are exactly the
+/// ones the platform verifier supports, so offering them needs no roots.
+#[derive(Debug)]
+struct LazyPlatformVerifier {
+    schemes: Vec<rustls::SignatureScheme>,
+}
+
+impl ServerCertVerifier for LazyPlatformVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        platform_verifier().verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        )
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        platform_verifier().verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        platform_verifier().verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.schemes.clone()
+    }
+
+    fn root_hint_subjects(&self) -> Option<&[rustls::DistinguishedName]> {
+        // Asked while the handshake is built; the platform verifier sends no hints, so none
+        // are sent without loading the roots for it.
+        None
+    }
 }
 
 /// The certificate verifier of a system without CA roots: refuses every server certificate,
@@ -133,7 +225,7 @@ impl NoSystemRoots {
     }
 }
 
-impl rustls::client::danger::ServerCertVerifier for NoSystemRoots {
+impl ServerCertVerifier for NoSystemRoots {
     fn verify_server_cert(
         &self,
         _end_entity: &rustls::pki_types::CertificateDer<'_>,
@@ -696,6 +788,35 @@ mod tests {
         )
         .into_error();
         assert_eq!(e.oauth().unwrap().error, "x");
+    }
+
+    #[test]
+    fn the_lazy_verifier_hands_every_check_to_the_platform_verifier() {
+        assert!(shared_tls_config().is_some(), "the provider supports TLS");
+        let provider = crypto_provider();
+        let lazy = LazyPlatformVerifier {
+            schemes: provider
+                .signature_verification_algorithms
+                .supported_schemes(),
+        };
+        let name = rustls::pki_types::ServerName::try_from("tenant.example.com").unwrap();
+        let garbage = rustls::pki_types::CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x00]);
+        let now = rustls::pki_types::UnixTime::now();
+        // Whatever the system's roots, a certificate that is not one is refused, with the
+        // answer of the verifier the lazy one hands the check to.
+        let refused = lazy
+            .verify_server_cert(&garbage, &[], &name, &[], now)
+            .unwrap_err();
+        let platform = platform_verifier()
+            .verify_server_cert(&garbage, &[], &name, &[], now)
+            .unwrap_err();
+        assert_eq!(refused, platform);
+        assert_eq!(
+            lazy.supported_verify_schemes(),
+            platform_verifier().supported_verify_schemes()
+        );
+        assert!(lazy.root_hint_subjects().is_none());
+        assert!(platform_verifier().root_hint_subjects().is_none());
     }
 
     #[test]

@@ -294,6 +294,7 @@ mod token;
 mod transaction;
 mod userinfo;
 mod values;
+mod warm_up;
 
 pub use anonymous::{
     ANON_TRANSFER_AUDIENCE, Anonymous, AnonymousSession, AnonymousSessionRequest,
