@@ -103,7 +103,9 @@ fn child(entered: u64, variant: &str) -> Result<Value, Error> {
             client.server_metadata().await?;
             marks.push(("discovery", now_ns()));
             client
-                .get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE))
+                .get_token_by_client_credentials(
+                    ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+                )
                 .await?;
             marks.push(("token", now_ns()));
             client
@@ -118,7 +120,9 @@ fn child(entered: u64, variant: &str) -> Result<Value, Error> {
                 .build()?;
             marks.push(("warm_call", now_ns()));
             again
-                .get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE))
+                .get_token_by_client_credentials(
+                    ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+                )
                 .await?;
             marks.push(("warm_token", now_ns()));
             Ok::<_, Error>(())

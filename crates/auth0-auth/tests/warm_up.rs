@@ -18,9 +18,9 @@ async fn clients_built_with_and_without_the_warm_up_get_tokens() {
             .warm_up(on)
             .build()
             .expect("the client builds");
-        let tokens = bounded(
-            client.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)),
-        )
+        let tokens = bounded(client.get_token_by_client_credentials(
+            ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+        ))
         .await
         .expect("the grant succeeds");
         assert!(!tokens.access_token.expose_secret().is_empty());
@@ -51,7 +51,9 @@ async fn many_clients_built_at_once_from_many_threads_all_work() {
             .expect("the client builds");
         calls.push(tokio::spawn(async move {
             client
-                .get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE))
+                .get_token_by_client_credentials(
+                    ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+                )
                 .await
         }));
     }
@@ -76,9 +78,13 @@ async fn a_callers_http_client_is_used_as_given() {
         .http_client(http)
         .build()
         .expect("the client builds");
-    bounded(client.get_token_by_client_credentials(ClientCredentialsRequest::new(demo::AUDIENCE)))
-        .await
-        .expect("the grant succeeds");
+    bounded(
+        client.get_token_by_client_credentials(
+            ClientCredentialsRequest::new().audience(demo::AUDIENCE),
+        ),
+    )
+    .await
+    .expect("the grant succeeds");
     let sent = tenant.requests_to("/oauth/token");
     assert_eq!(sent.len(), 1);
     assert!(
@@ -102,7 +108,7 @@ fn a_client_built_outside_any_runtime_works() {
     let client = confidential(&tenant).build().expect("the client builds");
     runtime
         .block_on(bounded(client.get_token_by_client_credentials(
-            ClientCredentialsRequest::new(demo::AUDIENCE),
+            ClientCredentialsRequest::new().audience(demo::AUDIENCE),
         )))
         .expect("the grant succeeds");
 }
