@@ -28,7 +28,7 @@ use serde_json::{Map, Value};
 use crate::client::AuthClient;
 use crate::error::{Error, ErrorCode, ErrorKind, Result};
 use crate::jwks::{JwksCache, KeySet};
-use crate::jwt::{SigningAlgorithm, UnverifiedJwt};
+use crate::jwt::{SignatureKey, SigningAlgorithm, UnverifiedJwt};
 
 /// The operation label of the errors of this module (a dedicated code may replace it).
 const CODE: ErrorCode = ErrorCode::IdTokenValidation;
@@ -76,7 +76,7 @@ pub fn decode_unverified(token: &str) -> Result<UnverifiedJws> {
 
 /// Every member of the protected header (the crate's parser keeps only `alg`, `kid`, `typ`).
 fn full_header(token: &str) -> Result<Map<String, Value>> {
-    let encoded = token.trim().split('.').next().unwrap_or_default();
+    let encoded = header_segment(token);
     let bytes = URL_SAFE_NO_PAD
         .decode(encoded)
         .map_err(|_| invalid("the token header is not base64url"))?;
@@ -148,6 +148,146 @@ pub fn verify_jws_with_jwk(
         alg,
         issuer: String::new(),
     })
+}
+
+/// The public key a token carries in its own protected header (a DPoP proof's `jwk`), read once
+/// for the algorithm that header names, with its RFC 7638 thumbprint.
+///
+/// Reading a key costs far more than checking a signature with it. A client signs every proof
+/// with the same key and the same header, so a verifier can keep the `EmbeddedJwk` of a header
+/// (the value is tied to the exact header text it was read from) and check each later token
+/// that carries that very header with [`verify_signature`](Self::verify_signature): the header is
+/// then neither decoded nor checked again, the key not parsed again.
+///
+/// ```
+/// # fn demo(proof: &str) -> auth0_auth::Result<()> {
+/// use auth0_auth::SigningAlgorithm;
+/// use auth0_auth::jws::{EmbeddedJwk, decode_claims};
+///
+/// let key = EmbeddedJwk::read(proof, &[SigningAlgorithm::ES256])?;
+/// key.verify_signature(proof)?; // also for later proofs whose header is key.header_segment()
+/// let claims = decode_claims(proof)?;
+/// println!("{} signed {:?}", key.thumbprint(), claims.get("htm"));
+/// # Ok(()) }
+/// ```
+pub struct EmbeddedJwk {
+    /// The base64url header segment the key was read from, as sent.
+    segment: String,
+    header: Map<String, Value>,
+    alg: SigningAlgorithm,
+    /// Exactly one usable key (aws-lc parses it on the first check and keeps it).
+    keys: KeySet,
+    thumbprint: String,
+}
+
+impl std::fmt::Debug for EmbeddedJwk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedJwk")
+            .field("alg", &self.alg)
+            .field("thumbprint", &self.thumbprint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EmbeddedJwk {
+    /// Reads the protected header of `token` (a compact JWS whose header and payload are JSON
+    /// objects): its `alg` must be one of `allowed_algs` and its `jwk` a public key (see
+    /// [`is_public_jwk`]) that fits that algorithm. The signature is not checked here.
+    pub fn read(token: &str, allowed_algs: &[SigningAlgorithm]) -> Result<Self> {
+        let jwt = UnverifiedJwt::parse(token).map_err(invalid)?;
+        let alg = jwt.algorithm(allowed_algs).map_err(invalid)?;
+        let header = full_header(token)?;
+        let Some(jwk) = header.get("jwk") else {
+            return Err(invalid("the token header has no \"jwk\""));
+        };
+        if !is_public_jwk(jwk) {
+            return Err(invalid("the key is not a public RSA or EC JSON Web Key"));
+        }
+        let body = serde_json::json!({ "keys": [jwk] }).to_string();
+        let keys = KeySet::parse(body.as_bytes()).map_err(invalid)?;
+        let usable = keys.candidates(None, alg).map_err(invalid)?;
+        if usable.len() != 1 {
+            return Err(invalid("the key cannot be read as a signature key"));
+        }
+        let thumbprint = jwk_thumbprint(jwk)?;
+        Ok(Self {
+            segment: header_segment(token).to_string(),
+            header,
+            alg,
+            keys,
+            thumbprint,
+        })
+    }
+
+    /// The base64url protected-header segment this key was read from (a cache key for it).
+    pub fn header_segment(&self) -> &str {
+        &self.segment
+    }
+
+    /// The protected header, every member.
+    pub fn header(&self) -> &Map<String, Value> {
+        &self.header
+    }
+
+    /// The algorithm the header names (one of the allowed ones).
+    pub fn alg(&self) -> SigningAlgorithm {
+        self.alg
+    }
+
+    /// The RFC 7638 SHA-256 thumbprint of the key, base64url without padding.
+    pub fn thumbprint(&self) -> &str {
+        &self.thumbprint
+    }
+
+    /// Checks that `token` is a compact JWS whose protected header is byte for byte the one
+    /// this key was read from, signed by this key under [`alg`](Self::alg). The payload is
+    /// not decoded (see [`decode_claims`]).
+    pub fn verify_signature(&self, token: &str) -> Result<()> {
+        let token = token.trim();
+        let Some((signing_input, signature)) = token.rsplit_once('.') else {
+            return Err(invalid("the token is not a compact JWS"));
+        };
+        match signing_input.split_once('.') {
+            Some((head, payload)) if head == self.segment && !payload.contains('.') => {}
+            Some(_) => {
+                return Err(invalid(
+                    "the token's header is not the one the key was read from",
+                ));
+            }
+            None => return Err(invalid("the token is not a compact JWS")),
+        }
+        let key = self
+            .keys
+            .candidates(None, self.alg)
+            .ok()
+            .and_then(|keys| keys.into_iter().next())
+            .ok_or_else(|| invalid("the key cannot be read as a signature key"))?;
+        if key.verifies(signing_input.as_bytes(), signature, self.alg) {
+            Ok(())
+        } else {
+            Err(invalid("the token signature is invalid"))
+        }
+    }
+}
+
+/// The base64url header segment of a compact JWS (the text before the first dot).
+fn header_segment(token: &str) -> &str {
+    token.trim().split('.').next().unwrap_or_default()
+}
+
+/// Decodes the payload of a compact JWS (three dot-separated parts), which must be a JSON
+/// object. Nothing is checked: call it after the signature checked out.
+pub fn decode_claims(token: &str) -> Result<Map<String, Value>> {
+    let mut parts = token.trim().split('.');
+    let (Some(_), Some(payload), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(invalid("the token is not a compact JWS (three dot-separated parts)"));
+    };
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| invalid("the token payload is not base64url"))?;
+    serde_json::from_slice(&bytes).map_err(|_| invalid("the token payload is not a JSON object"))
 }
 
 /// The RFC 7638 SHA-256 thumbprint of a public RSA or EC JWK, base64url without padding (the
