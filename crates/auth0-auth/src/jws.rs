@@ -67,10 +67,12 @@ fn invalid(message: impl Into<String>) -> Error {
 
 /// Splits and decodes `token` (header and payload must be JSON objects), checking nothing else.
 pub fn decode_unverified(token: &str) -> Result<UnverifiedJws> {
-    let jwt = UnverifiedJwt::parse(token).map_err(invalid)?;
+    // Three parts and a JSON-object payload (checked first), then the header as it is: a
+    // `crit` member is the caller's to refuse (the signature checks of this module do).
+    let claims = decode_claims(token)?;
     Ok(UnverifiedJws {
         header: full_header(token)?,
-        claims: jwt.claims,
+        claims,
     })
 }
 
@@ -84,6 +86,21 @@ fn full_header(token: &str) -> Result<Map<String, Value>> {
         .map_err(|_| invalid("the token header is not a JSON object with an \"alg\""))
 }
 
+/// What [`AuthClient::verify_jws_claims`] returns: a compact JWS whose signature checked out,
+/// with its claims and the one header member a token check reads besides `alg` (the header is
+/// decoded once; a header with `crit` is refused before any key is looked at).
+#[derive(Debug, Clone)]
+pub struct VerifiedClaims {
+    /// The `typ` header member, as sent (`None` when absent).
+    pub typ: Option<Value>,
+    /// The payload, which must be a JSON object.
+    pub claims: Map<String, Value>,
+    /// The algorithm the signature was verified with (one of the allowed ones).
+    pub alg: SigningAlgorithm,
+    /// The `issuer` of the discovery document whose key set verified the signature.
+    pub issuer: String,
+}
+
 impl AuthClient {
     /// Verifies the signature of `token` with a key of this client's tenant (found through the
     /// discovery document's `jwks_uri`, in the process-wide key-set cache, refetched once when
@@ -94,15 +111,31 @@ impl AuthClient {
         token: &str,
         allowed_algs: &[SigningAlgorithm],
     ) -> Result<VerifiedJws> {
+        let verified = self.verify_jws_claims(token, allowed_algs).await?;
+        Ok(VerifiedJws {
+            header: full_header(token)?,
+            claims: verified.claims,
+            alg: verified.alg,
+            issuer: verified.issuer,
+        })
+    }
+
+    /// [`verify_jws_signature`](Self::verify_jws_signature) for the hot path of a verifier
+    /// that reads no header member but `typ`: the same checks, with the header decoded once
+    /// instead of being kept whole.
+    pub async fn verify_jws_claims(
+        &self,
+        token: &str,
+        allowed_algs: &[SigningAlgorithm],
+    ) -> Result<VerifiedClaims> {
         let jwt = UnverifiedJwt::parse(token).map_err(invalid)?;
         let alg = jwt.algorithm(allowed_algs).map_err(invalid)?;
-        let header = full_header(token)?;
         let metadata = self.metadata(CODE).await?;
         JwksCache::shared()
             .verify(&self.inner.transport, &metadata, &jwt, alg, CODE)
             .await?;
-        Ok(VerifiedJws {
-            header,
+        Ok(VerifiedClaims {
+            typ: jwt.header.typ,
             claims: jwt.claims,
             alg,
             issuer: metadata.issuer.clone(),
@@ -336,6 +369,60 @@ mod tests {
             URL_SAFE_NO_PAD.encode(br#"{"htm":"POST"}"#)
         );
         assert!(verify_jws_with_jwk(&forged, &jwk, &[SigningAlgorithm::ES256]).is_err());
+    }
+
+    #[test]
+    fn an_embedded_key_is_read_once_and_verifies_every_token_with_its_header() {
+        let key = DpopKey::generate().unwrap();
+        let request = |method| {
+            crate::DpopProofRequest::new(method, "https://api.example.com/x")
+                .access_token("at".into())
+        };
+        let first = key.proof(&request(reqwest::Method::GET)).unwrap();
+        let second = key.proof(&request(reqwest::Method::POST)).unwrap();
+        let read = EmbeddedJwk::read(&first, &[SigningAlgorithm::ES256]).unwrap();
+        assert_eq!(read.thumbprint(), key.thumbprint());
+        assert_eq!(read.alg(), SigningAlgorithm::ES256);
+        assert_eq!(read.header()["typ"], "dpop+jwt");
+        assert_eq!(read.header_segment(), first.split('.').next().unwrap());
+        assert!(!format!("{read:?}").contains(read.header_segment()));
+        // The key read from the first proof verifies the second (same header, new payload).
+        read.verify_signature(&first).unwrap();
+        read.verify_signature(&second).unwrap();
+        assert_eq!(decode_claims(&second).unwrap()["htm"], "POST");
+        // A changed payload, a changed signature, another key's proof, extra or missing parts.
+        let (head, rest) = second.split_once('.').unwrap();
+        let (_, sig) = rest.split_once('.').unwrap();
+        let forged = format!("{head}.{}.{sig}", URL_SAFE_NO_PAD.encode(br#"{"htm":"PUT"}"#));
+        assert!(read.verify_signature(&forged).is_err());
+        let other = DpopKey::generate().unwrap();
+        let foreign = other.proof(&request(reqwest::Method::GET)).unwrap();
+        assert!(read.verify_signature(&foreign).is_err());
+        assert!(read.verify_signature(&format!("{second}.x")).is_err());
+        assert!(read.verify_signature(head).is_err());
+        assert!(read.verify_signature(&format!("{head}.{sig}")).is_err());
+        // The algorithm must be allowed; the key must be public and there.
+        assert!(EmbeddedJwk::read(&first, &[SigningAlgorithm::RS256]).is_err());
+        let payload = URL_SAFE_NO_PAD.encode(br#"{"a":1}"#);
+        let mut private = key.public_jwk().clone();
+        private["d"] = "AAAA".into();
+        for header in [
+            serde_json::json!({"alg": "ES256", "typ": "dpop+jwt", "jwk": private}),
+            serde_json::json!({"alg": "ES256", "typ": "dpop+jwt"}),
+            serde_json::json!({"alg": "ES256", "jwk": {"kty": "oct", "k": "AAAA"}}),
+            serde_json::json!({"alg": "ES256", "jwk": {"kty": "EC", "crv": "P-256"}}),
+        ] {
+            let encoded = URL_SAFE_NO_PAD.encode(header.to_string());
+            let token = format!("{encoded}.{payload}.{sig}");
+            assert!(
+                EmbeddedJwk::read(&token, &[SigningAlgorithm::ES256]).is_err(),
+                "{header}"
+            );
+        }
+        // A signed payload that is not a JSON object is not decoded.
+        assert!(decode_claims(&format!("{head}.{}.{sig}", URL_SAFE_NO_PAD.encode("[1]"))).is_err());
+        assert!(decode_claims(&format!("{head}.!!.{sig}")).is_err());
+        assert!(decode_claims("a.b").is_err());
     }
 
     #[test]
