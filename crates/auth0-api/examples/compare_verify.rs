@@ -152,9 +152,7 @@ impl Workload {
     fn proofs(&self, count: usize) -> Result<Vec<String>, Error> {
         let request = DpopProofRequest::new(auth0_auth::reqwest::Method::GET, URL)
             .access_token(self.bound.clone().into());
-        (0..count)
-            .map(|_| Ok(self.key.proof(&request)?))
-            .collect()
+        (0..count).map(|_| Ok(self.key.proof(&request)?)).collect()
     }
 }
 
@@ -347,8 +345,10 @@ fn b64(jwk: &Value, member: &str) -> Result<Vec<u8>, Error> {
 
 fn rsa_key(jwk: &Value) -> Result<aws_lc_rs::signature::ParsedPublicKey, Error> {
     let (n, e) = (b64(jwk, "n")?, b64(jwk, "e")?);
-    Ok(aws_lc_rs::signature::RsaPublicKeyComponents { n: &n, e: &e }
-        .to_parsed_public_key(&aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256)?)
+    Ok(
+        aws_lc_rs::signature::RsaPublicKeyComponents { n: &n, e: &e }
+            .to_parsed_public_key(&aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256)?,
+    )
 }
 
 fn ec_key(jwk: &Value) -> Result<aws_lc_rs::signature::ParsedPublicKey, Error> {

@@ -251,9 +251,8 @@ fn read_proof_key(settings: &DpopSettings, proof: &str) -> Result<jws::EmbeddedJ
     if !jws::is_public_jwk(jwk) {
         return Err(bad_proof("the DPoP proof \"jwk\" is not a public key"));
     }
-    jws::EmbeddedJwk::read(proof, &settings.algs).map_err(|_| {
-        bad_proof("the DPoP proof is not signed by its key with an allowed algorithm")
-    })
+    jws::EmbeddedJwk::read(proof, &settings.algs)
+        .map_err(|_| bad_proof("the DPoP proof is not signed by its key with an allowed algorithm"))
 }
 
 /// base64url(SHA-256(token)): a proof's `ath` (RFC 9449 §4.2).

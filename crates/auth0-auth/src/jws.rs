@@ -315,7 +315,9 @@ pub fn decode_claims(token: &str) -> Result<Map<String, Value>> {
     let (Some(_), Some(payload), Some(_), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(invalid("the token is not a compact JWS (three dot-separated parts)"));
+        return Err(invalid(
+            "the token is not a compact JWS (three dot-separated parts)",
+        ));
     };
     let bytes = URL_SAFE_NO_PAD
         .decode(payload)
@@ -393,7 +395,10 @@ mod tests {
         // A changed payload, a changed signature, another key's proof, extra or missing parts.
         let (head, rest) = second.split_once('.').unwrap();
         let (_, sig) = rest.split_once('.').unwrap();
-        let forged = format!("{head}.{}.{sig}", URL_SAFE_NO_PAD.encode(br#"{"htm":"PUT"}"#));
+        let forged = format!(
+            "{head}.{}.{sig}",
+            URL_SAFE_NO_PAD.encode(br#"{"htm":"PUT"}"#)
+        );
         assert!(read.verify_signature(&forged).is_err());
         let other = DpopKey::generate().unwrap();
         let foreign = other.proof(&request(reqwest::Method::GET)).unwrap();
