@@ -23,9 +23,10 @@
 //!
 //! Options: `--quick` (a few iterations, to check that it works), `--rounds N`, `--node PATH`
 //! (default `node`), `--script PATH` (default `bench/compare/api/api_verify.mjs`), `--json PATH`
-//! (also write the raw timings, to `PATH.api.json`), `--ours-only` (skip Node, for profiling).
-//! The other options of `run.sh` (`--set`, `--token-alg`) are for the SDK table and are
-//! skipped here. Everything stays on loopback.
+//! (also write the raw timings, to `PATH.api.json`), `--ours-only` (skip Node, for profiling),
+//! `--set NAME=COUNT` (`warmup`, `bearer`, `dpop` or `floor`: iterations over all rounds; other
+//! names are the SDK table's). `--token-alg` is the SDK table's and skipped here. Everything
+//! stays on loopback.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -54,6 +55,7 @@ struct Options {
     rounds: usize,
     json: Option<String>,
     ours_only: bool,
+    overrides: Vec<(String, usize)>,
 }
 
 fn options() -> Result<Options, Error> {
@@ -68,6 +70,7 @@ fn options() -> Result<Options, Error> {
         rounds: 2,
         json: None,
         ours_only: false,
+        overrides: Vec::new(),
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
@@ -80,8 +83,17 @@ fn options() -> Result<Options, Error> {
             "--rounds" => o.rounds = value()?.parse::<usize>()?.max(1),
             "--quick" => o.quick = true,
             "--ours-only" => o.ours_only = true,
-            // The SDK table's options (run.sh passes its arguments to both drivers).
-            "--set" | "--token-alg" => {
+            // `--set NAME=COUNT` changes one of this table's counts (`warmup`, `bearer`, `dpop`,
+            // `floor`, over all rounds); the SDK table's names are left to it.
+            "--set" => {
+                let kv = value()?;
+                let (k, v) = kv.split_once('=').ok_or("--set needs NAME=COUNT")?;
+                if matches!(k, "warmup" | "bearer" | "dpop" | "floor") {
+                    o.overrides.push((k.to_string(), v.parse()?));
+                }
+            }
+            // The SDK table's option (run.sh passes its arguments to both drivers).
+            "--token-alg" => {
                 value()?;
             }
             other => return Err(format!("unknown argument {other:?}").into()),
@@ -99,12 +111,21 @@ struct Counts {
 }
 
 impl Counts {
-    fn new(quick: bool, rounds: usize) -> Self {
-        let (warmup, bearer, dpop, floor): (usize, usize, usize, usize) = if quick {
-            (50, 200, 200, 200)
-        } else {
-            (1000, 20_000, 10_000, 20_000)
-        };
+    fn new(quick: bool, rounds: usize, overrides: &[(String, usize)]) -> Self {
+        let (mut warmup, mut bearer, mut dpop, mut floor): (usize, usize, usize, usize) =
+            if quick {
+                (50, 200, 200, 200)
+            } else {
+                (1000, 20_000, 10_000, 20_000)
+            };
+        for (name, count) in overrides {
+            match name.as_str() {
+                "warmup" => warmup = *count,
+                "bearer" => bearer = *count,
+                "dpop" => dpop = *count,
+                _ => floor = *count,
+            }
+        }
         Self {
             warmup,
             bearer: bearer.div_ceil(rounds),
@@ -172,7 +193,7 @@ fn main() -> Result<(), Error> {
             .await
     })?;
     let work = Workload::new(&tenant, &jwks)?;
-    let counts = Counts::new(o.quick, o.rounds);
+    let counts = Counts::new(o.quick, o.rounds, &o.overrides);
     let api = ApiClient::builder(tenant.base_url(), Audience::new(demo::AUDIENCE)).build()?;
     eprintln!(
         "emulator: {} (RS256 access tokens); {} round(s)",
@@ -368,6 +389,18 @@ fn run_node(
     work: &Workload,
     counts: &Counts,
 ) -> Result<Value, Error> {
+    let installed = std::path::Path::new(&o.script)
+        .parent()
+        .map(|dir| dir.join("node_modules/express-oauth2-jwt-bearer"))
+        .is_some_and(|dir| dir.is_dir());
+    if !installed {
+        return Err(format!(
+            "express-oauth2-jwt-bearer is not installed next to {}: run `npm ci` in that folder \
+             (bench/compare/run.sh does), or pass --ours-only",
+            o.script
+        )
+        .into());
+    }
     let proofs = work.proofs(counts.warmup + counts.dpop)?;
     let sample_proof = proofs.first().ok_or("no DPoP proof")?.clone();
     let input = json!({
