@@ -112,12 +112,11 @@ struct Counts {
 
 impl Counts {
     fn new(quick: bool, rounds: usize, overrides: &[(String, usize)]) -> Self {
-        let (mut warmup, mut bearer, mut dpop, mut floor): (usize, usize, usize, usize) =
-            if quick {
-                (50, 200, 200, 200)
-            } else {
-                (1000, 20_000, 10_000, 20_000)
-            };
+        let (mut warmup, mut bearer, mut dpop, mut floor): (usize, usize, usize, usize) = if quick {
+            (50, 200, 200, 200)
+        } else {
+            (1000, 20_000, 10_000, 20_000)
+        };
         for (name, count) in overrides {
             match name.as_str() {
                 "warmup" => warmup = *count,

@@ -2,6 +2,8 @@
 //! public key and signature, `htm`/`htu` against the request (with the URL normalisation of
 //! `auth0-api-js`), `iat` within the window, `ath`, the binding of the token's `cnf.jkt` to the
 //! proof's key, the optional server nonce, and `jti` replay refused through a bounded cache.
+//! The key a proof header carries is read once and kept by the exact header text (a second
+//! bounded cache), so later proofs of the same client go straight to their signature.
 //!
 //! Imports `error.rs` and the JWS building blocks of `auth0_auth::jws`; no HTTP.
 
