@@ -23,4 +23,7 @@ fi
 bash "$here/cold_start.sh" $(printf '%s\n' "$@" | grep -x -- --quick || true)
 cd "$root"
 cargo build --release --quiet -p auth0-auth --example compare >&2
-exec "$root/target/release/examples/compare" --script "$here/reference.mjs" "$@"
+"$root/target/release/examples/compare" --script "$here/reference.mjs" "$@"
+# Access-token verification against express-oauth2-jwt-bearer (pinned in api/, its own lockfile).
+[ -d "$here/api/node_modules/express-oauth2-jwt-bearer" ] || (cd "$here/api" && npm ci --no-audit --no-fund >&2)
+cargo build --release --quiet -p auth0-api --example compare_verify >&2 && exec "$root/target/release/examples/compare_verify" "$@"

@@ -186,6 +186,15 @@ fn audiences(claims: &Map<String, Value>) -> Vec<&str> {
     }
 }
 
+/// Whether `aud` (a string, or an array of them) holds `audience`.
+fn has_audience(claims: &Map<String, Value>, audience: &str) -> bool {
+    match claims.get("aud") {
+        Some(Value::String(s)) => s == audience,
+        Some(Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(audience)),
+        _ => false,
+    }
+}
+
 /// What an access token is checked against after its signature.
 pub(crate) struct TokenRules<'a> {
     pub issuer: &'a str,
@@ -210,6 +219,9 @@ fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>, 
 }
 
 /// Checks the header and the registered claims of an access token whose signature verified.
+/// (Verification calls [`check_claims`]: `auth0_auth` refuses `crit` before any key is looked
+/// at, and decodes only `typ` of the rest of the header.)
+#[cfg(test)]
 pub(crate) fn check_token(
     header: &Map<String, Value>,
     claims: &Map<String, Value>,
@@ -221,20 +233,32 @@ pub(crate) fn check_token(
             "the token header lists critical extensions (\"crit\"), which are not supported",
         ));
     }
+    check_claims(header.get("typ"), claims, rules)
+}
+
+/// [`check_token`] for a header whose `crit` was already refused (by `auth0_auth::jws`, which
+/// refuses any `crit` before looking for a key): the type, then the claims.
+pub(crate) fn check_claims(
+    typ: Option<&Value>,
+    claims: &Map<String, Value>,
+    rules: &TokenRules<'_>,
+) -> Result<(), ApiError> {
     // RFC 9068 §4 / RFC 8725 §3.11: explicit typing.
-    let typ = match header.get("typ") {
+    let typ = match typ {
         None => None,
-        Some(Value::String(t)) => Some(t.to_ascii_lowercase()),
+        Some(Value::String(t)) => Some(t.as_str()),
         Some(_) => return Err(invalid("the token \"typ\" header is not a string")),
     };
-    if let Some(t) = &typ
-        && !ACCESS_TOKEN_TYPES.contains(&t.as_str())
+    if let Some(t) = typ
+        && !ACCESS_TOKEN_TYPES.iter().any(|a| a.eq_ignore_ascii_case(t))
     {
         return Err(invalid(
             "the token \"typ\" is not the type of an access token",
         ));
     }
-    let explicitly_typed = matches!(typ.as_deref(), Some("at+jwt" | "application/at+jwt"));
+    let explicitly_typed = typ.is_some_and(|t| {
+        t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt")
+    });
     if claims.contains_key("events") {
         return Err(invalid(
             "the token carries \"events\": it is a security event (logout) token, not an access token",
@@ -249,7 +273,7 @@ pub(crate) fn check_token(
     // audience. An access token is issued to an API, never to the client holding it.
     if !explicitly_typed
         && let Some(azp) = claims.get("azp").and_then(Value::as_str)
-        && audiences(claims).contains(&azp)
+        && has_audience(claims, azp)
     {
         return Err(invalid(
             "the token's audience is the client it was issued to (azp): it is an ID token, not an access token",
@@ -262,7 +286,7 @@ pub(crate) fn check_token(
     }
     match claims.get("aud") {
         Some(Value::String(_)) | Some(Value::Array(_)) => {
-            if !audiences(claims).contains(&rules.audience) {
+            if !has_audience(claims, rules.audience) {
                 return Err(invalid("unexpected \"aud\" claim value"));
             }
         }

@@ -2,6 +2,8 @@
 //! public key and signature, `htm`/`htu` against the request (with the URL normalisation of
 //! `auth0-api-js`), `iat` within the window, `ath`, the binding of the token's `cnf.jkt` to the
 //! proof's key, the optional server nonce, and `jti` replay refused through a bounded cache.
+//! The key a proof header carries is read once and kept by the exact header text (a second
+//! bounded cache), so later proofs of the same client go straight to their signature.
 //!
 //! Imports `error.rs` and the JWS building blocks of `auth0_auth::jws`; no HTTP.
 
@@ -18,6 +20,15 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::error::{ApiError, ApiErrorCode};
+
+/// The longest proof header whose key is kept in the key cache (an RSA-4096 key's header is
+/// about 1,100 characters; longer headers are read every time).
+const MAX_CACHED_HEADER_LEN: usize = 4096;
+/// The memory the proof-key cache may use, in bytes (weighed as three times each header's
+/// length: the cache key, the copy the key keeps, and the decoded header).
+const PROOF_KEY_CACHE_BYTES: u64 = 4 << 20;
+/// How long an unused proof key stays in the cache.
+const PROOF_KEY_IDLE: Duration = Duration::from_secs(600);
 
 /// The longest `jti` accepted (a proof's id is random text; this bounds the cache's memory).
 const MAX_JTI_LEN: usize = 512;
@@ -44,6 +55,10 @@ pub(crate) struct DpopSettings {
     pub iat_leeway: Duration,
     pub nonces: Option<Arc<dyn DpopNonces>>,
     pub replay: moka::future::Cache<[u8; 32], ()>,
+    /// Proof keys read before, by the exact header segment they came in (clients sign every
+    /// proof with one key and one header): a hit skips decoding the header, checking it,
+    /// parsing the key and computing its thumbprint. Only keys that verified a proof are kept.
+    pub proof_keys: moka::future::Cache<String, Arc<jws::EmbeddedJwk>>,
 }
 
 impl fmt::Debug for DpopSettings {
@@ -83,6 +98,13 @@ impl DpopSettings {
                 .max_capacity(replay_capacity)
                 .time_to_live(window)
                 .build(),
+            proof_keys: moka::future::Cache::builder()
+                .max_capacity(PROOF_KEY_CACHE_BYTES)
+                .weigher(|segment: &String, _| {
+                    u32::try_from(segment.len().saturating_mul(3)).unwrap_or(u32::MAX)
+                })
+                .time_to_idle(PROOF_KEY_IDLE)
+                .build(),
         }
     }
 }
@@ -111,28 +133,24 @@ pub(crate) async fn verify_proof(
         return Err(bad_proof("more than one DPoP proof was sent"));
     }
     let request_url = normalize_url(ctx.url, Source::Request)?;
-    let unverified = jws::decode_unverified(ctx.proof)
-        .map_err(|_| bad_proof("the DPoP proof is not a well-formed JWT"))?;
-    let header = &unverified.header;
-    match header.get("typ").and_then(Value::as_str) {
-        Some(t)
-            if t.eq_ignore_ascii_case("dpop+jwt")
-                || t.eq_ignore_ascii_case("application/dpop+jwt") => {}
-        _ => return Err(bad_proof("the DPoP proof \"typ\" is not dpop+jwt")),
-    }
-    if header.contains_key("crit") {
-        return Err(bad_proof("the DPoP proof lists critical header extensions"));
-    }
-    let Some(jwk) = header.get("jwk").filter(|j| j.is_object()) else {
-        return Err(bad_proof("the DPoP proof header has no \"jwk\""));
+    let segment = ctx.proof.trim().split('.').next().unwrap_or_default();
+    let (key, known) = match settings.proof_keys.get(segment).await {
+        Some(key) => (key, true),
+        None => (Arc::new(read_proof_key(settings, ctx.proof)?), false),
     };
-    if !jws::is_public_jwk(jwk) {
-        return Err(bad_proof("the DPoP proof \"jwk\" is not a public key"));
-    }
-    let verified = jws::verify_jws_with_jwk(ctx.proof, jwk, &settings.algs).map_err(|_| {
+    key.verify_signature(ctx.proof).map_err(|_| {
         bad_proof("the DPoP proof is not signed by its key with an allowed algorithm")
     })?;
-    let claims = &verified.claims;
+    let claims = jws::decode_claims(ctx.proof)
+        .map_err(|_| bad_proof("the DPoP proof is not a well-formed JWT"))?;
+    if !known && segment.len() <= MAX_CACHED_HEADER_LEN {
+        // Only keys that verified a signature take room in the cache.
+        settings
+            .proof_keys
+            .insert(segment.to_string(), key.clone())
+            .await;
+    }
+    let claims = &claims;
     let jti = claims
         .get("jti")
         .and_then(Value::as_str)
@@ -189,8 +207,7 @@ pub(crate) async fn verify_proof(
             .with_nonce(nonces.issue()));
         }
     }
-    let thumbprint = jws::jwk_thumbprint(jwk)
-        .map_err(|_| bad_proof("the DPoP proof \"jwk\" is not a usable key"))?;
+    let thumbprint = key.thumbprint();
     if thumbprint != ctx.cnf_jkt {
         return Err(ApiError::new(
             ApiErrorCode::InvalidToken,
@@ -213,6 +230,31 @@ pub(crate) async fn verify_proof(
         ));
     }
     Ok(())
+}
+
+/// Reads a proof's header and key (on a cache miss): the type, no `crit`, a public `jwk`, an
+/// allowed algorithm the key fits. The signature is checked by the caller.
+fn read_proof_key(settings: &DpopSettings, proof: &str) -> Result<jws::EmbeddedJwk, ApiError> {
+    let unverified = jws::decode_unverified(proof)
+        .map_err(|_| bad_proof("the DPoP proof is not a well-formed JWT"))?;
+    let header = &unverified.header;
+    match header.get("typ").and_then(Value::as_str) {
+        Some(t)
+            if t.eq_ignore_ascii_case("dpop+jwt")
+                || t.eq_ignore_ascii_case("application/dpop+jwt") => {}
+        _ => return Err(bad_proof("the DPoP proof \"typ\" is not dpop+jwt")),
+    }
+    if header.contains_key("crit") {
+        return Err(bad_proof("the DPoP proof lists critical header extensions"));
+    }
+    let Some(jwk) = header.get("jwk").filter(|j| j.is_object()) else {
+        return Err(bad_proof("the DPoP proof header has no \"jwk\""));
+    };
+    if !jws::is_public_jwk(jwk) {
+        return Err(bad_proof("the DPoP proof \"jwk\" is not a public key"));
+    }
+    jws::EmbeddedJwk::read(proof, &settings.algs)
+        .map_err(|_| bad_proof("the DPoP proof is not signed by its key with an allowed algorithm"))
 }
 
 /// base64url(SHA-256(token)): a proof's `ath` (RFC 9449 §4.2).

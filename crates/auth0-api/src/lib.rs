@@ -99,6 +99,13 @@
 //! hash; the server nonce when [`ApiClientBuilder::dpop_nonces`] is set; and the RFC 7638
 //! thumbprint of the key equal to the token's `cnf.jkt`.
 //!
+//! A client signs every proof with one key under one header, so the key a header carries is
+//! read (header checks, key parsing, thumbprint) the first time it verifies a proof and kept,
+//! by the exact header text, in a bounded cache (4 MiB, entries idle for 10 minutes leave);
+//! later proofs with that header skip straight to their signature and claims. A verification
+//! then costs about its two signature checks (the token's and the proof's): `bash
+//! bench/compare/run.sh` prints both jobs next to Auth0's Node middleware and the raw floors.
+//!
 //! ## Answers
 //!
 //! | failure | status | `error` |

@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use auth0_auth::{ErrorKind, ExposeSecret, SecretString};
 use serde_json::Value;
 
-use crate::claims::{AccessTokenClaims, ClaimCheck, TokenRules, check_scopes, check_token};
+use crate::claims::{AccessTokenClaims, ClaimCheck, TokenRules, check_claims, check_scopes};
 use crate::client::{ApiClient, DomainContext, DpopMode, Issuers, normalize_domain};
 use crate::dpop::{ProofContext, verify_proof};
 use crate::error::{ApiError, ApiErrorCode, Target};
@@ -315,8 +315,8 @@ impl ApiClient {
             |m: &str| self.fail(ApiError::new(ApiErrorCode::InvalidToken, m), bearer_or_dpop);
 
         // Which tenant's keys: with several, read `iss` before trusting it, only to pick one.
-        let issuer = match &self.inner.issuers {
-            Issuers::Single => self.inner.domain_issuer.clone(),
+        let client = match &self.inner.issuers {
+            Issuers::Single => self.inner.auth.clone(),
             listed => {
                 let unverified = auth0_auth::jws::decode_unverified(token)
                     .map_err(|_| invalid("the access token is not a well-formed JWT"))?;
@@ -341,15 +341,13 @@ impl ApiClient {
                         "the \"iss\" claim is not one of the accepted domains",
                     ));
                 }
-                iss.to_string()
+                self.client_for(iss)
+                    .await
+                    .map_err(|e| self.fail(e, bearer_or_dpop))?
             }
         };
-        let client = self
-            .client_for(&issuer)
-            .await
-            .map_err(|e| self.fail(e, bearer_or_dpop))?;
         let verified = client
-            .verify_jws_signature(token, &self.inner.algs)
+            .verify_jws_claims(token, &self.inner.algs)
             .await
             .map_err(|e| {
                 let error = if e.kind() == ErrorKind::TokenValidation {
@@ -365,8 +363,8 @@ impl ApiClient {
                 };
                 self.fail(error.with_source(e), bearer_or_dpop)
             })?;
-        check_token(
-            &verified.header,
+        check_claims(
+            verified.typ.as_ref(),
             &verified.claims,
             &TokenRules {
                 issuer: &verified.issuer,

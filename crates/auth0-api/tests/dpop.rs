@@ -432,3 +432,83 @@ async fn server_nonces_are_demanded_and_checked() {
     assert_refused(&e, ApiErrorCode::UseDpopNonce, 401, Some("use_dpop_nonce"));
     assert_eq!(e.dpop_nonce(), Some("n-2"));
 }
+
+/// Proof keys are read once per header and kept (`jws::EmbeddedJwk` in a bounded cache): with
+/// the key of a header already known, every proof carrying that header is still checked in full.
+#[tokio::test]
+async fn a_known_proof_key_still_checks_every_proof() {
+    let t = tenant().await;
+    let api = api(&t);
+    let key = ProofKey::new();
+    let tok = bound_token(&t, &key);
+    // The first proof makes the key known; later ones with the same header pass too.
+    for _ in 0..3 {
+        bounded(api.verify_access_token(dpop(&tok, &key.proof("GET", URL, &tok))))
+            .await
+            .unwrap();
+    }
+    let good = key.proof("GET", URL, &tok);
+    let (head, rest) = good.split_once('.').unwrap();
+    let (payload, sig) = rest.split_once('.').unwrap();
+    let other = ProofKey::new();
+    // Same header as the known key, signed by another key.
+    let foreign_sig = other.sign(&key.header(), &key.claims("GET", URL, &tok));
+    let signed_not_json = key.sign_input(&format!("{head}.{}", b64("[1]")));
+    let cases: Vec<(&str, String)> = vec![
+        ("signed by another key", foreign_sig),
+        ("signature of another proof", {
+            let again = key.proof("GET", URL, &tok);
+            let (_, other_sig) = again.rsplit_once('.').unwrap();
+            format!("{head}.{payload}.{other_sig}")
+        }),
+        ("an extra part", format!("{good}.{sig}")),
+        ("no signature", format!("{head}.{payload}")),
+        ("signed payload not an object", signed_not_json),
+        ("replayed", good.clone()),
+    ];
+    bounded(api.verify_access_token(dpop(&tok, &good)))
+        .await
+        .unwrap();
+    for (name, proof) in &cases {
+        let e = bounded(api.verify_access_token(dpop(&tok, proof)))
+            .await
+            .expect_err(name);
+        assert_refused(
+            &e,
+            ApiErrorCode::InvalidDpopProof,
+            401,
+            Some("invalid_dpop_proof"),
+        );
+    }
+    // The known key's thumbprint is still compared with the token's cnf.jkt.
+    let other_tok = bound_token(&t, &other);
+    let e = bounded(api.verify_access_token(dpop(&other_tok, &key.proof("GET", URL, &other_tok))))
+        .await
+        .unwrap_err();
+    assert_refused(&e, ApiErrorCode::InvalidToken, 401, Some("invalid_token"));
+    // A header that differs only in member order is another header: read, checked and passed.
+    let reordered = format!(r#"{{"typ":"dpop+jwt","jwk":{},"alg":"ES256"}}"#, key.jwk);
+    assert_ne!(b64(&reordered), head);
+    let proof = key.sign_input(&format!(
+        "{}.{}",
+        b64(&reordered),
+        b64(key.claims("GET", URL, &tok).to_string())
+    ));
+    bounded(api.verify_access_token(dpop(&tok, &proof)))
+        .await
+        .unwrap();
+    // Another API (its own cache) with other allowed algorithms refuses the known header.
+    let strict = api_builder(&t)
+        .dpop_signing_algs([SigningAlgorithm::ES384])
+        .build()
+        .unwrap();
+    let e = bounded(strict.verify_access_token(dpop(&tok, &key.proof("GET", URL, &tok))))
+        .await
+        .unwrap_err();
+    assert_refused(
+        &e,
+        ApiErrorCode::InvalidDpopProof,
+        401,
+        Some("invalid_dpop_proof"),
+    );
+}

@@ -125,7 +125,15 @@ impl ProofKey {
 
     /// Signs `claims` under `header` (ES256), whatever the header says.
     pub fn sign(&self, header: &Value, claims: &Value) -> String {
-        let input = format!("{}.{}", b64(header.to_string()), b64(claims.to_string()));
+        self.sign_input(&format!(
+            "{}.{}",
+            b64(header.to_string()),
+            b64(claims.to_string())
+        ))
+    }
+
+    /// Signs a signing input (`header.payload`, as given) with ES256 and appends the signature.
+    pub fn sign_input(&self, input: &str) -> String {
         let sig = self
             .pair
             .sign(&SystemRandom::new(), input.as_bytes())
