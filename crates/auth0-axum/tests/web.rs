@@ -1,1 +1,593 @@
+//! Feature `web` end to end over real HTTP on loopback: an axum app with the auth router, the
+//! extractors and the require-login layer, against the emulator's real login page, driven by a
+//! small cookie-keeping "browser" (reqwest, redirects followed by hand). Covers the full flow
+//! and every route's failure modes. Every wait is bounded; time moves on a manual clock.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use auth0_auth::{AuthClient, ExposeSecret, SecretString};
+use auth0_axum::web::{AccessToken, Auth0Web, LogoutMethod, Session, User};
+use auth0_emulator::{ClientConfig, Emulator, RunningEmulator, demo};
+use auth0_server::{Clock, MemorySessionStore};
+use axum::Router;
+use axum::routing::get;
+use reqwest::StatusCode;
+use url::Url;
+
+const LIMIT: Duration = Duration::from_secs(30);
+const CLIENT_ID: &str = "web-app-client";
+const CLIENT_SECRET: &str = "web-app-client-secret";
+const SECRET: &str = "a-web-integration-test-secret-of-32+";
+const DAY: u64 = 24 * 60 * 60;
+
+async fn bounded<T>(fut: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(LIMIT, fut)
+        .await
+        .expect("the operation did not finish within the test's bound")
+}
+
+#[derive(Debug)]
+struct ManualClock(AtomicU64);
+
+impl ManualClock {
+    fn new() -> Arc<Self> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        Arc::new(Self(AtomicU64::new(now)))
+    }
+    fn advance(&self, secs: u64) {
+        self.0.fetch_add(secs, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Sessions {
+    Cookies,
+    Server,
+}
+
+struct App {
+    tenant: RunningEmulator,
+    base: String,
+    clock: Arc<ManualClock>,
+}
+
+async fn home(user: Option<User>) -> String {
+    match user {
+        Some(User(claims)) => format!("hello {}", claims.get_str("name").unwrap_or("?")),
+        None => "hello stranger".to_owned(),
+    }
+}
+
+async fn private(Session(s): Session) -> String {
+    format!("private for {}", s.sub().unwrap_or("?"))
+}
+
+async fn token(t: AccessToken) -> String {
+    format!("token {}", t.secret().expose_secret())
+}
+
+/// The emulator with a client for this app, and the app serving on loopback.
+async fn start(sessions: Sessions, logout: LogoutMethod) -> App {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let client = ClientConfig::confidential(CLIENT_ID, CLIENT_SECRET)
+        .callback(&format!("{base}/auth/callback"))
+        .grant_audience(demo::AUDIENCE, demo::SCOPES)
+        .logout_url(&format!("{base}/"))
+        .backchannel_logout_uri(&format!("{base}/auth/backchannel-logout"));
+    let tenant = bounded(
+        Emulator::builder()
+            .demo_tenant()
+            .client(client)
+            .access_token_lifetime(3600)
+            .start(),
+    )
+    .await
+    .unwrap();
+    let auth = AuthClient::builder(tenant.base_url(), CLIENT_ID)
+        .client_secret(CLIENT_SECRET)
+        .build()
+        .unwrap();
+    let clock = ManualClock::new();
+    let mut web = Auth0Web::builder(
+        auth,
+        SecretString::from(SECRET.to_owned()),
+        Url::parse(&base).unwrap(),
+    )
+    .audience(demo::AUDIENCE)
+    .profile_route(true)
+    .access_token_route(true)
+    .login_query_params(["screen_hint"])
+    .logout_method(logout)
+    .clock(clock.clone());
+    if sessions == Sessions::Server {
+        web = web.session_store(MemorySessionStore::default());
+    }
+    let web = web.build().unwrap();
+    let app = Router::new()
+        .route("/", get(home))
+        .route("/token", get(token))
+        .merge(
+            Router::new()
+                .route("/private", get(private))
+                .route_layer(web.require_login()),
+        )
+        .merge(web.router())
+        .layer(web.layer());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    App {
+        tenant,
+        base,
+        clock,
+    }
+}
+
+/// A browser: cookies per origin, redirects followed by hand.
+struct Browser {
+    http: reqwest::Client,
+    cookies: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    set_cookies: Vec<String>,
+    body: String,
+}
+
+impl Browser {
+    fn new() -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    fn origin(url: &Url) -> String {
+        url.origin().ascii_serialization()
+    }
+
+    fn cookie_header(&self, url: &Url) -> Option<String> {
+        let jar = self.cookies.get(&Self::origin(url))?;
+        (!jar.is_empty()).then(|| {
+            jar.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+
+    fn cookies_of(&mut self, base: &str) -> &mut BTreeMap<String, String> {
+        let origin = Self::origin(&Url::parse(base).unwrap());
+        self.cookies.entry(origin).or_default()
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder, url: &Url) -> Page {
+        let request = match self.cookie_header(url) {
+            Some(c) => request.header("cookie", c),
+            None => request,
+        };
+        let response = bounded(request.send()).await.unwrap();
+        let status = response.status();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|l| url.join(l.to_str().unwrap()).unwrap().to_string());
+        let set_cookies: Vec<String> = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        let jar = self.cookies.entry(Self::origin(url)).or_default();
+        for line in &set_cookies {
+            let pair = line.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if line.contains("Max-Age=0") || value.is_empty() {
+                jar.remove(name);
+            } else {
+                jar.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let body = bounded(response.text()).await.unwrap();
+        Page {
+            status,
+            location,
+            set_cookies,
+            body,
+        }
+    }
+
+    async fn get(&mut self, url: &str) -> Page {
+        let url = Url::parse(url).unwrap();
+        let request = self.http.get(url.clone());
+        self.send(request, &url).await
+    }
+
+    async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> Page {
+        let url = Url::parse(url).unwrap();
+        let request = self.http.post(url.clone()).form(form);
+        self.send(request, &url).await
+    }
+
+    /// On the emulator's login page at `authorize`: submits the demo user's credentials and
+    /// returns the callback URL it redirects to.
+    async fn submit_login_page(&mut self, authorize: &str) -> String {
+        let page = self.get(authorize).await;
+        assert_eq!(page.status, 200, "the login page opens");
+        let tx = login_form_tx(&page.body).expect("the login page has a form");
+        let url = Url::parse(authorize)
+            .unwrap()
+            .join("/authorize/login")
+            .unwrap();
+        let submitted = self
+            .post(
+                url.as_str(),
+                &[
+                    ("tx", tx.as_str()),
+                    ("username", demo::USERNAME),
+                    ("password", demo::PASSWORD),
+                ],
+            )
+            .await;
+        assert!(submitted.status.is_redirection(), "{}", submitted.status);
+        submitted.location.unwrap()
+    }
+
+    /// A whole login through the app, starting at `start` (a path); returns where the callback
+    /// sent the browser.
+    async fn log_in(&mut self, app: &App, start: &str) -> String {
+        let first = self.get(&format!("{}{start}", app.base)).await;
+        assert_eq!(first.status, 303, "{start} redirects: {}", first.body);
+        let mut next = first.location.unwrap();
+        if next.starts_with(&app.base) {
+            // The app sent us to its login route first.
+            let login = self.get(&next).await;
+            assert_eq!(login.status, 303, "{}", login.body);
+            next = login.location.unwrap();
+        }
+        assert!(next.starts_with(&app.tenant.base_url()), "{next}");
+        let callback = self.submit_login_page(&next).await;
+        let done = self.get(&callback).await;
+        assert_eq!(done.status, 303, "the callback completes: {}", done.body);
+        done.location.unwrap()
+    }
+}
+
+fn login_form_tx(html: &str) -> Option<String> {
+    let marker = "name=\"tx\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(
+        html[start..end]
+            .replace("&amp;", "&")
+            .replace("&quot;", "\""),
+    )
+}
+
+fn query_value(url: &str, name: &str) -> Option<String> {
+    Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+#[tokio::test]
+async fn full_flow_login_profile_api_logout_and_login_again() {
+    let app = start(Sessions::Server, LogoutMethod::GetOrPost).await;
+    let mut b = Browser::new();
+    assert_eq!(
+        b.get(&format!("{}/", app.base)).await.body,
+        "hello stranger"
+    );
+
+    // A protected page sends the browser to log in and back.
+    let back = b.log_in(&app, "/private?tab=2").await;
+    assert_eq!(back, format!("{}/private?tab=2", app.base));
+    let page = b.get(&back).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.starts_with("private for auth0|"), "{}", page.body);
+    assert_eq!(
+        b.get(&format!("{}/", app.base)).await.body,
+        "hello Jane Doe"
+    );
+
+    // The profile route shows the claims.
+    let profile = b.get(&format!("{}/auth/profile", app.base)).await;
+    assert_eq!(profile.status, 200);
+    let claims: serde_json::Value = serde_json::from_str(&profile.body).unwrap();
+    assert_eq!(claims["name"], demo::NAME);
+    let sub = claims["sub"].as_str().unwrap().to_owned();
+
+    // An access token for the API, through the extractor and the route.
+    let first = b.get(&format!("{}/token", app.base)).await;
+    assert_eq!(first.status, 200);
+    let route = b.get(&format!("{}/auth/access-token", app.base)).await;
+    let json: serde_json::Value = serde_json::from_str(&route.body).unwrap();
+    assert_eq!(
+        format!("token {}", json["token"].as_str().unwrap()),
+        first.body
+    );
+    // A session used later rolls: its cookie is written again with a later expiry.
+    app.clock.advance(120);
+    let rolled = b.get(&format!("{}/private", app.base)).await;
+    assert_eq!(rolled.status, 200);
+    assert!(
+        rolled
+            .set_cookies
+            .iter()
+            .any(|c| c.starts_with("__a0_session=") && c.contains("Max-Age=")),
+        "{:?}",
+        rolled.set_cookies
+    );
+
+    // Logout ends the session here, then at the tenant, which notifies the back channel.
+    let out = b.get(&format!("{}/auth/logout", app.base)).await;
+    assert_eq!(out.status, 303);
+    assert!(
+        out.set_cookies
+            .iter()
+            .any(|c| c.starts_with("__a0_session=") && c.contains("Max-Age=0"))
+    );
+    let at_tenant = out.location.unwrap();
+    assert!(at_tenant.starts_with(&app.tenant.base_url()), "{at_tenant}");
+    let ended = b.get(&at_tenant).await;
+    assert_eq!(
+        ended.location.as_deref(),
+        Some(format!("{}/", app.base).as_str())
+    );
+    let record = app.tenant.logouts().pop().unwrap();
+    assert_eq!(record.user_id.as_deref(), Some(sub.as_str()));
+    assert_eq!(record.backchannel.len(), 1, "the tenant notified the app");
+    assert_eq!(record.backchannel[0].outcome, Ok(204));
+    let private = b.get(&format!("{}/private", app.base)).await;
+    assert_eq!(private.status, 303);
+    assert_eq!(
+        private.location.unwrap(),
+        format!("{}/auth/login?returnTo=%2Fprivate", app.base)
+    );
+
+    // A second login shows the login page again (no silent single sign-on).
+    let login = b.get(&format!("{}/auth/login", app.base)).await;
+    let authorize = login.location.unwrap();
+    let page = b.get(&authorize).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        login_form_tx(&page.body).is_some(),
+        "the login form is shown again"
+    );
+}
+
+#[tokio::test]
+async fn a_backchannel_logout_from_the_tenant_ends_the_session() {
+    let app = start(Sessions::Server, LogoutMethod::GetOrPost).await;
+    let mut b = Browser::new();
+    b.log_in(&app, "/private").await;
+    let profile = b.get(&format!("{}/auth/profile", app.base)).await;
+    let claims: serde_json::Value = serde_json::from_str(&profile.body).unwrap();
+    let sub = claims["sub"].as_str().unwrap();
+    let status = bounded(
+        app.tenant
+            .send_backchannel_logout(CLIENT_ID, Some(sub), None),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 204);
+    let private = b.get(&format!("{}/private", app.base)).await;
+    assert_eq!(private.status, 303, "{}", private.body);
+    assert!(private.location.unwrap().contains("/auth/login"));
+}
+
+#[tokio::test]
+async fn a_bad_backchannel_logout_is_400_and_ends_nothing() {
+    let app = start(Sessions::Server, LogoutMethod::GetOrPost).await;
+    let mut b = Browser::new();
+    b.log_in(&app, "/private").await;
+    let sub = {
+        let p = b.get(&format!("{}/auth/profile", app.base)).await;
+        let v: serde_json::Value = serde_json::from_str(&p.body).unwrap();
+        v["sub"].as_str().unwrap().to_owned()
+    };
+    let url = format!("{}/auth/backchannel-logout", app.base);
+    let other_audience = app.tenant.logout_token(demo::CLIENT_ID, Some(&sub), None);
+    let http = reqwest::Client::new();
+    for form in [
+        vec![("logout_token", "not-a-jwt")],
+        vec![("logout_token", "")],
+        vec![("something_else", "x")],
+        vec![("logout_token", other_audience.as_str())],
+    ] {
+        let r = bounded(http.post(&url).form(&form).send()).await.unwrap();
+        assert_eq!(r.status(), 400, "{form:?}");
+        let body = bounded(r.text()).await.unwrap();
+        assert!(!body.contains("not-a-jwt"));
+    }
+    // A signed token without the logout event (a plain ID-token-like JWT) is refused too.
+    let forged = app.tenant.sign_jwt(
+        None,
+        &serde_json::json!({"iss": app.tenant.issuer(), "aud": CLIENT_ID, "sub": sub,
+            "iat": 1, "exp": 4_000_000_000u64}),
+    );
+    let r = bounded(
+        http.post(&url)
+            .form(&[("logout_token", forged.as_str())])
+            .send(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 400);
+    let private = b.get(&format!("{}/private", app.base)).await;
+    assert_eq!(private.status, 200, "the session survived");
+}
+
+#[tokio::test]
+async fn a_tampered_session_cookie_lands_on_login_and_is_deleted() {
+    let app = start(Sessions::Cookies, LogoutMethod::GetOrPost).await;
+    let mut b = Browser::new();
+    b.log_in(&app, "/private").await;
+    let jar = b.cookies_of(&app.base);
+    let name = jar
+        .keys()
+        .find(|k| k.starts_with("__a0_session"))
+        .unwrap()
+        .clone();
+    let value = jar.get_mut(&name).unwrap();
+    let flipped = if value.ends_with('A') { 'B' } else { 'A' };
+    value.pop();
+    value.push(flipped);
+    let page = b.get(&format!("{}/private", app.base)).await;
+    assert_eq!(page.status, 303);
+    assert_eq!(
+        page.location.unwrap(),
+        format!("{}/auth/login?returnTo=%2Fprivate", app.base)
+    );
+    assert!(
+        page.set_cookies
+            .iter()
+            .any(|c| c.starts_with(&format!("{name}=")) && c.contains("Max-Age=0"))
+    );
+    // The optional extractor reads it as no session.
+    assert_eq!(
+        b.get(&format!("{}/", app.base)).await.body,
+        "hello stranger"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_session_lands_on_login_and_tokens_refresh_on_the_way() {
+    let app = start(Sessions::Cookies, LogoutMethod::GetOrPost).await;
+    let mut b = Browser::new();
+    b.log_in(&app, "/private").await;
+    let first = b.get(&format!("{}/token", app.base)).await.body;
+    // Past the access token's lifetime: the extractor refreshes it.
+    app.clock.advance(3700);
+    let second = b.get(&format!("{}/token", app.base)).await;
+    assert_eq!(second.status, 200);
+    assert_ne!(second.body, first, "a refreshed token");
+    assert!(
+        second
+            .set_cookies
+            .iter()
+            .any(|c| c.starts_with("__a0_session")),
+        "the refreshed token is kept in the session"
+    );
+    // Past the inactivity duration: the session is over.
+    app.clock.advance(DAY + 60);
+    let page = b.get(&format!("{}/private", app.base)).await;
+    assert_eq!(page.status, 303);
+    assert!(
+        page.location
+            .unwrap()
+            .contains("/auth/login?returnTo=%2Fprivate")
+    );
+    let token = b.get(&format!("{}/token", app.base)).await;
+    assert_eq!(token.status, 303, "no session, no token: log in");
+    let profile = b.get(&format!("{}/auth/profile", app.base)).await;
+    assert_eq!(profile.status, 401);
+}
+
+#[tokio::test]
+async fn the_callback_refuses_a_missing_transaction_and_a_state_mismatch() {
+    let app = start(Sessions::Cookies, LogoutMethod::GetOrPost).await;
+    let mut b = Browser::new();
+    // No transaction at all.
+    let page = b
+        .get(&format!("{}/auth/callback?code=abc&state=xyz", app.base))
+        .await;
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("log in again"), "{}", page.body);
+
+    // A real login whose callback carries another state.
+    let login = b.get(&format!("{}/auth/login", app.base)).await;
+    let callback = b.submit_login_page(&login.location.unwrap()).await;
+    let state = query_value(&callback, "state").unwrap();
+    let forged = callback.replace(&format!("state={state}"), "state=forged-state");
+    assert_ne!(forged, callback);
+    let page = b.get(&forged).await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert!(!page.body.contains("forged-state"));
+    assert!(b.get(&format!("{}/auth/profile", app.base)).await.status == 401);
+
+    // An error answer from the tenant (denied consent) is refused as well.
+    let login = b.get(&format!("{}/auth/login", app.base)).await;
+    let state = query_value(&login.location.unwrap(), "state").unwrap();
+    let page = b
+        .get(&format!(
+            "{}/auth/callback?error=access_denied&error_description=nope&state={state}",
+            app.base
+        ))
+        .await;
+    assert!(page.status.is_client_error(), "{}", page.status);
+}
+
+#[tokio::test]
+async fn login_refuses_open_redirects_and_takes_only_allowed_params() {
+    let app = start(Sessions::Cookies, LogoutMethod::GetOrPost).await;
+    let mut b = Browser::new();
+    for bad in [
+        "//evil.com",
+        "https://evil.com",
+        "/\\evil.com",
+        "javascript:alert(1)",
+        "http://127.0.0.1:1/",
+        "%2F%2Fevil.com",
+    ] {
+        let url = format!("{}/auth/login?returnTo={}", app.base, urlencode(bad));
+        let page = b.get(&url).await;
+        assert_eq!(page.status, 400, "{bad}");
+        assert!(page.set_cookies.is_empty(), "no transaction for {bad}");
+    }
+    let page = b
+        .get(&format!(
+            "{}/auth/login?screen_hint=signup&prompt=none&redirect_uri=https://evil.com/",
+            app.base
+        ))
+        .await;
+    assert_eq!(page.status, 303);
+    let authorize = page.location.unwrap();
+    assert_eq!(
+        query_value(&authorize, "screen_hint").as_deref(),
+        Some("signup")
+    );
+    assert_eq!(query_value(&authorize, "prompt"), None);
+    assert_eq!(
+        query_value(&authorize, "redirect_uri").unwrap(),
+        format!("{}/auth/callback", app.base)
+    );
+    assert!(page.set_cookies.iter().any(|c| c.starts_with("__a0_tx=")
+        && c.contains("HttpOnly")
+        && c.contains("SameSite=Lax")));
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn post_only_logout_refuses_get() {
+    let app = start(Sessions::Cookies, LogoutMethod::PostOnly).await;
+    let mut b = Browser::new();
+    b.log_in(&app, "/private").await;
+    let get = b.get(&format!("{}/auth/logout", app.base)).await;
+    assert_eq!(get.status, 405);
+    assert_eq!(b.get(&format!("{}/private", app.base)).await.status, 200);
+    let post = b.post(&format!("{}/auth/logout", app.base), &[]).await;
+    assert_eq!(post.status, 303);
+    assert_eq!(b.get(&format!("{}/private", app.base)).await.status, 303);
+}
