@@ -3,10 +3,11 @@
 //! small cookie-keeping "browser" (reqwest, redirects followed by hand). Covers the full flow
 //! and every route's failure modes. Every wait is bounded; time moves on a manual clock.
 
-use std::collections::BTreeMap;
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use auth0_auth::{AuthClient, ExposeSecret, SecretString};
 use auth0_axum::web::{AccessToken, Auth0Web, LogoutMethod, Session, User};
@@ -14,20 +15,13 @@ use auth0_emulator::{ClientConfig, Emulator, RunningEmulator, demo};
 use auth0_server::{Clock, MemorySessionStore};
 use axum::Router;
 use axum::routing::get;
-use reqwest::StatusCode;
+use support::{Browser, bounded, login_form_tx, query_value};
 use url::Url;
 
-const LIMIT: Duration = Duration::from_secs(30);
 const CLIENT_ID: &str = "web-app-client";
 const CLIENT_SECRET: &str = "web-app-client-secret";
 const SECRET: &str = "a-web-integration-test-secret-of-32+";
 const DAY: u64 = 24 * 60 * 60;
-
-async fn bounded<T>(fut: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(LIMIT, fut)
-        .await
-        .expect("the operation did not finish within the test's bound")
-}
 
 #[derive(Debug)]
 struct ManualClock(AtomicU64);
@@ -134,160 +128,6 @@ async fn start(sessions: Sessions, logout: LogoutMethod) -> App {
     }
 }
 
-/// A browser: cookies per origin, redirects followed by hand.
-struct Browser {
-    http: reqwest::Client,
-    cookies: BTreeMap<String, BTreeMap<String, String>>,
-}
-
-struct Page {
-    status: StatusCode,
-    location: Option<String>,
-    set_cookies: Vec<String>,
-    body: String,
-}
-
-impl Browser {
-    fn new() -> Self {
-        Self {
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            cookies: BTreeMap::new(),
-        }
-    }
-
-    fn origin(url: &Url) -> String {
-        url.origin().ascii_serialization()
-    }
-
-    fn cookie_header(&self, url: &Url) -> Option<String> {
-        let jar = self.cookies.get(&Self::origin(url))?;
-        (!jar.is_empty()).then(|| {
-            jar.iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
-    }
-
-    fn cookies_of(&mut self, base: &str) -> &mut BTreeMap<String, String> {
-        let origin = Self::origin(&Url::parse(base).unwrap());
-        self.cookies.entry(origin).or_default()
-    }
-
-    async fn send(&mut self, request: reqwest::RequestBuilder, url: &Url) -> Page {
-        let request = match self.cookie_header(url) {
-            Some(c) => request.header("cookie", c),
-            None => request,
-        };
-        let response = bounded(request.send()).await.unwrap();
-        let status = response.status();
-        let location = response
-            .headers()
-            .get("location")
-            .map(|l| url.join(l.to_str().unwrap()).unwrap().to_string());
-        let set_cookies: Vec<String> = response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .collect();
-        let jar = self.cookies.entry(Self::origin(url)).or_default();
-        for line in &set_cookies {
-            let pair = line.split(';').next().unwrap();
-            let (name, value) = pair.split_once('=').unwrap();
-            if line.contains("Max-Age=0") || value.is_empty() {
-                jar.remove(name);
-            } else {
-                jar.insert(name.to_owned(), value.to_owned());
-            }
-        }
-        let body = bounded(response.text()).await.unwrap();
-        Page {
-            status,
-            location,
-            set_cookies,
-            body,
-        }
-    }
-
-    async fn get(&mut self, url: &str) -> Page {
-        let url = Url::parse(url).unwrap();
-        let request = self.http.get(url.clone());
-        self.send(request, &url).await
-    }
-
-    async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> Page {
-        let url = Url::parse(url).unwrap();
-        let request = self.http.post(url.clone()).form(form);
-        self.send(request, &url).await
-    }
-
-    /// On the emulator's login page at `authorize`: submits the demo user's credentials and
-    /// returns the callback URL it redirects to.
-    async fn submit_login_page(&mut self, authorize: &str) -> String {
-        let page = self.get(authorize).await;
-        assert_eq!(page.status, 200, "the login page opens");
-        let tx = login_form_tx(&page.body).expect("the login page has a form");
-        let url = Url::parse(authorize)
-            .unwrap()
-            .join("/authorize/login")
-            .unwrap();
-        let submitted = self
-            .post(
-                url.as_str(),
-                &[
-                    ("tx", tx.as_str()),
-                    ("username", demo::USERNAME),
-                    ("password", demo::PASSWORD),
-                ],
-            )
-            .await;
-        assert!(submitted.status.is_redirection(), "{}", submitted.status);
-        submitted.location.unwrap()
-    }
-
-    /// A whole login through the app, starting at `start` (a path); returns where the callback
-    /// sent the browser.
-    async fn log_in(&mut self, app: &App, start: &str) -> String {
-        let first = self.get(&format!("{}{start}", app.base)).await;
-        assert_eq!(first.status, 303, "{start} redirects: {}", first.body);
-        let mut next = first.location.unwrap();
-        if next.starts_with(&app.base) {
-            // The app sent us to its login route first.
-            let login = self.get(&next).await;
-            assert_eq!(login.status, 303, "{}", login.body);
-            next = login.location.unwrap();
-        }
-        assert!(next.starts_with(&app.tenant.base_url()), "{next}");
-        let callback = self.submit_login_page(&next).await;
-        let done = self.get(&callback).await;
-        assert_eq!(done.status, 303, "the callback completes: {}", done.body);
-        done.location.unwrap()
-    }
-}
-
-fn login_form_tx(html: &str) -> Option<String> {
-    let marker = "name=\"tx\" value=\"";
-    let start = html.find(marker)? + marker.len();
-    let end = html[start..].find('"')? + start;
-    Some(
-        html[start..end]
-            .replace("&amp;", "&")
-            .replace("&quot;", "\""),
-    )
-}
-
-fn query_value(url: &str, name: &str) -> Option<String> {
-    Url::parse(url)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
 #[tokio::test]
 async fn full_flow_login_profile_api_logout_and_login_again() {
     let app = start(Sessions::Server, LogoutMethod::GetOrPost).await;
@@ -298,7 +138,9 @@ async fn full_flow_login_profile_api_logout_and_login_again() {
     );
 
     // A protected page sends the browser to log in and back.
-    let back = b.log_in(&app, "/private?tab=2").await;
+    let back = b
+        .log_in(&app.base, &app.tenant.base_url(), "/private?tab=2")
+        .await;
     assert_eq!(back, format!("{}/private?tab=2", app.base));
     let page = b.get(&back).await;
     assert_eq!(page.status, 200);
@@ -378,7 +220,8 @@ async fn full_flow_login_profile_api_logout_and_login_again() {
 async fn a_backchannel_logout_from_the_tenant_ends_the_session() {
     let app = start(Sessions::Server, LogoutMethod::GetOrPost).await;
     let mut b = Browser::new();
-    b.log_in(&app, "/private").await;
+    b.log_in(&app.base, &app.tenant.base_url(), "/private")
+        .await;
     let profile = b.get(&format!("{}/auth/profile", app.base)).await;
     let claims: serde_json::Value = serde_json::from_str(&profile.body).unwrap();
     let sub = claims["sub"].as_str().unwrap();
@@ -398,7 +241,8 @@ async fn a_backchannel_logout_from_the_tenant_ends_the_session() {
 async fn a_bad_backchannel_logout_is_400_and_ends_nothing() {
     let app = start(Sessions::Server, LogoutMethod::GetOrPost).await;
     let mut b = Browser::new();
-    b.log_in(&app, "/private").await;
+    b.log_in(&app.base, &app.tenant.base_url(), "/private")
+        .await;
     let sub = {
         let p = b.get(&format!("{}/auth/profile", app.base)).await;
         let v: serde_json::Value = serde_json::from_str(&p.body).unwrap();
@@ -440,7 +284,8 @@ async fn a_bad_backchannel_logout_is_400_and_ends_nothing() {
 async fn a_tampered_session_cookie_lands_on_login_and_is_deleted() {
     let app = start(Sessions::Cookies, LogoutMethod::GetOrPost).await;
     let mut b = Browser::new();
-    b.log_in(&app, "/private").await;
+    b.log_in(&app.base, &app.tenant.base_url(), "/private")
+        .await;
     let jar = b.cookies_of(&app.base);
     let name = jar
         .keys()
@@ -473,7 +318,8 @@ async fn a_tampered_session_cookie_lands_on_login_and_is_deleted() {
 async fn an_expired_session_lands_on_login_and_tokens_refresh_on_the_way() {
     let app = start(Sessions::Cookies, LogoutMethod::GetOrPost).await;
     let mut b = Browser::new();
-    b.log_in(&app, "/private").await;
+    b.log_in(&app.base, &app.tenant.base_url(), "/private")
+        .await;
     let first = b.get(&format!("{}/token", app.base)).await.body;
     // Past the access token's lifetime: the extractor refreshes it.
     app.clock.advance(3700);
@@ -583,7 +429,8 @@ fn urlencode(s: &str) -> String {
 async fn post_only_logout_refuses_get() {
     let app = start(Sessions::Cookies, LogoutMethod::PostOnly).await;
     let mut b = Browser::new();
-    b.log_in(&app, "/private").await;
+    b.log_in(&app.base, &app.tenant.base_url(), "/private")
+        .await;
     let get = b.get(&format!("{}/auth/logout", app.base)).await;
     assert_eq!(get.status, 405);
     assert_eq!(b.get(&format!("{}/private", app.base)).await.status, 200);

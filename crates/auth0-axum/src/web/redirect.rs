@@ -53,7 +53,7 @@ pub(crate) fn safe_return_to(
         return None;
     }
     let origin = url.origin().ascii_serialization();
-    let ok = url.origin() == base.origin() || allowed_origins.iter().any(|o| *o == origin);
+    let ok = url.origin() == base.origin() || allowed_origins.contains(&origin);
     ok.then(|| url.to_string())
 }
 
