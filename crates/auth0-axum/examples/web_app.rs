@@ -30,7 +30,7 @@ use axum::routing::get;
 use url::Url;
 
 /// The example's client at the in-process tenant.
-const CLIENT_ID: &str = "web-app-example";
+pub const CLIENT_ID: &str = "web-app-example";
 const CLIENT_SECRET: &str = "web-app-example-secret";
 /// The cookie secret of the in-process demo (use a long random secret in production).
 const DEMO_SECRET: &str = "the-web-app-example-cookie-secret-32+";
@@ -168,7 +168,12 @@ async fn profile(Session(session): Session) -> Html<String> {
         .and_then(|u| u.get("picture"))
         .and_then(|p| p.as_str())
         .filter(|p| p.starts_with("https://"))
-        .map(|p| format!("<img class=\"avatar\" src=\"{}\" alt=\"\">", escape(p)))
+        .map(|p| {
+            format!(
+                "<img class=\"avatar\" src=\"{}\" alt=\"\" onerror=\"this.remove()\">",
+                escape(p)
+            )
+        })
         .unwrap_or_default();
     page(
         "Profile",
