@@ -6,7 +6,9 @@
 //!
 //! A missing browser or driver is a clear failure, never a skip:
 //! `apt-get install -y chromium chromium-driver`. Run with
-//! `cargo test -p auth0-axum --all-features --test browser`.
+//! `cargo test -p auth0-axum --features browser-tests --test browser` (the feature keeps this
+//! target out of `cargo test --workspace`, whose reqwest-driven `web` and `web_app` tests cover
+//! the same flow).
 
 #[allow(dead_code)]
 #[path = "../examples/web_app.rs"]
