@@ -52,6 +52,7 @@ enum Sessions {
 }
 
 struct App {
+    web: Auth0Web,
     tenant: RunningEmulator,
     base: String,
     clock: Arc<ManualClock>,
@@ -104,6 +105,7 @@ async fn start(sessions: Sessions, logout: LogoutMethod) -> App {
     .profile_route(true)
     .access_token_route(true)
     .login_query_params(["screen_hint"])
+    .allowed_return_origin("https://docs.example.com")
     .logout_method(logout)
     .clock(clock.clone());
     if sessions == Sessions::Server {
@@ -119,9 +121,12 @@ async fn start(sessions: Sessions, logout: LogoutMethod) -> App {
                 .route_layer(web.require_login()),
         )
         .merge(web.router())
-        .layer(web.layer());
+        .layer(web.layer())
+        // A route outside the layer: its extractor has nothing to read through.
+        .route("/unlayered", get(private));
     tokio::spawn(async move { axum::serve(listener, app).await });
     App {
+        web,
         tenant,
         base,
         clock,
@@ -399,6 +404,14 @@ async fn login_refuses_open_redirects_and_takes_only_allowed_params() {
         assert_eq!(page.status, 400, "{bad}");
         assert!(page.set_cookies.is_empty(), "no transaction for {bad}");
     }
+    let allowed = b
+        .get(&format!(
+            "{}/auth/login?returnTo={}",
+            app.base,
+            urlencode("https://docs.example.com/guide")
+        ))
+        .await;
+    assert_eq!(allowed.status, 303, "an allowed origin is accepted");
     let page = b
         .get(&format!(
             "{}/auth/login?screen_hint=signup&prompt=none&redirect_uri=https://evil.com/",
@@ -437,4 +450,62 @@ async fn post_only_logout_refuses_get() {
     let post = b.post(&format!("{}/auth/logout", app.base), &[]).await;
     assert_eq!(post.status, 303);
     assert_eq!(b.get(&format!("{}/private", app.base)).await.status, 303);
+}
+
+#[tokio::test]
+async fn a_refused_refresh_sends_the_user_to_log_in_again() {
+    let app = start(Sessions::Cookies, LogoutMethod::GetOrPost).await;
+    let mut b = Browser::new();
+    b.log_in(&app.base, &app.tenant.base_url(), "/private")
+        .await;
+    // The refresh token is revoked at the tenant (as an administrator would).
+    let pairs = b.cookies_of(&app.base).clone();
+    let mut jar = auth0_server::MemoryCookieJar::from_pairs(pairs);
+    bounded(app.web.client().revoke_refresh_token(&mut jar))
+        .await
+        .unwrap();
+    app.clock.advance(3700);
+    let page = b.get(&format!("{}/token", app.base)).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert_eq!(
+        page.location.unwrap(),
+        format!("{}/auth/login?returnTo=%2Ftoken", app.base)
+    );
+}
+
+#[tokio::test]
+async fn an_extractor_without_the_layer_is_a_500_without_detail() {
+    let app = start(Sessions::Cookies, LogoutMethod::GetOrPost).await;
+    let mut b = Browser::new();
+    let page = b.get(&format!("{}/unlayered", app.base)).await;
+    assert_eq!(page.status, 500);
+    assert_eq!(page.body, "Internal Server Error");
+}
+
+#[tokio::test]
+async fn session_cookies_are_http_only_lax_and_not_secure_on_plain_loopback() {
+    let app = start(Sessions::Cookies, LogoutMethod::GetOrPost).await;
+    let mut b = Browser::new();
+    let login = b.get(&format!("{}/auth/login", app.base)).await;
+    let callback = b.submit_login_page(&login.location.unwrap()).await;
+    let done = b.get(&callback).await;
+    let session: Vec<&String> = done
+        .set_cookies
+        .iter()
+        .filter(|c| c.starts_with("__a0_session"))
+        .collect();
+    assert!(!session.is_empty());
+    for c in session {
+        assert!(
+            c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.contains("Path=/"),
+            "{c}"
+        );
+        assert!(!c.contains("Secure"), "plain http on loopback: {c}");
+    }
+    assert!(
+        done.set_cookies
+            .iter()
+            .any(|c| c.starts_with("__a0_tx=") && c.contains("Max-Age=0")),
+        "the transaction is removed"
+    );
 }
