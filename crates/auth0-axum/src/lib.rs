@@ -33,6 +33,10 @@
 //!
 //! `api` (feature `api`): the guard, the extractor, the layer and the rejection. It imports
 //! `auth0-api` and axum only.
+//!
+//! `web` (feature `web`): login, logout and sessions for server-rendered apps (the router, the
+//! `Session`/`User`/`AccessToken` extractors, the `require_login` layer), over `auth0-server`.
+//! It imports `auth0-auth`, `auth0-server`, axum, tokio's `Mutex` and tower's traits.
 #![deny(missing_docs, missing_debug_implementations, unsafe_code)]
 #![cfg_attr(
     not(test),
@@ -41,3 +45,5 @@
 
 #[cfg(feature = "api")]
 pub mod api;
+#[cfg(feature = "web")]
+pub mod web;
