@@ -291,6 +291,7 @@ mod pkce;
 mod request_options;
 mod retry;
 mod token;
+mod token_cache;
 mod transaction;
 mod userinfo;
 mod values;
@@ -356,6 +357,10 @@ pub use reqwest;
 pub use retry::{RateLimit, RetryPolicy};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use token::TokenResponse;
+pub use token_cache::{
+    CachedToken, CachedTokens, FetchLock, MemoryTokenStore, TokenCache, TokenKey, TokenStore,
+    TokenStoreError,
+};
 pub use transaction::LoginTransaction;
 pub use userinfo::{RevokeTokenRequest, TokenTypeHint, UserInfoRequest};
 pub use values::{
