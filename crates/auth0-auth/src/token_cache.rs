@@ -18,11 +18,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use moka::Expiry;
-use moka::future::Cache;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -395,48 +393,36 @@ pub trait TokenStore: Send + Sync + 'static {
     }
 }
 
-/// Drops each entry when its token expires.
-struct UntilExpiry;
-
-impl Expiry<TokenKey, CachedToken> for UntilExpiry {
-    fn expire_after_create(
-        &self,
-        _key: &TokenKey,
-        value: &CachedToken,
-        _created_at: std::time::Instant,
-    ) -> Option<Duration> {
-        Some(Duration::from_secs(
-            value.expires_at().saturating_sub(now_secs()),
-        ))
-    }
-
-    fn expire_after_update(
-        &self,
-        key: &TokenKey,
-        value: &CachedToken,
-        updated_at: std::time::Instant,
-        _duration_until_expiry: Option<Duration>,
-    ) -> Option<Duration> {
-        self.expire_after_create(key, value, updated_at)
-    }
-}
-
-/// Tokens in this process's memory (a bounded moka cache; entries leave when their token
-/// expires). The default store of a [`TokenCache`].
+/// Tokens in this process's memory: a bounded map read under a shared lock, so that a hit
+/// takes no allocation (the reason it is not a moka cache, whose reads allocate for their
+/// bookkeeping). When full, an insert first drops the expired tokens, then the one that
+/// expires soonest. The default store of a [`TokenCache`].
 #[derive(Clone)]
 pub struct MemoryTokenStore {
-    cache: Cache<TokenKey, CachedToken>,
+    max_tokens: usize,
+    map: Arc<RwLock<HashMap<TokenKey, CachedToken>>>,
 }
 
 impl MemoryTokenStore {
-    /// At most `max_tokens` tokens (the least used go first).
-    pub fn new(max_tokens: u64) -> Self {
+    /// At most `max_tokens` tokens (at least one).
+    pub fn new(max_tokens: usize) -> Self {
         Self {
-            cache: Cache::builder()
-                .max_capacity(max_tokens)
-                .expire_after(UntilExpiry)
-                .build(),
+            max_tokens: max_tokens.max(1),
+            map: Arc::new(RwLock::new(HashMap::new())),
         }
+    }
+
+    /// How many tokens are kept (expired ones included until an insert drops them).
+    pub fn len(&self) -> usize {
+        self.map
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Whether no token is kept.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -450,7 +436,8 @@ impl Default for MemoryTokenStore {
 impl fmt::Debug for MemoryTokenStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MemoryTokenStore")
-            .field("tokens", &self.cache.entry_count())
+            .field("tokens", &self.len())
+            .field("max_tokens", &self.max_tokens)
             .finish()
     }
 }
@@ -460,7 +447,8 @@ impl TokenStore for MemoryTokenStore {
         &self,
         key: &TokenKey,
     ) -> std::result::Result<Option<CachedToken>, TokenStoreError> {
-        Ok(self.cache.get(key).await)
+        let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(map.get(key).cloned())
     }
 
     async fn put(
@@ -468,7 +456,20 @@ impl TokenStore for MemoryTokenStore {
         key: &TokenKey,
         token: &CachedToken,
     ) -> std::result::Result<(), TokenStoreError> {
-        self.cache.insert(*key, token.clone()).await;
+        let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= self.max_tokens && !map.contains_key(key) {
+            let now = now_secs();
+            map.retain(|_, t| t.expires_at() > now);
+            if map.len() >= self.max_tokens
+                && let Some(soonest) = map
+                    .iter()
+                    .min_by_key(|(_, t)| t.expires_at())
+                    .map(|(k, _)| *k)
+            {
+                map.remove(&soonest);
+            }
+        }
+        map.insert(*key, token.clone());
         Ok(())
     }
 }
@@ -592,8 +593,8 @@ impl<S: TokenStore> TokenCache<S> {
         &self.shared.store
     }
 
-    /// The kept token for `key` if it is fresh (the hit path: no allocation, no await on the
-    /// network with the in-memory store).
+    /// The kept token for `key` if it is fresh (the hit path: no allocation and nothing
+    /// awaited with the in-memory store).
     async fn lookup(&self, key: &TokenKey) -> Option<(CachedToken, Freshness)> {
         match self.shared.store.get(key).await {
             Ok(Some(token)) => {
@@ -793,9 +794,13 @@ impl<S: TokenStore> CachedTokens<'_, S> {
         }
         let client = self.client.clone();
         let request = request.clone();
-        self.cache
-            .fly(key, Freshness::RefreshAhead, move || call(client, request))
-            .await
+        // Boxed so that the miss path's state does not make every call's future large (a
+        // runtime may box a large future itself, on hits too).
+        Box::pin(
+            self.cache
+                .fly(key, Freshness::RefreshAhead, move || call(client, request)),
+        )
+        .await
     }
 
     fn refresh_in_background<R, F, Fut>(&self, key: TokenKey, request: R, call: F)
@@ -864,6 +869,33 @@ mod tests {
         let back = CachedToken::from_json(t.to_json().expose_secret()).ok();
         assert!(back.is_some_and(|b| b.same_token(&t) && b.expires_at() == 2));
         assert!(CachedToken::from_json("{").is_err());
+    }
+
+    #[tokio::test]
+    async fn a_full_memory_store_drops_the_expired_then_the_soonest() {
+        let store = MemoryTokenStore::new(2);
+        let now = now_secs();
+        let (k1, k2, k3, k4) = (
+            TokenKey([1; 32]),
+            TokenKey([2; 32]),
+            TokenKey([3; 32]),
+            TokenKey([4; 32]),
+        );
+        store.put(&k1, &token(0, 1)).await.ok();
+        store.put(&k2, &token(now, now + 100)).await.ok();
+        store.put(&k3, &token(now, now + 50)).await.ok();
+        assert!(
+            store.get(&k1).await.ok().flatten().is_none(),
+            "expired goes first"
+        );
+        store.put(&k4, &token(now, now + 200)).await.ok();
+        assert!(
+            store.get(&k3).await.ok().flatten().is_none(),
+            "then the soonest"
+        );
+        assert!(store.get(&k2).await.ok().flatten().is_some());
+        assert!(store.get(&k4).await.ok().flatten().is_some());
+        assert_eq!(store.len(), 2);
     }
 
     #[test]
