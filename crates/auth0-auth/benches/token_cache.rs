@@ -1,5 +1,5 @@
 //! The token cache's hit path (issue 19): `client.cached(&cache).get_token_by_client_credentials`
-//! with the token already kept in the in-memory store, on a current-thread runtime. The key is
+//! with the token already kept in the in-memory store, on a current-thread runtime (the per-iteration runtime entry excluded). The key is
 //! hashed on the stack and nothing is allocated (tests/token_cache_alloc.rs checks that); the
 //! target is at most 300 ns per hit. Run with
 //! `cargo bench -p auth0-auth --bench token_cache`.

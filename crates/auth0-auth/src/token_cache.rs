@@ -86,15 +86,34 @@ struct KeyHasher(Sha256);
 impl KeyHasher {
     fn new(client: &AuthClient, grant: &str) -> Self {
         let mut h = Self(Sha256::new());
-        h.0.update(b"auth0-auth token key v1");
+        h.0.update(b"a0tk1");
         h.str(client.base_url().as_str());
         h.str(client.client_id());
         h.str(grant);
         h
     }
 
+    /// A length as LEB128 (one byte below 128): prefix-free, and short, so that a typical key
+    /// fits in fewer SHA-256 blocks.
+    fn len(&mut self, mut n: usize) {
+        let mut buf = [0u8; 10];
+        let mut i = 0;
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                buf[i] = byte;
+                i += 1;
+                break;
+            }
+            buf[i] = byte | 0x80;
+            i += 1;
+        }
+        self.0.update(&buf[..i]);
+    }
+
     fn str(&mut self, s: &str) {
-        self.0.update((s.len() as u64).to_le_bytes());
+        self.len(s.len());
         self.0.update(s.as_bytes());
     }
 
@@ -167,10 +186,10 @@ pub(crate) fn exchange_key(client: &AuthClient, request: &ExchangeTokenRequest) 
         }
     }
     h.opt(request.login_hint.as_deref());
-    h.0.update((request.extra.len() as u64).to_le_bytes());
+    h.len(request.extra.len());
     for (name, values) in &request.extra {
         h.str(name);
-        h.0.update((values.len() as u64).to_le_bytes());
+        h.len(values.len());
         for v in values {
             h.str(v);
         }
@@ -914,5 +933,13 @@ mod tests {
         d.opt(None);
         assert_ne!(a.finish(), b.finish());
         assert_ne!(c.finish(), d.finish());
+        // Lengths of 127 and 128 bytes encode differently (one and two LEB128 bytes).
+        let long = "x".repeat(300);
+        let mut e = KeyHasher(Sha256::new());
+        e.str(&long[..128]);
+        let mut f = KeyHasher(Sha256::new());
+        f.str(&long[..127]);
+        f.0.update(b"x");
+        assert_ne!(e.finish(), f.finish());
     }
 }
