@@ -40,6 +40,10 @@ pub const DEFAULT_REFRESH_AHEAD: Duration = Duration::from_secs(300);
 pub const DEFAULT_LOCK_TTL: Duration = Duration::from_secs(10);
 /// How often a process waiting on another process's fetch reads the store again.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(20);
+/// After a background refresh fails, hits wait this long before starting another one (the
+/// token in hand is still valid; a synchronous fetch happens anyway once it is inside the
+/// margin).
+pub const BACKGROUND_RETRY_DELAY: Duration = Duration::from_secs(5);
 
 fn now_secs() -> u64 {
     SystemTime::now()
@@ -502,6 +506,8 @@ struct Shared<S> {
     lock_ttl: Duration,
     poll_interval: Duration,
     flights: Mutex<HashMap<TokenKey, Flight>>,
+    /// Keys whose background refresh failed, and when another may start (seconds).
+    refresh_backoff: Mutex<HashMap<TokenKey, u64>>,
 }
 
 /// A token cache: hands out a kept access token while it has more than the
@@ -568,6 +574,7 @@ impl<S: TokenStore> TokenCache<S> {
                 lock_ttl: DEFAULT_LOCK_TTL,
                 poll_interval: DEFAULT_POLL_INTERVAL,
                 flights: Mutex::new(HashMap::new()),
+                refresh_backoff: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -736,13 +743,40 @@ impl<S: TokenStore> TokenCache<S> {
         result
     }
 
-    /// Whether a flight for `key` is under way in this process.
-    fn in_flight(&self, key: &TokenKey) -> bool {
-        self.shared
+    /// Whether a background refresh of `key` may start now: none is under way in this
+    /// process and the last one did not fail within [`BACKGROUND_RETRY_DELAY`].
+    fn may_refresh(&self, key: &TokenKey) -> bool {
+        let in_flight = self
+            .shared
             .flights
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .contains_key(key)
+            .contains_key(key);
+        !in_flight
+            && self
+                .shared
+                .refresh_backoff
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(key)
+                .is_none_or(|until| now_secs() >= *until)
+    }
+
+    /// Records how a background refresh of `key` ended.
+    fn refresh_ended(&self, key: &TokenKey, ok: bool) {
+        let mut backoff = self
+            .shared
+            .refresh_backoff
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if ok {
+            backoff.remove(key);
+        } else {
+            backoff.insert(
+                *key,
+                now_secs().saturating_add(BACKGROUND_RETRY_DELAY.as_secs()),
+            );
+        }
     }
 }
 
@@ -806,7 +840,7 @@ impl<S: TokenStore> CachedTokens<'_, S> {
         Fut: Future<Output = Result<TokenResponse>> + Send + 'static,
     {
         if let Some((token, f)) = self.cache.lookup(&key).await {
-            if f == Freshness::RefreshAhead && !self.cache.in_flight(&key) {
+            if f == Freshness::RefreshAhead && self.cache.may_refresh(&key) {
                 self.refresh_in_background(key, request.clone(), call);
             }
             return Ok(token);
@@ -836,12 +870,13 @@ impl<S: TokenStore> CachedTokens<'_, S> {
         runtime.spawn(async move {
             // A token found in the store that is no longer due for refresh will do (another
             // process refreshed it).
-            if let Err(e) = cache
+            let result = cache
                 .fly(key, Freshness::Fresh, move || call(client, request))
-                .await
-            {
+                .await;
+            if let Err(e) = &result {
                 tracing::warn!(error = %e, "token cache: background refresh failed");
             }
+            cache.refresh_ended(&key, result.is_ok());
         });
     }
 }

@@ -177,6 +177,60 @@ async fn a_token_near_its_end_is_refreshed_in_the_background() {
     assert_eq!(t.requests_to(TOKEN_PATH).len(), 2);
 }
 
+#[tokio::test]
+async fn a_failed_background_refresh_is_not_retried_on_every_hit() {
+    let t = demo_tenant().await;
+    let client = client(&t);
+    t.inject_fault(TOKEN_PATH, token_body("old", 100), 1);
+    t.inject_fault(
+        TOKEN_PATH,
+        Fault::Status(403, r#"{"error":"access_denied"}"#.into()),
+        1,
+    );
+    let cache = TokenCache::with_store(AgedStore {
+        inner: MemoryTokenStore::default(),
+        age: 900,
+    })
+    .expiry_margin(Duration::from_secs(10));
+    let request = m2m();
+    bounded(
+        client
+            .cached(&cache)
+            .get_token_by_client_credentials(&request),
+    )
+    .await
+    .unwrap();
+    // This hit starts the background refresh, which fails.
+    bounded(
+        client
+            .cached(&cache)
+            .get_token_by_client_credentials(&request),
+    )
+    .await
+    .unwrap();
+    bounded(async {
+        while t.requests_to(TOKEN_PATH).len() < 2 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    // Let the failed flight finish and record its failure.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The token in hand is still good: hits keep returning it without a request each.
+    for _ in 0..20 {
+        let tok = bounded(
+            client
+                .cached(&cache)
+                .get_token_by_client_credentials(&request),
+        )
+        .await
+        .unwrap();
+        assert_eq!(tok.access_token().expose_secret(), "old");
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(t.requests_to(TOKEN_PATH).len(), 2);
+}
+
 fn first_expiry_floor() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
