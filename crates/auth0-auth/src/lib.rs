@@ -116,6 +116,23 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Cache machine-to-machine tokens
+//!
+//! A [`TokenCache`] keeps client-credentials and exchanged tokens until shortly before they
+//! expire, sends one request per key however many tasks ask at once, refreshes in the
+//! background ahead of expiry and never keeps an error. Calls through it borrow their request,
+//! so a request built once is reused and a hit allocates nothing; they return a
+//! [`CachedToken`]. A [`TokenStore`] (such as `auth0-redis`'s) shares tokens across a fleet.
+//!
+//! ```no_run
+//! # async fn demo(client: auth0_auth::AuthClient) -> auth0_auth::Result<()> {
+//! use auth0_auth::{ClientCredentialsRequest, TokenCache};
+//! let cache = TokenCache::new();
+//! let request = ClientCredentialsRequest::new().audience("https://api.example.com/");
+//! let token = client.cached(&cache).get_token_by_client_credentials(&request).await?;
+//! # Ok(()) }
+//! ```
+//!
 //! ## Errors
 //!
 //! Every failure is an [`Error`]. [`Error::code`] names the failed operation with the reference
@@ -291,6 +308,7 @@ mod pkce;
 mod request_options;
 mod retry;
 mod token;
+mod token_cache;
 mod transaction;
 mod userinfo;
 mod values;
@@ -357,6 +375,10 @@ pub use reqwest;
 pub use retry::{RateLimit, RetryPolicy};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use token::TokenResponse;
+pub use token_cache::{
+    CachedToken, CachedTokens, FetchLock, MemoryTokenStore, TokenCache, TokenKey, TokenStore,
+    TokenStoreError,
+};
 pub use transaction::LoginTransaction;
 pub use userinfo::{RevokeTokenRequest, TokenTypeHint, UserInfoRequest};
 pub use values::{

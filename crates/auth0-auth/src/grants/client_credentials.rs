@@ -37,10 +37,10 @@ use crate::token::{TokenRequest, TokenResponse};
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct ClientCredentialsRequest {
-    audience: Option<String>,
-    scope: Option<String>,
-    organization: Option<String>,
-    authorization_details: Option<Value>,
+    pub(crate) audience: Option<String>,
+    pub(crate) scope: Option<String>,
+    pub(crate) organization: Option<String>,
+    pub(crate) authorization_details: Option<Value>,
 }
 
 impl ClientCredentialsRequest {

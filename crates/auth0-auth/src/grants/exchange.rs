@@ -78,17 +78,17 @@ pub const EXTRA_DENY_LIST: &[&str] = &[
 /// ```
 #[derive(Clone, Debug)]
 pub struct ExchangeTokenRequest {
-    connection: Option<Connection>,
-    subject_token: SecretString,
-    subject_token_type: Option<String>,
-    audience: Option<String>,
-    resource: Option<String>,
-    scope: Option<String>,
-    requested_token_type: Option<String>,
-    organization: Option<String>,
-    actor: Option<(SecretString, String)>,
-    login_hint: Option<String>,
-    extra: Vec<(String, Vec<String>)>,
+    pub(crate) connection: Option<Connection>,
+    pub(crate) subject_token: SecretString,
+    pub(crate) subject_token_type: Option<String>,
+    pub(crate) audience: Option<String>,
+    pub(crate) resource: Option<String>,
+    pub(crate) scope: Option<String>,
+    pub(crate) requested_token_type: Option<String>,
+    pub(crate) organization: Option<String>,
+    pub(crate) actor: Option<(SecretString, String)>,
+    pub(crate) login_hint: Option<String>,
+    pub(crate) extra: Vec<(String, Vec<String>)>,
 }
 
 impl ExchangeTokenRequest {
