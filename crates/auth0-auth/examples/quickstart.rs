@@ -19,7 +19,8 @@ use auth0_auth::{
     AuthClient, ClientCredentialsRequest, ExposeSecret, PasswordRequest, RefreshTokenRequest,
 };
 
-struct Tenant {
+/// Where the walk-through runs: a real tenant from the environment, or the local emulator.
+pub struct Tenant {
     domain: String,
     client_id: String,
     client_secret: String,
@@ -48,6 +49,11 @@ async fn tenant() -> Result<Tenant, Box<dyn StdError>> {
             _emulator: None,
         });
     }
+    local_tenant().await
+}
+
+/// The local tenant emulator, started in-process with its demo tenant.
+pub async fn local_tenant() -> Result<Tenant, Box<dyn StdError>> {
     use auth0_emulator::{Emulator, demo};
     let emulator = Emulator::builder().demo_tenant().start().await?;
     println!(
@@ -117,7 +123,11 @@ fn hidden(token: &str) -> String {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn StdError>> {
-    let tenant = tenant().await?;
+    run(tenant().await?).await
+}
+
+/// The whole walk-through against `tenant` (the tests run it against the local emulator).
+pub async fn run(tenant: Tenant) -> Result<(), Box<dyn StdError>> {
     let client = AuthClient::builder(&tenant.domain, &tenant.client_id)
         .client_secret(&tenant.client_secret)
         .build()?;

@@ -11,6 +11,10 @@ mod device_flow;
 #[allow(dead_code)]
 mod device_flow_blocking;
 
+#[path = "../examples/quickstart.rs"]
+#[allow(dead_code)]
+mod quickstart;
+
 #[path = "../examples/machine_to_machine.rs"]
 #[allow(dead_code)]
 mod machine_to_machine;
@@ -144,4 +148,11 @@ async fn the_stand_in_api_refuses_calls_without_a_token() {
         .unwrap()
         .status();
     assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn the_quickstart_walks_through_every_step_on_the_local_tenant() {
+    // Always the local tenant, whatever AUTH0_DOMAIN says: tests only touch loopback.
+    let tenant = quickstart::local_tenant().await.unwrap();
+    bounded(quickstart::run(tenant)).await.unwrap();
 }
