@@ -199,8 +199,16 @@ pub(crate) fn check_scheme(url: &Url) -> std::result::Result<(), &'static str> {
     }
 }
 
-/// Whether a URL's host is `localhost`, in `127.0.0.0/8`, or `::1`.
-pub(crate) fn is_loopback(url: &Url) -> bool {
+/// Whether a URL's host is `localhost`, in `127.0.0.0/8`, or `::1`: the only hosts this SDK
+/// family speaks plain `http://` to. Sibling crates apply the same rule through it.
+///
+/// ```
+/// use auth0_auth::{is_loopback, reqwest::Url};
+///
+/// assert!(is_loopback(&Url::parse("http://127.0.0.1:3000/").unwrap()));
+/// assert!(!is_loopback(&Url::parse("http://app.example.com/").unwrap()));
+/// ```
+pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),

@@ -328,7 +328,7 @@ pub use client::{
 };
 pub use client_auth::ClientSecretMethod;
 pub use database::{ChangePasswordRequest, Database, SignUpRequest, SignedUpUser};
-pub use discovery::{DiscoveryCacheSettings, ServerMetadata};
+pub use discovery::{DiscoveryCacheSettings, ServerMetadata, is_loopback};
 pub use domain_discovery::is_federated_domain;
 pub use dpop::{DpopKey, DpopProofRequest};
 pub use error::{

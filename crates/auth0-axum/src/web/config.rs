@@ -241,15 +241,6 @@ pub(crate) fn builder_from(lookup: impl Fn(&str) -> Option<String>) -> Result<Au
     Ok(builder)
 }
 
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
 impl Auth0WebBuilder {
     /// A builder from the environment: `AUTH0_DOMAIN`, `AUTH0_CLIENT_ID`, `AUTH0_SECRET` and
     /// `APP_BASE_URL` are required; `AUTH0_CLIENT_SECRET`, `AUTH0_AUDIENCE` and `AUTH0_SCOPE`
@@ -372,7 +363,7 @@ impl Auth0WebBuilder {
         let base = self.base;
         match base.scheme() {
             "https" => {}
-            "http" if is_loopback(&base) => {}
+            "http" if auth0_auth::is_loopback(&base) => {}
             _ => {
                 return Err(Error::InvalidConfiguration(
                     "APP_BASE_URL must be https:// (plain http:// only on a loopback host)".into(),
