@@ -2,7 +2,7 @@
 //! needing MFA) and one organization. [`EmulatorBuilder::demo_tenant`](crate::EmulatorBuilder::demo_tenant)
 //! adds it; the binary starts with it.
 
-use crate::config::{ApiConfig, ClientConfig, OrganizationConfig, UserConfig};
+use crate::tenant::config::{ApiConfig, ClientConfig, OrganizationConfig, UserConfig};
 use crate::emulator::EmulatorBuilder;
 
 /// The confidential client's id.

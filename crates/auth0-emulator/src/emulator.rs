@@ -7,19 +7,21 @@ use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod forge;
+
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::client_auth::parse_assertion_key;
-use crate::config::{ApiConfig, ClientAuthMethod, ClientConfig, OrganizationConfig, UserConfig};
+use crate::protocol::client_auth::parse_assertion_key;
+use crate::tenant::config::{ApiConfig, ClientAuthMethod, ClientConfig, OrganizationConfig, UserConfig};
 use crate::demo;
-use crate::faults::Fault;
-use crate::keys::{KeyRing, SigningKey};
-use crate::log::RecordedRequest;
+use crate::tenant::faults::Fault;
+use crate::tenant::keys::{KeyRing, SigningKey};
+use crate::tenant::log::RecordedRequest;
 use crate::server;
-use crate::state::{RegisteredClient, Shared, Tenant, lock, now_secs};
+use crate::tenant::state::{RegisteredClient, Shared, Tenant, lock, now_secs};
 
 /// A local Auth0-compatible tenant. Start one with [`Emulator::builder`].
 #[derive(Debug, Clone, Copy, Default)]
@@ -46,17 +48,17 @@ pub struct EmulatorBuilder {
     end_session_endpoint: bool,
     par: bool,
     mtls_aliases: bool,
-    token_signing_alg: crate::keys::TokenSigningAlg,
-    /// Browser-login settings (see [`crate::session`]).
-    pub(crate) browser: crate::session::BrowserOptions,
-    /// Passwordless, CIBA and token-exchange settings (see [`crate::flows`]).
-    pub(crate) flows: crate::flows::FlowConfig,
-    /// MFA and passkey settings (see [`crate::mfa`]).
-    pub(crate) factors: crate::mfa::FactorConfig,
-    /// User-info, database, WebFinger and anonymous-session settings (see [`crate::accounts`]).
-    pub(crate) accounts: crate::accounts::AccountConfig,
-    /// Device-flow and DPoP settings (see [`crate::device`], [`crate::dpop`]).
-    pub(crate) device_dpop: crate::device_dpop::DeviceDpopConfig,
+    token_signing_alg: crate::tenant::keys::TokenSigningAlg,
+    /// Browser-login settings (see [`crate::tenant::session`]).
+    pub(crate) browser: crate::tenant::session::BrowserOptions,
+    /// Passwordless, CIBA and token-exchange settings (see [`crate::tenant::flows`]).
+    pub(crate) flows: crate::tenant::flows::FlowConfig,
+    /// MFA and passkey settings (see [`crate::endpoints::mfa`]).
+    pub(crate) factors: crate::endpoints::mfa::FactorConfig,
+    /// User-info, database, WebFinger and anonymous-session settings (see [`crate::tenant::accounts`]).
+    pub(crate) accounts: crate::tenant::accounts::AccountConfig,
+    /// Device-flow and DPoP settings (see [`crate::endpoints::device`], [`crate::protocol::dpop`]).
+    pub(crate) device_dpop: crate::tenant::device_dpop::DeviceDpopConfig,
 }
 
 impl Default for EmulatorBuilder {
@@ -73,12 +75,12 @@ impl Default for EmulatorBuilder {
             end_session_endpoint: true,
             par: true,
             mtls_aliases: false,
-            token_signing_alg: crate::keys::TokenSigningAlg::RS256,
-            browser: crate::session::BrowserOptions::default(),
-            flows: crate::flows::FlowConfig::default(),
-            factors: crate::mfa::FactorConfig::default(),
-            accounts: crate::accounts::AccountConfig::default(),
-            device_dpop: crate::device_dpop::DeviceDpopConfig::default(),
+            token_signing_alg: crate::tenant::keys::TokenSigningAlg::RS256,
+            browser: crate::tenant::session::BrowserOptions::default(),
+            flows: crate::tenant::flows::FlowConfig::default(),
+            factors: crate::endpoints::mfa::FactorConfig::default(),
+            accounts: crate::tenant::accounts::AccountConfig::default(),
+            device_dpop: crate::tenant::device_dpop::DeviceDpopConfig::default(),
         }
     }
 }
@@ -157,7 +159,7 @@ impl EmulatorBuilder {
     /// JWKS publishes a P-256 key first and discovery lists `ES256`; back-channel logout tokens
     /// stay RS256. Clients must then accept ES256 ID tokens (in `auth0-auth`:
     /// `id_token_signing_algs([SigningAlgorithm::ES256])`).
-    pub fn token_signing_alg(mut self, alg: crate::keys::TokenSigningAlg) -> Self {
+    pub fn token_signing_alg(mut self, alg: crate::tenant::keys::TokenSigningAlg) -> Self {
         self.token_signing_alg = alg;
         self
     }
@@ -368,8 +370,8 @@ impl RunningEmulator {
             let header = serde_json::json!({"alg": alg, "typ": "JWT", "kid": kid});
             format!(
                 "{}.{}.",
-                crate::keys::b64url(header.to_string().as_bytes()),
-                crate::keys::b64url(claims.to_string().as_bytes())
+                crate::tenant::keys::b64url(header.to_string().as_bytes()),
+                crate::tenant::keys::b64url(claims.to_string().as_bytes())
             )
         })
     }

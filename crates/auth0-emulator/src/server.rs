@@ -11,12 +11,12 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use crate::discovery;
-use crate::error::OAuthError;
-use crate::faults::Outcome;
-use crate::log::RecordedRequest;
-use crate::state::Shared;
-use crate::token;
+use crate::endpoints::discovery;
+use crate::tenant::error::OAuthError;
+use crate::tenant::faults::Outcome;
+use crate::tenant::log::RecordedRequest;
+use crate::tenant::state::Shared;
+use crate::endpoints::token::endpoint as token;
 
 /// Largest request body accepted (1 MiB); larger ones get `413`.
 pub(crate) const MAX_BODY: usize = 1024 * 1024;
@@ -29,21 +29,21 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             get(discovery::openid_configuration),
         )
         .route("/.well-known/jwks.json", get(discovery::jwks))
-        .route("/authorize", get(crate::authorize::authorize))
-        .route("/authorize/login", post(crate::authorize::login))
-        .route("/oidc/logout", get(crate::logout::oidc_logout))
-        .route("/v2/logout", get(crate::logout::v2_logout))
+        .route("/authorize", get(crate::endpoints::authorize::authorize))
+        .route("/authorize/login", post(crate::endpoints::authorize::login))
+        .route("/oidc/logout", get(crate::endpoints::logout::oidc_logout))
+        .route("/v2/logout", get(crate::endpoints::logout::v2_logout))
         .route(
             "/oauth/introspect",
-            post(crate::introspection::introspect_endpoint),
+            post(crate::endpoints::introspection::introspect_endpoint),
         )
         .merge(endpoints())
-        .merge(crate::passwordless::routes())
-        .merge(crate::ciba::routes())
-        .merge(crate::device::routes())
-        .merge(crate::mfa::routes())
-        .merge(crate::passkey::routes())
-        .merge(crate::accounts::routes())
+        .merge(crate::endpoints::passwordless::routes())
+        .merge(crate::endpoints::ciba::routes())
+        .merge(crate::endpoints::device::routes())
+        .merge(crate::endpoints::mfa::routes())
+        .merge(crate::endpoints::passkey::routes())
+        .merge(crate::tenant::accounts::routes())
         .nest("/mtls", endpoints())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -55,8 +55,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 fn endpoints() -> Router<Arc<Shared>> {
     Router::new()
         .route("/oauth/token", post(token::token_endpoint))
-        .route("/oauth/par", post(crate::par::par_endpoint))
-        .merge(crate::accounts::mtls_routes())
+        .route("/oauth/par", post(crate::endpoints::par::par_endpoint))
+        .merge(crate::tenant::accounts::mtls_routes())
 }
 
 /// Records the request, enforces the body limit and applies any queued fault.
@@ -97,7 +97,7 @@ async fn front(State(shared): State<Arc<Shared>>, request: Request, next: Next) 
             Outcome::Proceed(None) | Outcome::Rewrite => {}
             Outcome::Replace(response) => return response,
             Outcome::Hang => {
-                tokio::time::sleep(crate::faults::NEVER_ANSWER_LIMIT).await;
+                tokio::time::sleep(crate::tenant::faults::NEVER_ANSWER_LIMIT).await;
                 return StatusCode::GATEWAY_TIMEOUT.into_response();
             }
         }

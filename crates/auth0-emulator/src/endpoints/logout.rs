@@ -1,0 +1,485 @@
+//! Logout: `GET /oidc/logout` (OpenID RP-initiated logout) and `GET /v2/logout` end the browser
+//! session the cookie names and send the browser to an allowed return URL. Every client used in
+//! that session that registered a back-channel logout URI gets a `logout_token` POSTed to it
+//! before the answer goes out. Also: the logout tokens themselves, and the tiny HTTP/1.1 client
+//! that delivers them (plain `http://` to loopback only).
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use url::{Host, Url};
+
+use crate::endpoints::authorize::{Refusal, redirect};
+use crate::emulator::RunningEmulator;
+use crate::tenant::error::OAuthError;
+use crate::endpoints::common::html;
+use crate::protocol::params::Params;
+use crate::tenant::session::{BrowserSession, session_cookie, set_session_cookie};
+use crate::tenant::state::{RegisteredClient, Shared, Tenant, now_secs, random_token};
+
+/// The event a back-channel logout token carries.
+pub(crate) const BACKCHANNEL_LOGOUT_EVENT: &str =
+    "http://schemas.openid.net/event/backchannel-logout";
+/// How long a logout token is valid, in seconds.
+const LOGOUT_TOKEN_LIFETIME: u64 = 120;
+/// How long one back-channel delivery may take.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most response bytes read while looking for the status line.
+const MAX_STATUS_LINE: usize = 8192;
+
+/// One logout request, as [`RunningEmulator::logouts`] reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LogoutRecord {
+    /// `/oidc/logout` or `/v2/logout`.
+    pub endpoint: String,
+    /// The client named by `client_id` (or, at `/oidc/logout`, by the `id_token_hint`).
+    pub client_id: Option<String>,
+    /// The `sid` of the browser session that ended; `None` when there was none to end.
+    pub sid: Option<String>,
+    /// The user of that session.
+    pub user_id: Option<String>,
+    /// Whether `/v2/logout` was called with `federated`.
+    pub federated: bool,
+    /// Where the browser was sent (`None`: it got a "logged out" page).
+    pub return_to: Option<String>,
+    /// The back-channel logout tokens sent because the session ended, in session order.
+    pub backchannel: Vec<BackchannelDelivery>,
+}
+
+/// One back-channel logout POST.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BackchannelDelivery {
+    /// The client notified.
+    pub client_id: String,
+    /// Its `backchannel_logout_uri`.
+    pub uri: String,
+    /// The HTTP status it answered, or why the POST failed.
+    pub outcome: Result<u16, String>,
+}
+
+impl RunningEmulator {
+    /// A back-channel logout token for `client_id`, signed RS256 with the current key: `iss`,
+    /// `aud` = `client_id`, `iat`, `exp` (120 s later), `jti`, `events` with the
+    /// `http://schemas.openid.net/event/backchannel-logout` member, and `sub` / `sid` as given.
+    /// Empty if signing fails (it does not).
+    pub fn logout_token(&self, client_id: &str, sub: Option<&str>, sid: Option<&str>) -> String {
+        logout_token(self.shared(), client_id, sub, sid).unwrap_or_default()
+    }
+
+    /// POSTs `logout_token=<`[`RunningEmulator::logout_token`]`>` (a form) to the
+    /// `backchannel_logout_uri` registered for `client_id`; returns the HTTP status it answered.
+    ///
+    /// # Errors
+    /// `NotFound` when the client is unknown or has no back-channel logout URI, `InvalidInput`
+    /// when that URI is not plain `http://` to a loopback host, `TimedOut` after 10 seconds, and
+    /// connection or protocol errors as they come.
+    pub async fn send_backchannel_logout(
+        &self,
+        client_id: &str,
+        sub: Option<&str>,
+        sid: Option<&str>,
+    ) -> io::Result<u16> {
+        let uri = self
+            .shared()
+            .tenant
+            .clients
+            .get(client_id)
+            .and_then(|c| c.config.browser.backchannel_logout_uri.clone())
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("client {client_id} is unknown or has no backchannel_logout_uri"),
+                )
+            })?;
+        let token = self.logout_token(client_id, sub, sid);
+        post_logout_token(&uri, &token).await
+    }
+
+    /// Every logout request received (`/oidc/logout`, `/v2/logout`), in order.
+    pub fn logouts(&self) -> Vec<LogoutRecord> {
+        self.shared().browser.data().logouts.clone()
+    }
+}
+
+/// Signs a back-channel logout token.
+pub(crate) fn logout_token(
+    shared: &Shared,
+    client_id: &str,
+    sub: Option<&str>,
+    sid: Option<&str>,
+) -> Result<String, OAuthError> {
+    let now = now_secs();
+    let mut claims = json!({
+        "iss": shared.tenant.issuer,
+        "aud": client_id,
+        "iat": now,
+        "exp": now.saturating_add(LOGOUT_TOKEN_LIFETIME),
+        "jti": random_token(16),
+        "events": {BACKCHANNEL_LOGOUT_EVENT: {}},
+    });
+    if let Some(sub) = sub {
+        claims["sub"] = Value::from(sub);
+    }
+    if let Some(sid) = sid {
+        claims["sid"] = Value::from(sid);
+    }
+    shared.sign_rs256(&claims)
+}
+
+/// What a logout request asks for, once checked.
+struct Plan {
+    endpoint: &'static str,
+    client_id: Option<String>,
+    return_to: Option<String>,
+    state: Option<String>,
+    federated: bool,
+    /// A `sid` to end when no session cookie came (`logout_hint`, or the hint's `sid`).
+    hint_sid: Option<String>,
+}
+
+/// `GET /oidc/logout` (`404` when the tenant was built without an end-session endpoint).
+pub(crate) async fn oidc_logout(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    if !shared.tenant.end_session_endpoint {
+        return (StatusCode::NOT_FOUND, Json(json!({"error": "not_found"}))).into_response();
+    }
+    let params = Params::from_form(query.as_deref().unwrap_or_default().as_bytes());
+    match plan_oidc(&shared.tenant, &params) {
+        Ok(plan) => finish(&shared, &headers, plan).await,
+        Err(refusal) => refusal.into_response(&shared.tenant.issuer),
+    }
+}
+
+/// `GET /v2/logout`.
+pub(crate) async fn v2_logout(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = Params::from_form(query.as_deref().unwrap_or_default().as_bytes());
+    match plan_v2(&shared.tenant, &params) {
+        Ok(plan) => finish(&shared, &headers, plan).await,
+        Err(refusal) => refusal.into_response(&shared.tenant.issuer),
+    }
+}
+
+fn find_client<'a>(tenant: &'a Tenant, client_id: &str) -> Result<&'a RegisteredClient, Refusal> {
+    tenant
+        .clients
+        .get(client_id)
+        .ok_or_else(|| Refusal::page("invalid_request", format!("Unknown client: {client_id}")))
+}
+
+fn allows(client: &RegisteredClient, url: &str) -> bool {
+    client.config.browser.logout_urls.iter().any(|u| u == url)
+}
+
+fn not_allowed(url: &str, client_id: &str) -> Refusal {
+    Refusal::page(
+        "invalid_request",
+        format!("{url} is not in the list of allowed logout URLs of client {client_id}."),
+    )
+}
+
+fn plan_oidc(tenant: &Tenant, params: &Params) -> Result<Plan, Refusal> {
+    let hint = match params.get("id_token_hint") {
+        None => None,
+        Some(token) => Some(
+            jsonwebtoken::dangerous::insecure_decode_claims::<Value>(token)
+                .map_err(|_| Refusal::page("invalid_request", "id_token_hint is not a JWT."))?,
+        ),
+    };
+    if let Some(iss) = hint
+        .as_ref()
+        .and_then(|c| c.get("iss"))
+        .and_then(Value::as_str)
+        && iss != tenant.issuer
+    {
+        return Err(Refusal::page(
+            "invalid_request",
+            format!("id_token_hint was issued by {iss}, not by this tenant."),
+        ));
+    }
+    let hint_audiences: Vec<&str> = match hint.as_ref().and_then(|c| c.get("aud")) {
+        Some(Value::String(aud)) => vec![aud.as_str()],
+        Some(Value::Array(auds)) => auds.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let client_id = params
+        .get("client_id")
+        .or_else(|| hint_audiences.first().copied());
+    let client = client_id.map(|id| find_client(tenant, id)).transpose()?;
+    if let (Some(id), Some(_)) = (client_id, &hint)
+        && !hint_audiences.contains(&id)
+    {
+        return Err(Refusal::page(
+            "invalid_request",
+            format!("id_token_hint was not issued to client {id}."),
+        ));
+    }
+    let return_to = params.get("post_logout_redirect_uri");
+    if let Some(url) = return_to {
+        let Some(client) = client else {
+            return Err(Refusal::page(
+                "invalid_request",
+                "post_logout_redirect_uri needs client_id or id_token_hint to name the client.",
+            ));
+        };
+        if !allows(client, url) {
+            return Err(not_allowed(url, &client.config.client_id));
+        }
+    }
+    let hint_sid = params.get("logout_hint").map(str::to_owned).or_else(|| {
+        hint.as_ref()
+            .and_then(|c| c.get("sid"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
+    Ok(Plan {
+        endpoint: "/oidc/logout",
+        client_id: client_id.map(str::to_owned),
+        return_to: return_to.map(str::to_owned),
+        state: params.get("state").map(str::to_owned),
+        federated: false,
+        hint_sid,
+    })
+}
+
+fn plan_v2(tenant: &Tenant, params: &Params) -> Result<Plan, Refusal> {
+    let client = params
+        .get("client_id")
+        .map(|id| find_client(tenant, id))
+        .transpose()?;
+    let return_to = match (params.get("returnTo"), client) {
+        (Some(url), Some(client)) if allows(client, url) => Some(url.to_owned()),
+        (Some(url), Some(client)) => return Err(not_allowed(url, &client.config.client_id)),
+        (Some(url), None) if tenant.clients.values().any(|c| allows(c, url)) => {
+            Some(url.to_owned())
+        }
+        (Some(url), None) => {
+            return Err(Refusal::page(
+                "invalid_request",
+                format!("{url} is not an allowed logout URL of any client; send client_id too."),
+            ));
+        }
+        (None, Some(client)) => client.config.browser.logout_urls.first().cloned(),
+        (None, None) => None,
+    };
+    Ok(Plan {
+        endpoint: "/v2/logout",
+        client_id: client.map(|c| c.config.client_id.clone()),
+        return_to,
+        state: None,
+        federated: params.has("federated"),
+        hint_sid: None,
+    })
+}
+
+/// Ends the session, notifies the clients, records the logout and answers the browser.
+async fn finish(shared: &Arc<Shared>, headers: &HeaderMap, plan: Plan) -> Response {
+    let cookie = session_cookie(headers);
+    let key = cookie
+        .clone()
+        .filter(|k| shared.browser.session(k).is_some())
+        .or_else(|| {
+            plan.hint_sid
+                .as_deref()
+                .and_then(|sid| shared.browser.key_for_sid(sid))
+        });
+    let session = key.as_deref().and_then(|k| shared.browser.end_session(k));
+    let backchannel = match &session {
+        Some(session) => notify(shared, session).await,
+        None => Vec::new(),
+    };
+    let record = LogoutRecord {
+        endpoint: plan.endpoint.to_owned(),
+        client_id: plan.client_id,
+        sid: session.as_ref().map(|s| s.sid.clone()),
+        user_id: session.map(|s| s.user_id),
+        federated: plan.federated,
+        return_to: plan.return_to.clone(),
+        backchannel,
+    };
+    shared.browser.data().logouts.push(record);
+
+    let mut response = match &plan.return_to {
+        Some(url) => redirect(url, &[("state", plan.state.as_deref())]),
+        None => html::page(
+            StatusCode::OK,
+            "Logged out",
+            "<h1>You are logged out</h1>\n<p>You can close this window.</p>\n",
+        ),
+    };
+    if cookie.is_some() {
+        response
+            .headers_mut()
+            .insert(header::SET_COOKIE, set_session_cookie(None));
+    }
+    response
+}
+
+/// POSTs a logout token to every client of `session` that registered a back-channel URI.
+async fn notify(shared: &Shared, session: &BrowserSession) -> Vec<BackchannelDelivery> {
+    let mut out = Vec::new();
+    for client_id in &session.clients {
+        let Some(uri) = shared
+            .tenant
+            .clients
+            .get(client_id)
+            .and_then(|c| c.config.browser.backchannel_logout_uri.clone())
+        else {
+            continue;
+        };
+        let outcome = match logout_token(
+            shared,
+            client_id,
+            Some(&session.user_id),
+            Some(&session.sid),
+        ) {
+            Ok(token) => post_logout_token(&uri, &token)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.description),
+        };
+        out.push(BackchannelDelivery {
+            client_id: client_id.clone(),
+            uri,
+            outcome,
+        });
+    }
+    out
+}
+
+/// POSTs `logout_token=<token>` as a form to `uri` (plain `http://`, loopback only) within 10
+/// seconds; returns the response status.
+pub(crate) async fn post_logout_token(uri: &str, token: &str) -> io::Result<u16> {
+    let invalid = |why: String| io::Error::new(io::ErrorKind::InvalidInput, why);
+    let url = Url::parse(uri).map_err(|e| invalid(format!("{uri} is not a URL ({e})")))?;
+    if url.scheme() != "http" {
+        return Err(invalid(format!(
+            "{uri}: only plain http:// back-channel logout URIs are called"
+        )));
+    }
+    let ip: IpAddr = match url.host() {
+        Some(Host::Ipv4(ip)) if ip.is_loopback() => ip.into(),
+        Some(Host::Ipv6(ip)) if ip.is_loopback() => ip.into(),
+        Some(Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => Ipv4Addr::LOCALHOST.into(),
+        _ => {
+            return Err(invalid(format!(
+                "{uri}: only loopback back-channel logout URIs are called"
+            )));
+        }
+    };
+    let port = url.port_or_known_default().unwrap_or(80);
+    let host = url.host_str().unwrap_or("localhost");
+    let host = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    };
+    let target = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("logout_token", token)
+        .finish();
+    let request = format!(
+        "POST {target} HTTP/1.1\r\nHost: {host}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+         User-Agent: auth0-emulator\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    tokio::time::timeout(DELIVERY_TIMEOUT, exchange(ip, port, request.as_bytes()))
+        .await
+        .map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("{uri} did not answer within {DELIVERY_TIMEOUT:?}"),
+            )
+        })?
+}
+
+/// Sends `request` and reads up to the status line.
+async fn exchange(ip: IpAddr, port: u16, request: &[u8]) -> io::Result<u16> {
+    let stream = TcpStream::connect((ip, port)).await?;
+    let mut rest = request;
+    while !rest.is_empty() {
+        stream.writable().await?;
+        match stream.try_write(rest) {
+            Ok(n) => rest = rest.get(n..).unwrap_or_default(),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let mut head = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !head.contains(&b'\n') {
+        if head.len() > MAX_STATUS_LINE {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "no HTTP status line in the answer",
+            ));
+        }
+        stream.readable().await?;
+        match stream.try_read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => head.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    status_of(&head)
+}
+
+/// The status code of an HTTP/1.x status line.
+fn status_of(head: &[u8]) -> io::Result<u16> {
+    let bad = || io::Error::new(io::ErrorKind::InvalidData, "malformed HTTP status line");
+    let line = head.split(|&b| b == b'\n').next().ok_or_else(bad)?;
+    let line = std::str::from_utf8(line).map_err(|_| bad())?;
+    let mut parts = line.split_whitespace();
+    match (parts.next(), parts.next()) {
+        (Some(version), Some(code)) if version.starts_with("HTTP/1.") => {
+            code.parse::<u16>().map_err(|_| bad())
+        }
+        _ => Err(bad()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_lines() {
+        assert_eq!(status_of(b"HTTP/1.1 204 No Content\r\n").unwrap(), 204);
+        assert_eq!(status_of(b"HTTP/1.0 500\r\n").unwrap(), 500);
+        assert!(status_of(b"SSH-2.0\r\n").is_err());
+        assert!(status_of(b"").is_err());
+    }
+
+    #[tokio::test]
+    async fn only_loopback_http_is_called() {
+        for uri in [
+            "https://127.0.0.1/logout",
+            "http://example.com/logout",
+            "http://10.0.0.1/logout",
+            "not a url",
+        ] {
+            let err = post_logout_token(uri, "t").await.unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{uri}");
+        }
+    }
+}
