@@ -1,5 +1,9 @@
-//! The entry point: [`Emulator::builder`], [`EmulatorBuilder::start`] and the
-//! [`RunningEmulator`] handle tests drive.
+//! Layer 4 of 4 (with `server.rs`, `demo.rs` and `lib.rs`), the entry point:
+//! [`Emulator::builder`], [`EmulatorBuilder::start`] and the [`RunningEmulator`] handle tests
+//! drive. The files under `emulator/` add, one per feature, that feature's builder settings
+//! and test hooks.
+//!
+//! May import: anything in the crate; nothing below imports this.
 
 use std::collections::HashMap;
 use std::io;
@@ -7,14 +11,27 @@ use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod anonymous;
+mod ciba;
+mod database;
+mod device;
+mod dpop;
+mod exchange;
 mod forge;
+mod logout;
+mod mfa;
+mod otp_challenge;
+mod passkey;
+mod passwordless;
+mod sessions;
+mod webfinger;
 
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::protocol::client_auth::parse_assertion_key;
+use crate::tenant::keys::parse_assertion_key;
 use crate::tenant::config::{ApiConfig, ClientAuthMethod, ClientConfig, OrganizationConfig, UserConfig};
 use crate::demo;
 use crate::tenant::faults::Fault;
@@ -54,7 +71,7 @@ pub struct EmulatorBuilder {
     /// Passwordless, CIBA and token-exchange settings (see [`crate::tenant::flows`]).
     pub(crate) flows: crate::tenant::flows::FlowConfig,
     /// MFA and passkey settings (see [`crate::endpoints::mfa`]).
-    pub(crate) factors: crate::endpoints::mfa::FactorConfig,
+    pub(crate) factors: crate::tenant::mfa::FactorConfig,
     /// User-info, database, WebFinger and anonymous-session settings (see [`crate::tenant::accounts`]).
     pub(crate) accounts: crate::tenant::accounts::AccountConfig,
     /// Device-flow and DPoP settings (see [`crate::endpoints::device`], [`crate::protocol::dpop`]).
@@ -78,7 +95,7 @@ impl Default for EmulatorBuilder {
             token_signing_alg: crate::tenant::keys::TokenSigningAlg::RS256,
             browser: crate::tenant::session::BrowserOptions::default(),
             flows: crate::tenant::flows::FlowConfig::default(),
-            factors: crate::endpoints::mfa::FactorConfig::default(),
+            factors: crate::tenant::mfa::FactorConfig::default(),
             accounts: crate::tenant::accounts::AccountConfig::default(),
             device_dpop: crate::tenant::device_dpop::DeviceDpopConfig::default(),
         }

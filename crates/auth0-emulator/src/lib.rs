@@ -100,6 +100,21 @@
 //! oversized JSON, rate limiting, …) for the next requests to a path;
 //! [`RunningEmulator::rotate_signing_key`], [`RunningEmulator::sign_jwt`] and
 //! [`RunningEmulator::set_next_id_token`] let tests exercise token validation.
+//!
+//! ## Inside the emulator
+//! The source is four layers, each a folder whose module doc says what lives there and what it
+//! may import; imports only point down:
+//! 1. `tenant/`: the tenant model (configuration, state, keys, users, sessions, the clock, the
+//!    request log, faults, and the state each feature keeps);
+//! 2. `protocol/`: protocol pieces that know no routing (token minting, client
+//!    authentication, DPoP, WebAuthn and CBOR, TOTP, the MFA and passkey steps);
+//! 3. `endpoints/`: the HTTP endpoints, one module or folder per family; families share only
+//!    through the layers below or `endpoints/common`;
+//! 4. the top: the router (`server.rs`), the builder and test handle (`emulator.rs`, with one
+//!    file per feature under `emulator/`), the demo tenant and these re-exports.
+//!
+//! `tests/layers.rs` reads every source file and fails, naming the file and the import, when
+//! an import points up a layer or from one endpoint family into another.
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations)]
 // Nothing reachable from a request may panic; the three test-key helpers in `keys` are the
@@ -119,19 +134,19 @@ mod tenant;
 pub use protocol::webauthn;
 pub use tenant::keys;
 
-pub use endpoints::anonymous::AnonymousSessionInfo;
-pub use endpoints::ciba::{CibaRequestInfo, CibaStatus};
+pub use tenant::anonymous::AnonymousSessionInfo;
+pub use tenant::ciba::{CibaRequestInfo, CibaStatus};
 pub use tenant::config::{ApiConfig, ClientConfig, DEFAULT_CONNECTION, OrganizationConfig, UserConfig};
-pub use endpoints::database::PasswordChangeTicket;
-pub use endpoints::device::{DeviceRequestInfo, DeviceStatus};
+pub use tenant::accounts::PasswordChangeTicket;
+pub use tenant::device::{DeviceRequestInfo, DeviceStatus};
 pub use emulator::{Emulator, EmulatorBuilder, RunningEmulator};
 pub use tenant::exchange_config::{FederatedConnection, TokenExchangeProfile};
 pub use tenant::faults::Fault;
 pub use tenant::keys::TokenSigningAlg;
 pub use tenant::log::RecordedRequest;
-pub use endpoints::logout::{BackchannelDelivery, LogoutRecord};
-pub use endpoints::mfa::MfaMessage;
-pub use endpoints::otp_challenge::OtpChallengeRecord;
-pub use endpoints::passwordless::PasswordlessMessage;
+pub use tenant::session::{BackchannelDelivery, LogoutRecord};
+pub use tenant::mfa::MfaMessage;
+pub use tenant::otp::OtpChallengeRecord;
+pub use tenant::passwordless::PasswordlessMessage;
 pub use tenant::session::SessionInfo;
 pub use protocol::totp::totp_code;

@@ -1,5 +1,7 @@
-//! The HTTP surface: the router, and the front layer every request passes first (request log,
-//! body-size limit, injected faults).
+//! Layer 4 of 4, the HTTP surface: the router (which mounts every endpoint family), and the
+//! front layer every request passes first (request log, body-size limit, injected faults).
+//!
+//! May import: anything in the crate.
 
 use std::sync::Arc;
 
@@ -17,6 +19,7 @@ use crate::tenant::faults::Outcome;
 use crate::tenant::log::RecordedRequest;
 use crate::tenant::state::Shared;
 use crate::endpoints::token::endpoint as token;
+use crate::endpoints::token as token_grants;
 
 /// Largest request body accepted (1 MiB); larger ones get `413`.
 pub(crate) const MAX_BODY: usize = 1024 * 1024;
@@ -26,7 +29,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route(
             "/.well-known/openid-configuration",
-            get(discovery::openid_configuration),
+            get(|State(shared): State<Arc<Shared>>| async move {
+                let grant_types: Vec<&str> = token_grants::supported().collect();
+                discovery::openid_configuration(&shared, &grant_types)
+            }),
         )
         .route("/.well-known/jwks.json", get(discovery::jwks))
         .route("/authorize", get(crate::endpoints::authorize::authorize))
@@ -43,7 +49,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .merge(crate::endpoints::device::routes())
         .merge(crate::endpoints::mfa::routes())
         .merge(crate::endpoints::passkey::routes())
-        .merge(crate::tenant::accounts::routes())
+        .merge(account_routes())
         .nest("/mtls", endpoints())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -55,8 +61,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 fn endpoints() -> Router<Arc<Shared>> {
     Router::new()
         .route("/oauth/token", post(token::token_endpoint))
-        .route("/oauth/par", post(crate::endpoints::par::par_endpoint))
-        .merge(crate::tenant::accounts::mtls_routes())
+        .route("/oauth/par", post(crate::endpoints::authorize::par::par_endpoint))
+        .merge(mtls_routes())
 }
 
 /// Records the request, enforces the body limit and applies any queued fault.
@@ -126,4 +132,39 @@ async fn method_not_allowed() -> Response {
         "This endpoint does not accept that HTTP method.",
     )
     .into_response()
+}
+
+/// The routes of database connections, OTP challenges, WebFinger and anonymous sessions
+/// (user info and revocation are in [`mtls_routes`], which the server mounts both at the root
+/// and under `/mtls`).
+fn account_routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route(
+            "/dbconnections/signup",
+            post(crate::endpoints::database::signup_endpoint),
+        )
+        .route(
+            "/dbconnections/change_password",
+            post(crate::endpoints::database::change_password_endpoint),
+        )
+        .route(
+            "/otp/challenge",
+            post(crate::endpoints::otp_challenge::challenge_endpoint),
+        )
+        .route(
+            "/.well-known/webfinger",
+            get(crate::endpoints::webfinger::webfinger_endpoint),
+        )
+        .route("/anonymous/token", post(crate::endpoints::anonymous::token_endpoint))
+        .route("/anonymous/logout", post(crate::endpoints::anonymous::logout_endpoint))
+}
+
+/// The routes that also have an mTLS alias: `/userinfo` and `/oauth/revoke`.
+fn mtls_routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route(
+            "/userinfo",
+            get(crate::endpoints::userinfo::userinfo_endpoint).post(crate::endpoints::userinfo::userinfo_endpoint),
+        )
+        .route("/oauth/revoke", post(crate::endpoints::revocation::revoke_endpoint))
 }

@@ -23,13 +23,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use crate::tenant::accounts::random_hex;
+use crate::tenant::state::random_hex;
 use crate::protocol::client_auth;
-use crate::emulator::{EmulatorBuilder, RunningEmulator};
 use crate::tenant::error::OAuthError;
 use crate::protocol::issue::user_scopes;
 use crate::protocol::params::{Params, split_scope};
 use crate::tenant::state::{Shared, now_secs, random_token};
+use crate::tenant::anonymous::{AnonymousSession, AnonymousState};
 
 /// The audience that mints a transfer token.
 const TRANSFER_AUDIENCE: &str = "urn:auth0:anon_transfer";
@@ -37,49 +37,6 @@ const TRANSFER_AUDIENCE: &str = "urn:auth0:anon_transfer";
 const MAX_METADATA_BYTES: usize = 1024;
 /// The cookie naming the browser's anonymous session.
 const COOKIE: &str = "auth0_anon";
-
-/// What tests can see of an anonymous session.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AnonymousSessionInfo {
-    /// The first 6 characters of the session token (never the whole token).
-    pub session_token_prefix: String,
-    /// The metadata given at creation.
-    pub metadata: Option<Value>,
-    /// When the session expires.
-    pub expires_at: SystemTime,
-    /// How many times an access token was renewed with the session token.
-    pub renewals: u32,
-}
-
-/// One anonymous session.
-struct AnonymousSession {
-    client_id: String,
-    sub: String,
-    metadata: Option<Value>,
-    /// Unix seconds.
-    expires_at: u64,
-    renewals: u32,
-    cookie: String,
-    audience: Option<String>,
-    scopes: Vec<String>,
-    created: u64,
-}
-
-/// Sessions by session token, and transfer tokens minted (token → subject).
-#[derive(Default)]
-pub(crate) struct AnonymousState {
-    sessions: HashMap<String, AnonymousSession>,
-    transfer_tokens: HashMap<String, String>,
-}
-
-impl fmt::Debug for AnonymousState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AnonymousState")
-            .field("sessions", &self.sessions.len())
-            .field("transfer_tokens", &self.transfer_tokens.len())
-            .finish()
-    }
-}
 
 /// `POST /anonymous/token`.
 pub(crate) async fn token_endpoint(
@@ -336,79 +293,8 @@ fn logout(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(), OAuth
 }
 
 /// Unix seconds as a [`SystemTime`].
-fn system_time(secs: u64) -> SystemTime {
+pub(crate) fn system_time(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)
-}
-
-impl EmulatorBuilder {
-    /// Anonymous access-token lifetime in seconds (default 600).
-    pub fn anonymous_token_lifetime(mut self, secs: u64) -> Self {
-        self.accounts.anonymous_token_lifetime = secs;
-        self
-    }
-
-    /// Anonymous session (session token) lifetime in seconds (default 86400).
-    pub fn anonymous_session_lifetime(mut self, secs: u64) -> Self {
-        self.accounts.anonymous_session_lifetime = secs;
-        self
-    }
-}
-
-impl RunningEmulator {
-    /// The anonymous sessions, oldest first (ended ones are gone; expired ones stay until
-    /// ended).
-    pub fn anonymous_sessions(&self) -> Vec<AnonymousSessionInfo> {
-        let store = self.shared().store();
-        let mut sessions: Vec<(u64, AnonymousSessionInfo)> = store
-            .accounts
-            .anonymous
-            .sessions
-            .iter()
-            .map(|(token, s)| {
-                (
-                    s.created,
-                    AnonymousSessionInfo {
-                        session_token_prefix: token.chars().take(6).collect(),
-                        metadata: s.metadata.clone(),
-                        expires_at: system_time(s.expires_at),
-                        renewals: s.renewals,
-                    },
-                )
-            })
-            .collect();
-        sessions.sort_by_key(|(created, _)| *created);
-        sessions.into_iter().map(|(_, info)| info).collect()
-    }
-
-    /// Makes every anonymous session expired (`session_expired` from now on).
-    pub fn expire_anonymous_sessions(&self) {
-        let now = now_secs();
-        for session in self
-            .shared()
-            .store()
-            .accounts
-            .anonymous
-            .sessions
-            .values_mut()
-        {
-            session.expires_at = now;
-        }
-    }
-
-    /// Ends every anonymous session (`invalid_session_token` from now on).
-    pub fn end_anonymous_sessions(&self) {
-        self.shared().store().accounts.anonymous.sessions.clear();
-    }
-
-    /// How many anonymous transfer tokens were minted.
-    pub fn anonymous_transfer_tokens_issued(&self) -> usize {
-        self.shared()
-            .store()
-            .accounts
-            .anonymous
-            .transfer_tokens
-            .len()
-    }
 }
 
 #[cfg(test)]

@@ -17,68 +17,19 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
-use crate::tenant::accounts::{looks_like_email, random_hex};
+use crate::tenant::accounts::looks_like_email;
+use crate::tenant::state::random_hex;
 use crate::tenant::config::UserConfig;
-use crate::emulator::RunningEmulator;
 use crate::tenant::error::OAuthError;
 use crate::tenant::flows::find_organization;
 use crate::protocol::params::Params;
 use crate::tenant::state::{RegisteredClient, Shared, now_secs, random_token};
+use crate::tenant::accounts::{PasswordChangeTicket, SignupProfile};
 
 /// The shortest password sign-up accepts (in characters).
 const MIN_PASSWORD_CHARS: usize = 8;
 /// The plain-text answer of `change_password`.
 const CHANGE_PASSWORD_ANSWER: &str = "We've just sent you an email to reset your password.";
-
-/// Profile data of a signed-up user that [`UserConfig`] does not hold.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct SignupProfile {
-    /// `given_name`.
-    pub given_name: Option<String>,
-    /// `family_name`.
-    pub family_name: Option<String>,
-    /// `nickname`.
-    pub nickname: Option<String>,
-    /// `picture`.
-    pub picture: Option<String>,
-    /// Whether the email is verified (false after a sign-up, true after an OTP sign-up).
-    pub email_verified: bool,
-    /// The phone number of a user created by a phone one-time code.
-    pub phone_number: Option<String>,
-    /// When the user was created (Unix seconds).
-    pub created_at: u64,
-}
-
-/// A password-change request the tenant "emailed" (recorded instead).
-#[derive(Clone, PartialEq, Eq)]
-pub struct PasswordChangeTicket {
-    /// The email asked for, if any.
-    pub email: Option<String>,
-    /// The username asked for, if any.
-    pub username: Option<String>,
-    /// The database connection.
-    pub connection: String,
-    /// The `organization` parameter, if sent.
-    pub organization: Option<String>,
-    /// Whether a user with that email or username exists on the connection (the answer is the
-    /// same either way; only an existing user would get an email).
-    pub user_exists: bool,
-    /// The reset link that would have been emailed: `{issuer}lo/reset?ticket=…#`.
-    pub ticket_url: String,
-}
-
-impl fmt::Debug for PasswordChangeTicket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PasswordChangeTicket")
-            .field("email", &self.email)
-            .field("username", &self.username)
-            .field("connection", &self.connection)
-            .field("organization", &self.organization)
-            .field("user_exists", &self.user_exists)
-            .field("ticket_url", &"[redacted]")
-            .finish()
-    }
-}
 
 /// A sign-up refusal: `{"code", "description", "name", "statusCode"}`.
 #[derive(Debug)]
@@ -352,14 +303,6 @@ fn change_password(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<
     };
     shared.store().accounts.tickets.push(ticket);
     Ok(())
-}
-
-impl RunningEmulator {
-    /// Every password change asked for so far (`POST /dbconnections/change_password`), in
-    /// order, whether or not the user exists.
-    pub fn password_change_tickets(&self) -> Vec<PasswordChangeTicket> {
-        self.shared().store().accounts.tickets.clone()
-    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! type); the user approves or denies it on the `GET /activate` page (or tests play the user
 //! with [`RunningEmulator::approve_device`] / [`RunningEmulator::deny_device`]); the
 //! `urn:ietf:params:oauth:grant-type:device_code` grant ([`crate::endpoints::token`]) polls it with
-//! [`poll`] (see [`crate::protocol::poll`]).
+//! [`poll`] (see [`crate::tenant::poll`]).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -20,132 +20,15 @@ use rand::Rng as _;
 use serde_json::{Value, json};
 
 use crate::protocol::client_auth::{self, secrets_equal};
-use crate::emulator::{EmulatorBuilder, RunningEmulator};
 use crate::tenant::error::OAuthError;
 use crate::endpoints::common::html::{self, escape};
 use crate::protocol::params::{Params, split_scope};
-use crate::protocol::poll::{PollState, PollWords, UserAnswer};
+use crate::tenant::poll::{PollState, PollWords, UserAnswer};
 use crate::tenant::state::{Shared, random_token};
+use crate::tenant::device::{DeviceRequest, DeviceRequestInfo, DeviceStatus, USER_CODE_ALPHABET, normalize_user_code};
 
-/// How long device and user codes stay usable unless configured otherwise.
-const DEFAULT_LIFETIME: Duration = Duration::from_secs(900);
-/// The poll interval announced unless configured otherwise, in seconds.
-const DEFAULT_INTERVAL: u64 = 5;
-/// What device-code polls answer where CIBA says otherwise.
-const POLL_WORDS: PollWords = PollWords {
-    redeemed: "This device code was already used to get tokens.",
-    expired: (
-        StatusCode::FORBIDDEN,
-        "The device code has expired; start a new device authorization.",
-    ),
-    pending: "User has yet to authorize device code.",
-    denied: (
-        StatusCode::FORBIDDEN,
-        "The user denied the device authorization request.",
-    ),
-};
-/// The letters user codes are made of: consonants only, so no vowels spell words and nothing
-/// looks like a digit (no `I`, `O`, `U`).
-const USER_CODE_ALPHABET: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
 /// The scope of a request that names none.
 const DEFAULT_SCOPE: &str = "openid";
-
-/// Device-flow settings.
-#[derive(Debug, Clone)]
-pub(crate) struct DeviceConfig {
-    /// `expires_in` of new requests.
-    pub lifetime: Duration,
-    /// `interval` of new requests, in seconds.
-    pub interval: u64,
-}
-
-impl Default for DeviceConfig {
-    fn default() -> Self {
-        Self {
-            lifetime: DEFAULT_LIFETIME,
-            interval: DEFAULT_INTERVAL,
-        }
-    }
-}
-
-/// Where a device authorization request stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DeviceStatus {
-    /// The user has not answered yet.
-    Pending,
-    /// The user approved: the next poll gets tokens.
-    Approved,
-    /// The user refused: polls get `access_denied`.
-    Denied,
-}
-
-impl From<DeviceStatus> for UserAnswer {
-    fn from(status: DeviceStatus) -> Self {
-        match status {
-            DeviceStatus::Pending => Self::Pending,
-            DeviceStatus::Approved => Self::Approved,
-            DeviceStatus::Denied => Self::Denied,
-        }
-    }
-}
-
-/// A device authorization request, as tests see it (the `device_code` is not shown).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DeviceRequestInfo {
-    /// The code the user types (`XXXX-XXXX`).
-    pub user_code: String,
-    /// The client that started it.
-    pub client_id: String,
-    /// The requested scope, space-separated.
-    pub scope: String,
-    /// The requested audience, if any.
-    pub audience: Option<String>,
-    /// Where it stands.
-    pub status: DeviceStatus,
-    /// The user who approved or denied it, once answered.
-    pub user_id: Option<String>,
-    /// The current poll interval in seconds (grows by 5 on every `slow_down`).
-    pub interval: u64,
-    /// Whether its tokens were already handed out.
-    pub redeemed: bool,
-}
-
-/// One stored request.
-#[derive(Clone)]
-pub(crate) struct DeviceRequest {
-    /// What tests see (`interval` and `redeemed` copied from `poll` after every poll).
-    pub info: DeviceRequestInfo,
-    /// Expiry, interval and polls.
-    pub poll: PollState,
-}
-
-/// Device authorization requests by `device_code`.
-#[derive(Default)]
-pub(crate) struct DeviceState {
-    /// The requests, by device code.
-    pub requests: HashMap<String, DeviceRequest>,
-    /// Device codes by user code.
-    pub by_user_code: HashMap<String, String>,
-    /// Device codes in the order the requests were made.
-    pub order: Vec<String>,
-}
-
-impl fmt::Debug for DeviceState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DeviceState")
-            .field("requests", &self.requests.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl DeviceState {
-    /// The request with user code `user_code` (any spelling [`normalize_user_code`] accepts).
-    fn by_user_code_mut(&mut self, user_code: &str) -> Option<&mut DeviceRequest> {
-        let code = normalize_user_code(user_code)?;
-        let device_code = self.by_user_code.get(&code)?;
-        self.requests.get_mut(device_code)
-    }
-}
 
 /// The device-flow routes.
 pub(crate) fn routes() -> Router<Arc<Shared>> {
@@ -250,20 +133,6 @@ fn new_user_code() -> String {
     code
 }
 
-/// `XXXX-XXXX` for what a user typed (any case, with or without the dash or spaces), or
-/// `None` when it cannot be a user code.
-pub(crate) fn normalize_user_code(typed: &str) -> Option<String> {
-    let letters: String = typed
-        .chars()
-        .filter(|c| !matches!(c, '-' | ' '))
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    if letters.len() != 8 || !letters.bytes().all(|b| USER_CODE_ALPHABET.contains(&b)) {
-        return None;
-    }
-    Some(format!("{}-{}", &letters[..4], &letters[4..]))
-}
-
 /// Why a user code cannot be answered, or `None` when it is pending and unexpired.
 fn unanswerable(request: Option<&DeviceRequest>) -> Option<&'static str> {
     match request {
@@ -278,7 +147,7 @@ fn unanswerable(request: Option<&DeviceRequest>) -> Option<&'static str> {
 
 /// Approves or denies the pending, unexpired request with `user_code` on behalf of `user_id`;
 /// whether there was such a request.
-fn answer(shared: &Shared, user_code: &str, status: DeviceStatus, user_id: Option<&str>) -> bool {
+pub(crate) fn answer(shared: &Shared, user_code: &str, status: DeviceStatus, user_id: Option<&str>) -> bool {
     let mut store = shared.store();
     let request = store.device_dpop.device.by_user_code_mut(user_code);
     if unanswerable(request.as_deref()).is_some() {
@@ -292,30 +161,6 @@ fn answer(shared: &Shared, user_code: &str, status: DeviceStatus, user_id: Optio
         }
         None => false,
     }
-}
-
-/// Polls `device_code` for `client_id` (the `urn:ietf:params:oauth:grant-type:device_code`
-/// grant): records the poll and answers it; an error while the request cannot give tokens, else
-/// the request (now redeemed).
-pub(crate) fn poll(
-    shared: &Shared,
-    client_id: &str,
-    device_code: &str,
-) -> Result<DeviceRequestInfo, OAuthError> {
-    let now = Instant::now();
-    let mut store = shared.store();
-    let request = store
-        .device_dpop
-        .device
-        .requests
-        .get_mut(device_code)
-        .filter(|r| r.info.client_id == client_id)
-        .ok_or_else(|| OAuthError::invalid_grant("Invalid or expired device code."))?;
-    let outcome = request.poll.poll(now, request.info.status.into());
-    request.info.interval = request.poll.interval;
-    request.info.redeemed = request.poll.redeemed;
-    outcome.into_result(&POLL_WORDS)?;
-    Ok(request.info.clone())
 }
 
 /// The query of `GET /activate`.
@@ -458,69 +303,6 @@ fn activate_form(
         escape(username.unwrap_or_default())
     ));
     html::page(status, "Device activation", &body)
-}
-
-impl EmulatorBuilder {
-    /// How long device and user codes from `/oauth/device/code` stay usable (default 15
-    /// minutes; `expires_in` of the answer, in whole seconds).
-    pub fn device_code_lifetime(mut self, lifetime: Duration) -> Self {
-        self.device_dpop.device.lifetime = lifetime;
-        self
-    }
-
-    /// The poll interval (seconds) `/oauth/device/code` announces and the `device_code` grant
-    /// enforces with `slow_down` (default 5; 0 turns `slow_down` off).
-    pub fn device_interval(mut self, secs: u64) -> Self {
-        self.device_dpop.device.interval = secs;
-        self
-    }
-}
-
-impl RunningEmulator {
-    /// Every device authorization request, oldest first.
-    pub fn device_requests(&self) -> Vec<DeviceRequestInfo> {
-        let store = self.shared().store();
-        let state = &store.device_dpop.device;
-        state
-            .order
-            .iter()
-            .filter_map(|code| state.requests.get(code))
-            .map(|r| r.info.clone())
-            .collect()
-    }
-
-    /// The user logging in as `username` (email or username; configured or signed-up users)
-    /// approves the request with `user_code`: its next poll gets tokens for that user. `false`
-    /// when there is no such user, or no pending, unexpired request with that code.
-    pub fn approve_device(&self, user_code: &str, username: &str) -> bool {
-        let shared = self.shared();
-        let Some(user) = shared.database_user(username, None) else {
-            return false;
-        };
-        answer(
-            shared,
-            user_code,
-            DeviceStatus::Approved,
-            Some(&user.user_id),
-        )
-    }
-
-    /// The user refuses the request with `user_code`: its polls get `access_denied`. `false`
-    /// when there is no pending, unexpired request with that code.
-    pub fn deny_device(&self, user_code: &str) -> bool {
-        answer(self.shared(), user_code, DeviceStatus::Denied, None)
-    }
-
-    /// When the request with `user_code` was polled, in order (every poll, answered or not).
-    pub fn device_poll_times(&self, user_code: &str) -> Vec<Instant> {
-        self.shared()
-            .store()
-            .device_dpop
-            .device
-            .by_user_code_mut(user_code)
-            .map(|r| r.poll.polls.clone())
-            .unwrap_or_default()
-    }
 }
 
 #[cfg(test)]

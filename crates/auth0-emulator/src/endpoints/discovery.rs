@@ -6,13 +6,13 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use crate::endpoints::token;
 use crate::tenant::keys::TokenSigningAlg;
 use crate::tenant::state::{Shared, Tenant};
 
-/// The OpenID Provider metadata.
-pub(crate) async fn openid_configuration(State(shared): State<Arc<Shared>>) -> Json<Value> {
-    Json(metadata(&shared.tenant))
+/// The OpenID Provider metadata; `grant_types` are the token endpoint's (the router passes
+/// them, so this family does not reach into the token family).
+pub(crate) fn openid_configuration(shared: &Shared, grant_types: &[&str]) -> Json<Value> {
+    Json(metadata(&shared.tenant, grant_types))
 }
 
 /// The public signing keys.
@@ -21,7 +21,7 @@ pub(crate) async fn jwks(State(shared): State<Arc<Shared>>) -> Json<Value> {
 }
 
 /// Builds the metadata document; every endpoint is under the issuer.
-pub(crate) fn metadata(tenant: &Tenant) -> Value {
+pub(crate) fn metadata(tenant: &Tenant, grant_types: &[&str]) -> Value {
     let url = |path: &str| tenant.url(path);
     let mut doc = json!({
         "issuer": tenant.issuer,
@@ -43,7 +43,7 @@ pub(crate) fn metadata(tenant: &Tenant) -> Value {
         "response_types_supported": ["code"],
         "code_challenge_methods_supported": ["S256", "plain"],
         "response_modes_supported": ["query", "fragment", "form_post"],
-        "grant_types_supported": grants::supported().collect::<Vec<_>>(),
+        "grant_types_supported": grant_types,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": match tenant.token_signing_alg {
             TokenSigningAlg::RS256 => json!(["HS256", "RS256", "PS256"]),

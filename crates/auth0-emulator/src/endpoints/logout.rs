@@ -17,13 +17,13 @@ use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use url::{Host, Url};
 
-use crate::endpoints::authorize::{Refusal, redirect};
-use crate::emulator::RunningEmulator;
+use crate::endpoints::common::refusal::{Refusal, redirect};
 use crate::tenant::error::OAuthError;
 use crate::endpoints::common::html;
 use crate::protocol::params::Params;
 use crate::tenant::session::{BrowserSession, session_cookie, set_session_cookie};
 use crate::tenant::state::{RegisteredClient, Shared, Tenant, now_secs, random_token};
+use crate::tenant::session::{BackchannelDelivery, LogoutRecord};
 
 /// The event a back-channel logout token carries.
 pub(crate) const BACKCHANNEL_LOGOUT_EVENT: &str =
@@ -34,82 +34,6 @@ const LOGOUT_TOKEN_LIFETIME: u64 = 120;
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most response bytes read while looking for the status line.
 const MAX_STATUS_LINE: usize = 8192;
-
-/// One logout request, as [`RunningEmulator::logouts`] reports it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct LogoutRecord {
-    /// `/oidc/logout` or `/v2/logout`.
-    pub endpoint: String,
-    /// The client named by `client_id` (or, at `/oidc/logout`, by the `id_token_hint`).
-    pub client_id: Option<String>,
-    /// The `sid` of the browser session that ended; `None` when there was none to end.
-    pub sid: Option<String>,
-    /// The user of that session.
-    pub user_id: Option<String>,
-    /// Whether `/v2/logout` was called with `federated`.
-    pub federated: bool,
-    /// Where the browser was sent (`None`: it got a "logged out" page).
-    pub return_to: Option<String>,
-    /// The back-channel logout tokens sent because the session ended, in session order.
-    pub backchannel: Vec<BackchannelDelivery>,
-}
-
-/// One back-channel logout POST.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct BackchannelDelivery {
-    /// The client notified.
-    pub client_id: String,
-    /// Its `backchannel_logout_uri`.
-    pub uri: String,
-    /// The HTTP status it answered, or why the POST failed.
-    pub outcome: Result<u16, String>,
-}
-
-impl RunningEmulator {
-    /// A back-channel logout token for `client_id`, signed RS256 with the current key: `iss`,
-    /// `aud` = `client_id`, `iat`, `exp` (120 s later), `jti`, `events` with the
-    /// `http://schemas.openid.net/event/backchannel-logout` member, and `sub` / `sid` as given.
-    /// Empty if signing fails (it does not).
-    pub fn logout_token(&self, client_id: &str, sub: Option<&str>, sid: Option<&str>) -> String {
-        logout_token(self.shared(), client_id, sub, sid).unwrap_or_default()
-    }
-
-    /// POSTs `logout_token=<`[`RunningEmulator::logout_token`]`>` (a form) to the
-    /// `backchannel_logout_uri` registered for `client_id`; returns the HTTP status it answered.
-    ///
-    /// # Errors
-    /// `NotFound` when the client is unknown or has no back-channel logout URI, `InvalidInput`
-    /// when that URI is not plain `http://` to a loopback host, `TimedOut` after 10 seconds, and
-    /// connection or protocol errors as they come.
-    pub async fn send_backchannel_logout(
-        &self,
-        client_id: &str,
-        sub: Option<&str>,
-        sid: Option<&str>,
-    ) -> io::Result<u16> {
-        let uri = self
-            .shared()
-            .tenant
-            .clients
-            .get(client_id)
-            .and_then(|c| c.config.browser.backchannel_logout_uri.clone())
-            .ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::NotFound,
-                    format!("client {client_id} is unknown or has no backchannel_logout_uri"),
-                )
-            })?;
-        let token = self.logout_token(client_id, sub, sid);
-        post_logout_token(&uri, &token).await
-    }
-
-    /// Every logout request received (`/oidc/logout`, `/v2/logout`), in order.
-    pub fn logouts(&self) -> Vec<LogoutRecord> {
-        self.shared().browser.data().logouts.clone()
-    }
-}
 
 /// Signs a back-channel logout token.
 pub(crate) fn logout_token(

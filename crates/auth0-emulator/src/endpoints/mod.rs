@@ -1,5 +1,12 @@
-//! Layer 3, the HTTP endpoints, one module per family. Imports only [`crate::tenant`] and
-//! [`crate::protocol`].
+//! Layer 3 of 4, the HTTP endpoints, one module (or folder) per family: the browser login and
+//! PAR ([`authorize`]), the token endpoint and its grants ([`token`]), logout, user info,
+//! discovery, passwordless, MFA, passkeys, database connections, one-time-code challenges,
+//! CIBA, device authorization, revocation, introspection, WebFinger and anonymous sessions.
+//! What several families need (HTML pages, browser refusals) is in [`common`].
+//!
+//! May import: [`crate::tenant`], [`crate::protocol`], its own family and [`common`]; never
+//! another family (what two families share moves down a layer, or into [`common`]). The
+//! `tests/layers.rs` check enforces it.
 
 pub(crate) mod anonymous;
 pub(crate) mod authorize;
@@ -12,7 +19,6 @@ pub(crate) mod introspection;
 pub(crate) mod logout;
 pub(crate) mod mfa;
 pub(crate) mod otp_challenge;
-pub(crate) mod par;
 pub(crate) mod passkey;
 pub(crate) mod passwordless;
 pub(crate) mod revocation;

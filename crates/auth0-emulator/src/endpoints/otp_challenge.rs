@@ -18,78 +18,20 @@ use axum::response::{IntoResponse, Response};
 use rand::Rng as _;
 use serde_json::{Value, json};
 
-use crate::tenant::accounts::{looks_like_email, random_hex};
+use crate::tenant::accounts::looks_like_email;
+use crate::tenant::state::random_hex;
 use crate::protocol::client_auth::{self, secrets_equal};
 use crate::tenant::config::UserConfig;
-use crate::endpoints::database::SignupProfile;
-use crate::emulator::RunningEmulator;
 use crate::tenant::error::OAuthError;
-use crate::endpoints::token::GrantContext;
 use crate::protocol::issue::TokenResponse;
 use crate::protocol::params::Params;
-use crate::endpoints::passwordless::is_e164;
 use crate::tenant::state::{Shared, now_secs, random_token};
+use crate::tenant::accounts::is_e164;
+use crate::tenant::otp::{OtpChallengeRecord, Pending};
+use crate::tenant::accounts::SignupProfile;
 
 /// How long a code stays usable.
 const CODE_LIFETIME: Duration = Duration::from_secs(300);
-/// Wrong codes that invalidate a challenge.
-const MAX_WRONG_ATTEMPTS: u32 = 3;
-
-/// A one-time code the tenant "sent" for `POST /otp/challenge`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct OtpChallengeRecord {
-    /// The email address or phone number, as given.
-    pub recipient: String,
-    /// The database connection.
-    pub connection: String,
-    /// `text` or `voice` when asked for (phone numbers only).
-    pub delivery_method: Option<String>,
-    /// The six-digit code.
-    pub code: String,
-    /// The `auth_session` the challenge answered.
-    pub auth_session: String,
-}
-
-impl fmt::Debug for OtpChallengeRecord {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OtpChallengeRecord")
-            .field("recipient", &self.recipient)
-            .field("connection", &self.connection)
-            .field("delivery_method", &self.delivery_method)
-            .field("code", &"[redacted]")
-            .field("auth_session", &"[redacted]")
-            .finish()
-    }
-}
-
-/// A challenge waiting for its code.
-struct Pending {
-    client_id: String,
-    connection: String,
-    recipient: String,
-    is_phone: bool,
-    allow_signup: bool,
-    code: String,
-    expires_at: Instant,
-    wrong_attempts: u32,
-}
-
-/// Pending challenges by `auth_session`, and every code sent.
-#[derive(Default)]
-pub(crate) struct OtpState {
-    pending: HashMap<String, Pending>,
-    records: Vec<OtpChallengeRecord>,
-}
-
-impl fmt::Debug for OtpState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OtpState")
-            .field("pending", &self.pending.len())
-            .field("sent", &self.records.len())
-            .finish()
-    }
-}
-
 /// `POST /otp/challenge`.
 pub(crate) async fn challenge_endpoint(
     State(shared): State<Arc<Shared>>,
@@ -206,131 +148,6 @@ fn challenge(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<String
         auth_session: auth_session.clone(),
     });
     Ok(auth_session)
-}
-
-/// The passwordless OTP grant with `auth_session` and `otp` (confidential clients only):
-/// checks and consumes the code, creates the user when the challenge allowed sign-up, and
-/// issues tokens for `scope` (default `openid`) and `audience`.
-pub(crate) fn grant(ctx: &GrantContext<'_>) -> Result<TokenResponse, OAuthError> {
-    if ctx.client.config.is_public() {
-        return Err(OAuthError::new(
-            StatusCode::FORBIDDEN,
-            "unauthorized_client",
-            format!(
-                "The one-time code of a database connection needs a confidential client: {} is \
-                 a public client.",
-                ctx.client_id()
-            ),
-        ));
-    }
-    let auth_session = ctx.params.require("auth_session")?;
-    let otp = ctx.params.require("otp")?;
-    let tenant = &ctx.shared.tenant;
-    let audience = ctx.params.get("audience");
-    let api = audience.map(|a| tenant.api(a)).transpose()?;
-    let pending = redeem(ctx.shared, auth_session, otp, ctx.client_id())?;
-    let user = challenge_user(ctx.shared, &pending)?;
-
-    crate::endpoints::token::passwordless_otp::passwordless_tokens(ctx, &user, audience, api)
-}
-
-/// Checks `otp` against the challenge `auth_session` of `client_id` and consumes it.
-fn redeem(
-    shared: &Shared,
-    auth_session: &str,
-    otp: &str,
-    client_id: &str,
-) -> Result<Pending, OAuthError> {
-    let mut store = shared.store();
-    let pending = &mut store.accounts.otp.pending;
-    let Some(challenge) = pending.get_mut(auth_session) else {
-        return Err(OAuthError::invalid_grant(
-            "Invalid or expired auth_session; start a new challenge.",
-        ));
-    };
-    if challenge.client_id != client_id {
-        return Err(OAuthError::invalid_grant(
-            "Invalid or expired auth_session; start a new challenge.",
-        ));
-    }
-    if Instant::now() >= challenge.expires_at {
-        pending.remove(auth_session);
-        return Err(OAuthError::invalid_grant(
-            "The verification code has expired. Please try to login again.",
-        ));
-    }
-    if !secrets_equal(otp, &challenge.code) {
-        challenge.wrong_attempts += 1;
-        let wrong = if challenge.is_phone {
-            "Wrong phone number or verification code."
-        } else {
-            "Wrong email or verification code."
-        };
-        if challenge.wrong_attempts >= MAX_WRONG_ATTEMPTS {
-            pending.remove(auth_session);
-        }
-        return Err(OAuthError::invalid_grant(wrong));
-    }
-    pending
-        .remove(auth_session)
-        .ok_or_else(|| OAuthError::server_error("The challenge vanished while being redeemed."))
-}
-
-/// The challenged user, created now when the challenge allowed sign-up.
-fn challenge_user(shared: &Shared, pending: &Pending) -> Result<UserConfig, OAuthError> {
-    if let Some(user) = shared.database_user(&pending.recipient, Some(&pending.connection)) {
-        return Ok(user);
-    }
-    if !pending.allow_signup {
-        return Err(OAuthError::invalid_grant(
-            "The user no longer exists on this connection.",
-        ));
-    }
-    let user = UserConfig::new(&pending.recipient, &random_token(24))
-        .connection(&pending.connection)
-        .user_id(&format!("auth0|{}", random_hex(12)));
-    let profile = SignupProfile {
-        email_verified: !pending.is_phone,
-        phone_number: pending.is_phone.then(|| pending.recipient.clone()),
-        created_at: now_secs(),
-        ..SignupProfile::default()
-    };
-    let mut store = shared.store();
-    store
-        .accounts
-        .profiles
-        .insert(user.user_id.clone(), profile);
-    store.flows.users.push(user.clone());
-    Ok(user)
-}
-
-impl RunningEmulator {
-    /// Every `/otp/challenge` code "sent" so far, in order.
-    pub fn otp_challenges(&self) -> Vec<OtpChallengeRecord> {
-        self.shared().store().accounts.otp.records.clone()
-    }
-
-    /// The code of the latest `/otp/challenge` sent to `recipient` (emails compare
-    /// case-insensitively), whether or not it is still usable.
-    pub fn last_otp_code(&self, recipient: &str) -> Option<String> {
-        self.shared()
-            .store()
-            .accounts
-            .otp
-            .records
-            .iter()
-            .rev()
-            .find(|r| r.recipient.eq_ignore_ascii_case(recipient))
-            .map(|r| r.code.clone())
-    }
-
-    /// Makes every pending `/otp/challenge` code expired (to test expiry without waiting).
-    pub fn expire_otp_challenges(&self) {
-        let now = Instant::now();
-        for pending in self.shared().store().accounts.otp.pending.values_mut() {
-            pending.expires_at = now;
-        }
-    }
 }
 
 #[cfg(test)]

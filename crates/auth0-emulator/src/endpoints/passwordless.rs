@@ -18,102 +18,13 @@ use rand::Rng as _;
 use serde_json::{Map, Value, json};
 
 use crate::protocol::client_auth::{self, secrets_equal};
-use crate::emulator::{EmulatorBuilder, RunningEmulator};
 use crate::tenant::error::OAuthError;
+use crate::tenant::accounts::is_e164;
 use crate::tenant::flows::find_organization;
 use crate::protocol::params::{Params, split_scope};
 use crate::tenant::session::{CodeGrant, session_cookie, set_session_cookie};
 use crate::tenant::state::{RegisteredClient, Shared, random_token};
-
-/// How many wrong codes a pending code survives; the next wrong one invalidates it.
-const MAX_WRONG_ATTEMPTS: u32 = 3;
-
-/// A passwordless message the tenant "sent" (recorded instead of emailed or texted).
-#[derive(Clone, PartialEq)]
-pub struct PasswordlessMessage {
-    /// `email` or `sms`.
-    pub connection: String,
-    /// The email address or phone number it went to, as given.
-    pub recipient: String,
-    /// The application that asked for it.
-    pub client_id: String,
-    /// The six-digit one-time code (also in link messages, where it is usable as a code too).
-    pub code: String,
-    /// The magic link, for `send=link`: `{issuer}passwordless/verify_redirect?token=…`.
-    pub link: Option<String>,
-    /// The `x-request-language` header, if sent.
-    pub language: Option<String>,
-    /// The `authParams` object, if sent.
-    pub auth_params: Option<Value>,
-}
-
-impl fmt::Debug for PasswordlessMessage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PasswordlessMessage")
-            .field("connection", &self.connection)
-            .field("recipient", &self.recipient)
-            .field("client_id", &self.client_id)
-            .field("code", &"[redacted]")
-            .field("link", &self.link.as_ref().map(|_| "[redacted]"))
-            .field("language", &self.language)
-            .field("auth_params", &self.auth_params)
-            .finish()
-    }
-}
-
-/// A one-time code waiting to be redeemed.
-struct PendingCode {
-    code: String,
-    client_id: String,
-    expires_at: Instant,
-    wrong_attempts: u32,
-}
-
-/// A magic link waiting to be followed.
-struct PendingLink {
-    client_id: String,
-    recipient: String,
-    redirect_uri: String,
-    auth_params: Map<String, Value>,
-    expires_at: Instant,
-}
-
-/// Passwordless state: pending codes by `connection:recipient`, pending links by token, and
-/// every message sent.
-#[derive(Default)]
-pub(crate) struct PasswordlessState {
-    codes: HashMap<String, PendingCode>,
-    links: HashMap<String, PendingLink>,
-    messages: Vec<PasswordlessMessage>,
-}
-
-impl fmt::Debug for PasswordlessState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PasswordlessState")
-            .field("pending_codes", &self.codes.len())
-            .field("pending_links", &self.links.len())
-            .field("messages", &self.messages.len())
-            .finish()
-    }
-}
-
-/// The key of a pending code: emails compare case-insensitively.
-fn recipient_key(connection: &str, recipient: &str) -> String {
-    if connection == "email" {
-        format!("email:{}", recipient.to_lowercase())
-    } else {
-        format!("{connection}:{recipient}")
-    }
-}
-
-/// Whether `phone` is E.164: `+`, then 2 to 15 digits, the first not 0.
-pub(crate) fn is_e164(phone: &str) -> bool {
-    phone.strip_prefix('+').is_some_and(|digits| {
-        (2..=15).contains(&digits.len())
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && !digits.starts_with('0')
-    })
-}
+use crate::tenant::passwordless::{PasswordlessMessage, PendingCode, PendingLink, recipient_key};
 
 /// A minimal email check: something, `@`, something with a dot, no spaces.
 fn looks_like_email(email: &str) -> bool {
@@ -365,89 +276,6 @@ fn follow_link(
         }
     }
     Ok((location.into(), set_session_cookie(Some(&key))))
-}
-
-/// Checks and consumes the one-time code `otp` sent to `recipient` on `connection` for
-/// `client_id`. Wrong codes count; after [`MAX_WRONG_ATTEMPTS`] the code is gone.
-pub(crate) fn redeem_code(
-    shared: &Shared,
-    connection: &str,
-    recipient: &str,
-    otp: &str,
-    client_id: &str,
-) -> Result<(), OAuthError> {
-    let wrong = || {
-        OAuthError::invalid_grant(if connection == "sms" {
-            "Wrong phone number or verification code."
-        } else {
-            "Wrong email or verification code."
-        })
-    };
-    let key = recipient_key(connection, recipient);
-    let mut store = shared.store();
-    let codes = &mut store.flows.passwordless.codes;
-    let Some(pending) = codes.get_mut(&key) else {
-        return Err(wrong());
-    };
-    if pending.client_id != client_id {
-        return Err(wrong());
-    }
-    if Instant::now() >= pending.expires_at {
-        codes.remove(&key);
-        return Err(OAuthError::invalid_grant(
-            "The verification code has expired. Please try to login again.",
-        ));
-    }
-    if !secrets_equal(otp, &pending.code) {
-        pending.wrong_attempts += 1;
-        if pending.wrong_attempts >= MAX_WRONG_ATTEMPTS {
-            codes.remove(&key);
-        }
-        return Err(wrong());
-    }
-    codes.remove(&key);
-    Ok(())
-}
-
-impl EmulatorBuilder {
-    /// How long a passwordless one-time code or magic link stays usable (default 300 s).
-    pub fn passwordless_code_lifetime(mut self, lifetime: Duration) -> Self {
-        self.flows.passwordless_code_lifetime = lifetime;
-        self
-    }
-}
-
-impl RunningEmulator {
-    /// Every passwordless message "sent" so far, in order.
-    pub fn passwordless_messages(&self) -> Vec<PasswordlessMessage> {
-        self.shared().store().flows.passwordless.messages.clone()
-    }
-
-    /// The one-time code of the latest message sent to `recipient` (emails compare
-    /// case-insensitively), whether or not it is still usable.
-    pub fn last_passwordless_code(&self, recipient: &str) -> Option<String> {
-        self.last_message_to(recipient).map(|m| m.code)
-    }
-
-    /// The magic link of the latest message sent to `recipient`, if it was a link.
-    pub fn last_passwordless_link(&self, recipient: &str) -> Option<String> {
-        self.last_message_to(recipient).and_then(|m| m.link)
-    }
-
-    fn last_message_to(&self, recipient: &str) -> Option<PasswordlessMessage> {
-        self.shared()
-            .store()
-            .flows
-            .passwordless
-            .messages
-            .iter()
-            .rev()
-            .find(|m| {
-                recipient_key(&m.connection, &m.recipient)
-                    == recipient_key(&m.connection, recipient)
-            })
-            .cloned()
-    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::tenant::config::ClientAuthMethod;
+use crate::tenant::keys::{AssertionKey, KeyFamily};
 use crate::tenant::error::OAuthError;
 use crate::protocol::params::Params;
 use crate::tenant::state::{RegisteredClient, Shared, now_secs};
@@ -23,50 +24,6 @@ pub(crate) const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-
 const LEEWAY: u64 = 30;
 /// How far in the future an assertion may expire, in seconds.
 const MAX_ASSERTION_LIFETIME: u64 = 600;
-
-/// The family of a client's registered public key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum KeyFamily {
-    Rsa,
-    Ec,
-    /// A client secret (`client_secret_jwt`).
-    Hmac,
-}
-
-/// A `private_key_jwt` client's public key, parsed once at start.
-#[derive(Debug, Clone)]
-pub(crate) struct AssertionKey {
-    key: DecodingKey,
-    family: KeyFamily,
-}
-
-impl AssertionKey {
-    /// The key of a `client_secret_jwt` assertion: the client secret itself (`None` for an
-    /// empty secret, which cannot key an HMAC).
-    fn secret(secret: &str) -> Option<Self> {
-        Some(Self {
-            key: DecodingKey::from_secret(secret.as_bytes()).ok()?,
-            family: KeyFamily::Hmac,
-        })
-    }
-}
-
-/// Parses an SPKI PEM public key (RSA or EC).
-pub(crate) fn parse_assertion_key(pem: &str) -> Result<AssertionKey, String> {
-    if let Ok(key) = DecodingKey::from_rsa_pem(pem.as_bytes()) {
-        return Ok(AssertionKey {
-            key,
-            family: KeyFamily::Rsa,
-        });
-    }
-    if let Ok(key) = DecodingKey::from_ec_pem(pem.as_bytes()) {
-        return Ok(AssertionKey {
-            key,
-            family: KeyFamily::Ec,
-        });
-    }
-    Err("not an RSA or EC public key in SPKI PEM form (-----BEGIN PUBLIC KEY-----)".to_owned())
-}
 
 /// Finds the calling client and checks its credentials.
 ///
@@ -454,9 +411,9 @@ mod tests {
 
     #[test]
     fn keys_parse() {
-        assert!(parse_assertion_key(&crate::tenant::keys::generate_rsa().public_key_pem).is_ok());
-        let ec = parse_assertion_key(&crate::tenant::keys::generate_ec_p256().public_key_pem).unwrap();
+        assert!(crate::tenant::keys::parse_assertion_key(&crate::tenant::keys::generate_rsa().public_key_pem).is_ok());
+        let ec = crate::tenant::keys::parse_assertion_key(&crate::tenant::keys::generate_ec_p256().public_key_pem).unwrap();
         assert_eq!(ec.family, KeyFamily::Ec);
-        assert!(parse_assertion_key("nope").is_err());
+        assert!(crate::tenant::keys::parse_assertion_key("nope").is_err());
     }
 }

@@ -34,85 +34,24 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use crate::emulator::{EmulatorBuilder, RunningEmulator};
 use crate::tenant::error::OAuthError;
 use crate::tenant::flows::{add_claims, verify_tenant_jwt};
 use crate::protocol::issue::TokenResponse;
 use crate::tenant::keys::b64url;
 use crate::protocol::params::Params;
 use crate::tenant::state::{Shared, now_secs, random_token};
+use crate::tenant::dpop::{DpopState, IAT_WINDOW, MAX_SEEN_JTIS};
 
 /// The request header carrying the proof.
 const DPOP_HEADER: &str = "dpop";
 /// The response header carrying the nonce to use.
 const NONCE_HEADER: HeaderName = HeaderName::from_static("dpop-nonce");
-/// How far `iat` may be from the server's clock, in seconds.
-const IAT_WINDOW: i64 = 60;
-/// How many proof ids are remembered at most (the oldest are forgotten first).
-const MAX_SEEN_JTIS: usize = 10_000;
 /// The proof algorithms accepted, as `algs` of a `WWW-Authenticate: DPoP` challenge.
 pub(crate) const ALGS: &[&str] = &["ES256", "ES384", "RS256", "PS256"];
 /// JWK members that only private (or symmetric) keys have.
 const PRIVATE_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 /// The `error_description` of `use_dpop_nonce`.
 const NONCE_DESCRIPTION: &str = "Authorization server requires nonce in DPoP proof";
-
-/// DPoP settings.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct DpopConfig {
-    /// Whether proofs must carry the current server nonce.
-    pub nonce_required: bool,
-}
-
-/// What DPoP remembers while the tenant runs.
-#[derive(Default)]
-pub(crate) struct DpopState {
-    /// The current nonce (made on first use).
-    nonce: Option<String>,
-    /// Proof ids seen, oldest first, with when they were seen (Unix seconds).
-    seen: VecDeque<(String, u64)>,
-    /// The same ids, for lookups.
-    seen_set: HashSet<String>,
-    /// How many proofs were accepted.
-    accepted: usize,
-    /// Key thumbprints by the refresh tokens bound to them.
-    bound_refresh: HashMap<String, String>,
-}
-
-impl fmt::Debug for DpopState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DpopState")
-            .field("seen", &self.seen.len())
-            .field("accepted", &self.accepted)
-            .field("bound_refresh_tokens", &self.bound_refresh.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl DpopState {
-    /// The current nonce.
-    fn nonce(&mut self) -> String {
-        self.nonce.get_or_insert_with(|| random_token(24)).clone()
-    }
-
-    /// Remembers `jti`; `false` when it was already seen.
-    fn remember(&mut self, jti: &str, now: u64) -> bool {
-        // Proofs older than the iat window are refused anyway, so their ids can go.
-        let horizon = now.saturating_sub(2 * IAT_WINDOW.unsigned_abs());
-        while let Some((old, at)) = self.seen.front() {
-            if *at >= horizon && self.seen.len() < MAX_SEEN_JTIS {
-                break;
-            }
-            self.seen_set.remove(old);
-            self.seen.pop_front();
-        }
-        if !self.seen_set.insert(jti.to_owned()) {
-            return false;
-        }
-        self.seen.push_back((jti.to_owned(), now));
-        true
-    }
-}
 
 /// A verified proof.
 #[derive(Debug, Clone)]
@@ -612,37 +551,6 @@ pub(crate) fn userinfo_headers(
         .map_err(|_| challenge("invalid_token", "Malformed Authorization header"))?;
     headers.insert(header::AUTHORIZATION, bearer);
     Ok(headers)
-}
-
-impl EmulatorBuilder {
-    /// Demands a server nonce in DPoP proofs at the token endpoint and PAR (default off): a
-    /// proof without the current nonce gets `400 use_dpop_nonce` with a `DPoP-Nonce` header, and
-    /// every answer of those endpoints carries `DPoP-Nonce`.
-    pub fn dpop_nonce_required(mut self, on: bool) -> Self {
-        self.device_dpop.dpop.nonce_required = on;
-        self
-    }
-}
-
-impl RunningEmulator {
-    /// Replaces the DPoP nonce; proofs carrying the old one get `use_dpop_nonce`. Returns the
-    /// new nonce.
-    pub fn rotate_dpop_nonce(&self) -> String {
-        let nonce = random_token(24);
-        self.shared().store().device_dpop.dpop.nonce = Some(nonce.clone());
-        nonce
-    }
-
-    /// The current DPoP nonce (what `DPoP-Nonce` headers carry).
-    pub fn dpop_nonce(&self) -> String {
-        self.shared().store().device_dpop.dpop.nonce()
-    }
-
-    /// How many DPoP proofs were accepted (valid proofs at the token endpoint, PAR and
-    /// `/userinfo`; refused ones are not counted).
-    pub fn dpop_proofs_seen(&self) -> usize {
-        self.shared().store().device_dpop.dpop.accepted
-    }
 }
 
 #[cfg(test)]

@@ -39,6 +39,7 @@ use sha2::{Digest, Sha256};
 
 use crate::protocol::cbor::{self, Cbor};
 use crate::tenant::error::OAuthError;
+use crate::tenant::passkey::{Ceremony, CredentialKey};
 
 /// Authenticator-data flag: user present.
 const FLAG_UP: u8 = 0x01;
@@ -48,9 +49,9 @@ const FLAG_UV: u8 = 0x04;
 const FLAG_AT: u8 = 0x40;
 
 /// COSE algorithm ES256.
-const COSE_ES256: i128 = -7;
+const COSE_ES256: i64 = -7;
 /// COSE algorithm RS256.
-const COSE_RS256: i128 = -257;
+const COSE_RS256: i64 = -257;
 
 fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
@@ -176,28 +177,30 @@ impl SoftwareAuthenticator {
             [0x04, rest @ ..] if rest.len() == 64 => (rest[..32].to_vec(), rest[32..].to_vec()),
             _ => return Value::Null,
         };
-        let cose_key = Cbor::Map(vec![
-            (Cbor::Int(1), Cbor::Int(2)),
-            (Cbor::Int(3), Cbor::Int(COSE_ES256)),
-            (Cbor::Int(-1), Cbor::Int(1)),
-            (Cbor::Int(-2), Cbor::Bytes(x)),
-            (Cbor::Int(-3), Cbor::Bytes(y)),
-        ])
-        .encode();
+        let Ok(cose_key) = cbor::encode(&Cbor::Map(vec![
+            (cbor::int(1), cbor::int(2)),
+            (cbor::int(3), cbor::int(COSE_ES256)),
+            (cbor::int(-1), cbor::int(1)),
+            (cbor::int(-2), Cbor::Bytes(x)),
+            (cbor::int(-3), Cbor::Bytes(y)),
+        ])) else {
+            return Value::Null;
+        };
         let mut auth_data = auth_data_head(&self.rp_id, FLAG_UP | FLAG_UV | FLAG_AT, 0);
         auth_data.extend_from_slice(&[0u8; 16]); // AAGUID: none
         auth_data.extend_from_slice(&u16::try_from(id.len()).unwrap_or(32).to_be_bytes());
         auth_data.extend_from_slice(&id);
         auth_data.extend_from_slice(&cose_key);
-        let attestation = Cbor::Map(vec![
-            (Cbor::Text("fmt".into()), Cbor::Text("none".into())),
-            (Cbor::Text("attStmt".into()), Cbor::Map(Vec::new())),
+        let Ok(attestation) = cbor::encode(&Cbor::Map(vec![
+            (cbor::text("fmt"), cbor::text("none")),
+            (cbor::text("attStmt"), Cbor::Map(Vec::new())),
             (
-                Cbor::Text("authData".into()),
+                cbor::text("authData"),
                 Cbor::Bytes(auth_data.clone()),
             ),
-        ])
-        .encode();
+        ])) else {
+            return Value::Null;
+        };
         let spki = key
             .public_key()
             .as_der()
@@ -304,15 +307,6 @@ fn auth_data_head(rp_id: &str, flags: u8, sign_count: u32) -> Vec<u8> {
 
 // ----- relying-party checks ---------------------------------------------------------------
 
-/// Which WebAuthn ceremony a credential answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Ceremony {
-    /// Registration (`navigator.credentials.create()`), a passkey sign-up.
-    Create,
-    /// Authentication (`navigator.credentials.get()`), a passkey login.
-    Get,
-}
-
 impl Ceremony {
     /// The client data `type` of this ceremony.
     fn client_data_type(self) -> &'static str {
@@ -334,29 +328,6 @@ pub(crate) struct Expected<'a> {
     pub origin: &'a str,
     /// The relying party id.
     pub rp_id: &'a str,
-}
-
-/// A credential public key.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) enum CredentialKey {
-    /// ES256: an uncompressed P-256 point (`0x04 || x || y`).
-    Es256(Vec<u8>),
-    /// RS256: modulus and exponent, big-endian.
-    Rs256 {
-        /// The modulus.
-        n: Vec<u8>,
-        /// The public exponent.
-        e: Vec<u8>,
-    },
-}
-
-impl fmt::Debug for CredentialKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Es256(_) => "Es256(<public key>)",
-            Self::Rs256 { .. } => "Rs256(<public key>)",
-        })
-    }
 }
 
 impl CredentialKey {
@@ -554,8 +525,12 @@ fn parse_auth_data(bytes: &[u8], expected: &Expected<'_>) -> Result<AuthData, OA
 
 /// Reads a COSE_Key: EC2 P-256 with ES256, or RSA with RS256.
 fn cose_key(key: &Cbor) -> Result<CredentialKey, OAuthError> {
-    let int = |k: i128| key.get_int(k).and_then(Cbor::as_int);
-    let bytes = |k: i128| key.get_int(k).and_then(Cbor::as_bytes);
+    let int = |k: i64| {
+        cbor::get_int(key, k)
+            .and_then(cbor::as_int)
+            .and_then(|i| i64::try_from(i).ok())
+    };
+    let bytes = |k: i64| cbor::get_int(key, k).and_then(cbor::as_bytes);
     match (int(1), int(3)) {
         (Some(2), Some(COSE_ES256) | None) => {
             if int(-1) != Some(1) {
@@ -604,7 +579,7 @@ pub(crate) fn verify_registration(
     )?;
     let attestation = cbor::decode_all(&attestation)
         .map_err(|e| malformed(format!("attestationObject is not valid CBOR: {e}.")))?;
-    match attestation.get_text("fmt").and_then(Cbor::as_text) {
+    match cbor::get_text(&attestation, "fmt").and_then(Cbor::as_text) {
         Some("none") => {}
         Some(other) => {
             return Err(malformed(format!(
@@ -613,9 +588,8 @@ pub(crate) fn verify_registration(
         }
         None => return Err(malformed("attestationObject.fmt is missing.")),
     }
-    let auth_data = attestation
-        .get_text("authData")
-        .and_then(Cbor::as_bytes)
+    let auth_data = cbor::get_text(&attestation, "authData")
+        .and_then(cbor::as_bytes)
         .ok_or_else(|| malformed("attestationObject.authData is missing."))?;
     let parsed = parse_auth_data(auth_data, expected)?;
     let (id, key) = parsed.attested.ok_or_else(|| {
@@ -732,15 +706,15 @@ mod tests {
     #[test]
     fn cose_keys() {
         let rsa = Cbor::Map(vec![
-            (Cbor::Int(1), Cbor::Int(3)),
-            (Cbor::Int(3), Cbor::Int(COSE_RS256)),
-            (Cbor::Int(-1), Cbor::Bytes(vec![1; 256])),
-            (Cbor::Int(-2), Cbor::Bytes(vec![1, 0, 1])),
+            (cbor::int(1), cbor::int(3)),
+            (cbor::int(3), cbor::int(COSE_RS256)),
+            (cbor::int(-1), Cbor::Bytes(vec![1; 256])),
+            (cbor::int(-2), Cbor::Bytes(vec![1, 0, 1])),
         ]);
         assert!(matches!(cose_key(&rsa), Ok(CredentialKey::Rs256 { .. })));
         let okp = Cbor::Map(vec![
-            (Cbor::Int(1), Cbor::Int(1)),
-            (Cbor::Int(3), Cbor::Int(-8)),
+            (cbor::int(1), cbor::int(1)),
+            (cbor::int(3), cbor::int(-8)),
         ]);
         assert!(cose_key(&okp).unwrap_err().description.contains("kty 1"));
     }

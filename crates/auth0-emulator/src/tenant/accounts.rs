@@ -11,10 +11,10 @@ use axum::Router;
 use axum::routing::{get, post};
 use rand::RngCore as _;
 
-use crate::endpoints::anonymous::AnonymousState;
+use crate::tenant::anonymous::AnonymousState;
 use crate::tenant::config::{DEFAULT_CONNECTION, UserConfig};
-use crate::endpoints::database::{PasswordChangeTicket, SignupProfile};
-use crate::endpoints::otp_challenge::OtpState;
+
+use crate::tenant::otp::OtpState;
 use crate::tenant::state::Shared;
 
 /// Default anonymous access-token lifetime, in seconds.
@@ -67,48 +67,6 @@ impl fmt::Debug for AccountState {
     }
 }
 
-/// The routes of database connections, OTP challenges, WebFinger and anonymous sessions
-/// (user info and revocation are in [`mtls_routes`], which the server mounts both at the root
-/// and under `/mtls`).
-pub(crate) fn routes() -> Router<Arc<Shared>> {
-    Router::new()
-        .route(
-            "/dbconnections/signup",
-            post(crate::endpoints::database::signup_endpoint),
-        )
-        .route(
-            "/dbconnections/change_password",
-            post(crate::endpoints::database::change_password_endpoint),
-        )
-        .route(
-            "/otp/challenge",
-            post(crate::endpoints::otp_challenge::challenge_endpoint),
-        )
-        .route(
-            "/.well-known/webfinger",
-            get(crate::endpoints::webfinger::webfinger_endpoint),
-        )
-        .route("/anonymous/token", post(crate::endpoints::anonymous::token_endpoint))
-        .route("/anonymous/logout", post(crate::endpoints::anonymous::logout_endpoint))
-}
-
-/// The routes that also have an mTLS alias: `/userinfo` and `/oauth/revoke`.
-pub(crate) fn mtls_routes() -> Router<Arc<Shared>> {
-    Router::new()
-        .route(
-            "/userinfo",
-            get(crate::endpoints::userinfo::userinfo_endpoint).post(crate::endpoints::userinfo::userinfo_endpoint),
-        )
-        .route("/oauth/revoke", post(crate::endpoints::revocation::revoke_endpoint))
-}
-
-/// `bytes` random bytes as lower-case hex.
-pub(crate) fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rng().fill_bytes(&mut buf);
-    buf.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A minimal email check: something, `@`, something with a dot, no spaces.
 pub(crate) fn looks_like_email(email: &str) -> bool {
     email.split_once('@').is_some_and(|(local, domain)| {
@@ -149,9 +107,71 @@ impl Shared {
     }
 }
 
+
+/// Profile data of a signed-up user that [`UserConfig`] does not hold.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SignupProfile {
+    /// `given_name`.
+    pub given_name: Option<String>,
+    /// `family_name`.
+    pub family_name: Option<String>,
+    /// `nickname`.
+    pub nickname: Option<String>,
+    /// `picture`.
+    pub picture: Option<String>,
+    /// Whether the email is verified (false after a sign-up, true after an OTP sign-up).
+    pub email_verified: bool,
+    /// The phone number of a user created by a phone one-time code.
+    pub phone_number: Option<String>,
+    /// When the user was created (Unix seconds).
+    pub created_at: u64,
+}
+
+/// A password-change request the tenant "emailed" (recorded instead).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordChangeTicket {
+    /// The email asked for, if any.
+    pub email: Option<String>,
+    /// The username asked for, if any.
+    pub username: Option<String>,
+    /// The database connection.
+    pub connection: String,
+    /// The `organization` parameter, if sent.
+    pub organization: Option<String>,
+    /// Whether a user with that email or username exists on the connection (the answer is the
+    /// same either way; only an existing user would get an email).
+    pub user_exists: bool,
+    /// The reset link that would have been emailed: `{issuer}lo/reset?ticket=…#`.
+    pub ticket_url: String,
+}
+
+impl fmt::Debug for PasswordChangeTicket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordChangeTicket")
+            .field("email", &self.email)
+            .field("username", &self.username)
+            .field("connection", &self.connection)
+            .field("organization", &self.organization)
+            .field("user_exists", &self.user_exists)
+            .field("ticket_url", &"[redacted]")
+            .finish()
+    }
+}
+
+
+/// Whether `phone` is E.164: `+`, then 2 to 15 digits, the first not 0.
+pub(crate) fn is_e164(phone: &str) -> bool {
+    phone.strip_prefix('+').is_some_and(|digits| {
+        (2..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0')
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tenant::state::random_hex;
 
     #[test]
     fn helpers() {

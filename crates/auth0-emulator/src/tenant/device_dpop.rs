@@ -2,8 +2,8 @@
 //! their settings (part of the fixed tenant) and their runtime state (part of the store), so
 //! the shared builder, tenant and store each carry one field for both.
 
-use crate::endpoints::device::{DeviceConfig, DeviceState};
-use crate::protocol::dpop::{DpopConfig, DpopState};
+use crate::tenant::device::{DeviceConfig, DeviceState};
+use crate::tenant::dpop::{DpopConfig, DpopState};
 
 /// Device-flow and DPoP settings, set on the builder and fixed once the tenant starts.
 #[derive(Debug, Clone, Default)]

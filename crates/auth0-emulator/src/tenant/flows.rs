@@ -10,11 +10,11 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::endpoints::ciba::CibaState;
+use crate::tenant::ciba::CibaState;
 use crate::tenant::config::{OrganizationConfig, UserConfig};
 use crate::tenant::error::OAuthError;
 use crate::tenant::exchange_config::{FederatedConnection, TokenExchangeProfile};
-use crate::endpoints::passwordless::PasswordlessState;
+use crate::tenant::passwordless::PasswordlessState;
 use crate::tenant::state::{Shared, random_token};
 
 /// Configuration of the flows, set on the builder and fixed once the tenant starts.

@@ -7,6 +7,7 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
 use aws_lc_rs::signature::{self, EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair as _};
 use base64::Engine as _;
+use jsonwebtoken::DecodingKey;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -324,6 +325,51 @@ impl KeyRing {
             .collect();
         json!({ "keys": keys })
     }
+}
+
+
+/// The family of a client's registered public key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyFamily {
+    Rsa,
+    Ec,
+    /// A client secret (`client_secret_jwt`).
+    Hmac,
+}
+
+/// A `private_key_jwt` client's public key, parsed once at start.
+#[derive(Debug, Clone)]
+pub(crate) struct AssertionKey {
+    pub(crate) key: DecodingKey,
+    pub(crate) family: KeyFamily,
+}
+
+impl AssertionKey {
+    /// The key of a `client_secret_jwt` assertion: the client secret itself (`None` for an
+    /// empty secret, which cannot key an HMAC).
+    pub(crate) fn secret(secret: &str) -> Option<Self> {
+        Some(Self {
+            key: DecodingKey::from_secret(secret.as_bytes()).ok()?,
+            family: KeyFamily::Hmac,
+        })
+    }
+}
+
+/// Parses an SPKI PEM public key (RSA or EC).
+pub(crate) fn parse_assertion_key(pem: &str) -> Result<AssertionKey, String> {
+    if let Ok(key) = DecodingKey::from_rsa_pem(pem.as_bytes()) {
+        return Ok(AssertionKey {
+            key,
+            family: KeyFamily::Rsa,
+        });
+    }
+    if let Ok(key) = DecodingKey::from_ec_pem(pem.as_bytes()) {
+        return Ok(AssertionKey {
+            key,
+            family: KeyFamily::Ec,
+        });
+    }
+    Err("not an RSA or EC public key in SPKI PEM form (-----BEGIN PUBLIC KEY-----)".to_owned())
 }
 
 #[cfg(test)]

@@ -9,10 +9,9 @@ use std::time::{Duration, Instant};
 use axum::http::{HeaderMap, HeaderValue, header};
 use serde_json::Value;
 
-use crate::endpoints::authorize::AuthorizationRequest;
+
 use crate::tenant::config::ClientConfig;
-use crate::emulator::{EmulatorBuilder, RunningEmulator};
-use crate::endpoints::logout::LogoutRecord;
+
 use crate::tenant::state::{lock, now_secs, random_token};
 
 /// The name of the browser-session cookie.
@@ -77,14 +76,6 @@ impl Default for BrowserOptions {
     }
 }
 
-impl EmulatorBuilder {
-    /// How long an authorization code stays exchangeable (default 60 seconds).
-    pub fn authorization_code_lifetime(mut self, lifetime: Duration) -> Self {
-        self.browser.code_lifetime = lifetime;
-        self
-    }
-}
-
 /// A browser session, as [`RunningEmulator::sessions`] reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -99,19 +90,6 @@ pub struct SessionInfo {
     pub organization: Option<String>,
     /// When the user last authenticated (Unix seconds).
     pub auth_time: u64,
-}
-
-impl RunningEmulator {
-    /// The browser sessions currently open (ended ones are gone), in no particular order.
-    pub fn sessions(&self) -> Vec<SessionInfo> {
-        self.shared()
-            .browser
-            .data()
-            .sessions
-            .values()
-            .map(BrowserSession::info)
-            .collect()
-    }
 }
 
 /// A browser session (the cookie's value is its key in the store).
@@ -130,7 +108,7 @@ pub(crate) struct BrowserSession {
 }
 
 impl BrowserSession {
-    fn info(&self) -> SessionInfo {
+    pub(crate) fn info(&self) -> SessionInfo {
         SessionInfo {
             sid: self.sid.clone(),
             user_id: self.user_id.clone(),
@@ -485,6 +463,81 @@ pub(crate) fn set_session_cookie(key: Option<&str>) -> HeaderValue {
         None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
     };
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+
+/// A checked authorization request (from the query string or a pushed request).
+#[derive(Debug, Clone)]
+pub(crate) struct AuthorizationRequest {
+    /// The client.
+    pub client_id: String,
+    /// Where the browser goes back to (registered for the client).
+    pub redirect_uri: String,
+    /// Requested scopes (default `openid`).
+    pub scopes: Vec<String>,
+    /// `state`, echoed back.
+    pub state: Option<String>,
+    /// `nonce`, put in the ID token.
+    pub nonce: Option<String>,
+    /// The API (a configured one).
+    pub audience: Option<String>,
+    /// The organization (resolved to its id).
+    pub organization: Option<String>,
+    /// `invitation` (accepted, not checked).
+    #[allow(
+        dead_code,
+        reason = "kept with the request; invitations are not checked"
+    )]
+    pub invitation: Option<String>,
+    /// `max_age` in seconds.
+    pub max_age: Option<u64>,
+    /// `prompt` values.
+    pub prompt: Vec<String>,
+    /// `screen_hint` (`signup` changes the page's heading).
+    pub screen_hint: Option<String>,
+    /// `login_hint`, pre-filled in the username field.
+    pub login_hint: Option<String>,
+    /// Rich authorization request details (a JSON array).
+    pub authorization_details: Option<Value>,
+    /// The PKCE challenge.
+    pub code_challenge: Option<String>,
+    /// `S256` or `plain` when a challenge was sent.
+    pub code_challenge_method: Option<String>,
+    /// The thumbprint of the DPoP key the code is bound to (RFC 9449 section 10): `dpop_jkt`,
+    /// or for a pushed request the key of its DPoP proof.
+    pub dpop_jkt: Option<String>,
+}
+
+/// One logout request, as [`RunningEmulator::logouts`] reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LogoutRecord {
+    /// `/oidc/logout` or `/v2/logout`.
+    pub endpoint: String,
+    /// The client named by `client_id` (or, at `/oidc/logout`, by the `id_token_hint`).
+    pub client_id: Option<String>,
+    /// The `sid` of the browser session that ended; `None` when there was none to end.
+    pub sid: Option<String>,
+    /// The user of that session.
+    pub user_id: Option<String>,
+    /// Whether `/v2/logout` was called with `federated`.
+    pub federated: bool,
+    /// Where the browser was sent (`None`: it got a "logged out" page).
+    pub return_to: Option<String>,
+    /// The back-channel logout tokens sent because the session ended, in session order.
+    pub backchannel: Vec<BackchannelDelivery>,
+}
+
+/// One back-channel logout POST.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BackchannelDelivery {
+    /// The client notified.
+    pub client_id: String,
+    /// Its `backchannel_logout_uri`.
+    pub uri: String,
+    /// The HTTP status it answered, or why the POST failed.
+    pub outcome: Result<u16, String>,
 }
 
 #[cfg(test)]

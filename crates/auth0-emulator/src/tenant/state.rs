@@ -9,11 +9,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rand::RngCore as _;
 use serde_json::Value;
 
-use crate::protocol::client_auth::AssertionKey;
+
 use crate::tenant::config::{ApiConfig, ClientConfig, OrganizationConfig, UserConfig};
 use crate::tenant::error::OAuthError;
 use crate::tenant::faults::FaultTable;
-use crate::tenant::keys::{KeyRing, b64url};
+use crate::tenant::keys::{AssertionKey, KeyRing, b64url};
 use crate::tenant::log::RequestLog;
 
 /// Locks `m`, carrying on if another thread panicked while holding it.
@@ -85,7 +85,7 @@ pub(crate) struct Tenant {
     /// Passwordless, CIBA and token-exchange settings (see [`crate::tenant::flows`]).
     pub flows: crate::tenant::flows::FlowConfig,
     /// MFA and passkey settings (see [`crate::endpoints::mfa`]).
-    pub factors: crate::endpoints::mfa::FactorConfig,
+    pub factors: crate::tenant::mfa::FactorConfig,
     /// WebFinger domains and anonymous-session lifetimes (see [`crate::tenant::accounts`]).
     pub accounts: crate::tenant::accounts::AccountConfig,
     /// Device-flow and DPoP settings (see [`crate::endpoints::device`], [`crate::protocol::dpop`]).
@@ -196,7 +196,7 @@ pub(crate) struct Shared {
     /// Browser logins: transactions, sessions, codes, pushed requests, logouts.
     pub browser: crate::tenant::session::BrowserStore,
     /// MFA authenticators and passkeys (see [`crate::endpoints::mfa`], [`crate::endpoints::passkey`]).
-    pub factors: crate::endpoints::mfa::FactorStore,
+    pub factors: crate::tenant::mfa::FactorStore,
 }
 
 impl Shared {
@@ -209,7 +209,7 @@ impl Shared {
             log: RequestLog::default(),
             faults: FaultTable::default(),
             browser: crate::tenant::session::BrowserStore::default(),
-            factors: crate::endpoints::mfa::FactorStore::default(),
+            factors: crate::tenant::mfa::FactorStore::default(),
         }
     }
 
@@ -250,4 +250,11 @@ impl std::fmt::Debug for Shared {
             .field("issuer", &self.tenant.issuer)
             .finish_non_exhaustive()
     }
+}
+
+/// `bytes` random bytes as lower-case hex.
+pub(crate) fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -94,7 +94,7 @@ fn check_verifier(grant: &CodeGrant, verifier: Option<&str>) -> Result<(), OAuth
                 Some("S256") => b64url(&Sha256::digest(verifier.as_bytes())),
                 _ => verifier.to_owned(),
             };
-            if crate::endpoints::authorize::is_pkce_value(verifier) && secrets_equal(&computed, challenge) {
+            if crate::protocol::pkce::is_pkce_value(verifier) && secrets_equal(&computed, challenge) {
                 Ok(())
             } else {
                 Err(OAuthError::invalid_grant(VERIFIER_FAILED))

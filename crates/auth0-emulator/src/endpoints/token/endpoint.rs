@@ -52,7 +52,7 @@ fn exchange(
 ) -> Result<TokenResponse, OAuthError> {
     let params = Params::parse(headers, body)?;
     let grant_type = params.require("grant_type")?;
-    let grant = grants::find(grant_type).ok_or_else(|| {
+    let grant = super::find(grant_type).ok_or_else(|| {
         OAuthError::new(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",

@@ -9,7 +9,7 @@ use super::{Grant, GrantContext};
 use crate::tenant::config::UserConfig;
 use crate::tenant::error::OAuthError;
 use crate::protocol::issue::{Session, TokenResponse, UserLogin, user_scopes, user_tokens};
-use crate::endpoints::mfa;
+use crate::protocol::mfa;
 use crate::tenant::state::PendingMfa;
 
 /// `grant_type=http://auth0.com/oauth/grant-type/mfa-otp`.

@@ -14,6 +14,7 @@ mod ciba;
 mod client_credentials;
 mod device_code;
 mod mfa;
+mod otp_challenge;
 mod passkey;
 mod password;
 pub(crate) mod passwordless_otp;

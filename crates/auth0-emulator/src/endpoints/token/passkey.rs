@@ -10,8 +10,9 @@ use crate::tenant::error::OAuthError;
 use crate::tenant::flows::find_organization;
 use crate::protocol::issue::{Session, TokenResponse, UserLogin, user_scopes, user_tokens};
 use crate::protocol::params::split_scope;
-use crate::endpoints::passkey::{log_in, sign_up, take_session};
-use crate::protocol::webauthn::{Ceremony, Expected, parse_assertion, verify_registration};
+use crate::protocol::passkey::{log_in, sign_up, take_session};
+use crate::protocol::webauthn::{Expected, parse_assertion, verify_registration};
+use crate::tenant::passkey::Ceremony;
 
 /// The grant (confidential clients only).
 pub(super) const GRANT: Grant = Grant {
@@ -106,7 +107,7 @@ fn handle(ctx: &GrantContext<'_>) -> Result<TokenResponse, OAuthError> {
     let requested = split_scope(ctx.params.get("scope").unwrap_or("openid"));
     let scopes = user_scopes(&requested, api);
     if user.require_mfa {
-        return Err(crate::endpoints::mfa::mfa_required(
+        return Err(crate::protocol::mfa::mfa_required(
             shared,
             &user,
             ctx.client_id(),

@@ -67,7 +67,7 @@ fn login(ctx: &GrantContext<'_>, realm: Option<&str>) -> Result<TokenResponse, O
     let scopes = user_scopes(&requested, api);
 
     if user.require_mfa {
-        return Err(crate::endpoints::mfa::mfa_required(
+        return Err(crate::protocol::mfa::mfa_required(
             ctx.shared,
             user,
             ctx.client_id(),

@@ -6,9 +6,12 @@ use super::{Grant, GrantContext};
 use crate::tenant::config::{ApiConfig, UserConfig};
 use crate::tenant::error::OAuthError;
 use crate::protocol::issue::{Session, TokenResponse, UserLogin, user_scopes, user_tokens};
-use crate::endpoints::mfa::mfa_required;
+use crate::protocol::mfa::mfa_required;
 use crate::protocol::params::split_scope;
-use crate::endpoints::passwordless::redeem_code;
+use crate::protocol::client_auth::secrets_equal;
+use crate::tenant::passwordless::recipient_key;
+use crate::tenant::state::Shared;
+use std::time::Instant;
 
 /// The grant.
 pub(super) const GRANT: Grant = Grant {
@@ -20,7 +23,7 @@ pub(super) const GRANT: Grant = Grant {
 fn handle(ctx: &GrantContext<'_>) -> Result<TokenResponse, OAuthError> {
     // `/otp/challenge` codes (database connections) come with `auth_session`, not a username.
     if ctx.params.get("auth_session").is_some() {
-        return crate::endpoints::otp_challenge::grant(ctx);
+        return super::otp_challenge::grant(ctx);
     }
     let tenant = &ctx.shared.tenant;
     let username = ctx.params.require("username")?;
@@ -71,4 +74,49 @@ pub(crate) fn passwordless_tokens(
             may_issue_refresh: true,
         },
     )
+}
+
+/// How many wrong codes a pending code survives; the next wrong one invalidates it.
+pub(crate) const MAX_WRONG_ATTEMPTS: u32 = 3;
+
+/// Checks and consumes the one-time code `otp` sent to `recipient` on `connection` for
+/// `client_id`. Wrong codes count; after [`MAX_WRONG_ATTEMPTS`] the code is gone.
+pub(crate) fn redeem_code(
+    shared: &Shared,
+    connection: &str,
+    recipient: &str,
+    otp: &str,
+    client_id: &str,
+) -> Result<(), OAuthError> {
+    let wrong = || {
+        OAuthError::invalid_grant(if connection == "sms" {
+            "Wrong phone number or verification code."
+        } else {
+            "Wrong email or verification code."
+        })
+    };
+    let key = recipient_key(connection, recipient);
+    let mut store = shared.store();
+    let codes = &mut store.flows.passwordless.codes;
+    let Some(pending) = codes.get_mut(&key) else {
+        return Err(wrong());
+    };
+    if pending.client_id != client_id {
+        return Err(wrong());
+    }
+    if Instant::now() >= pending.expires_at {
+        codes.remove(&key);
+        return Err(OAuthError::invalid_grant(
+            "The verification code has expired. Please try to login again.",
+        ));
+    }
+    if !secrets_equal(otp, &pending.code) {
+        pending.wrong_attempts += 1;
+        if pending.wrong_attempts >= MAX_WRONG_ATTEMPTS {
+            codes.remove(&key);
+        }
+        return Err(wrong());
+    }
+    codes.remove(&key);
+    Ok(())
 }

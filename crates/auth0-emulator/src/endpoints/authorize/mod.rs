@@ -10,6 +10,8 @@
 //! other refusal goes back to the `redirect_uri` as `error`, `error_description`, `state` and
 //! `iss`.
 
+pub(crate) mod par;
+
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -22,54 +24,15 @@ use crate::protocol::client_auth::secrets_equal;
 use crate::tenant::config::{ClientConfig, OrganizationConfig};
 use crate::tenant::error::OAuthError;
 use crate::endpoints::common::html::{self, escape};
+use crate::endpoints::common::refusal::{Refusal, redirect};
+use crate::protocol::pkce::is_pkce_value;
 use crate::protocol::params::{Params, split_scope};
 use crate::tenant::session::{
+    AuthorizationRequest,
     BrowserSession, CodeGrant, MAX_LOGIN_ATTEMPTS, PushedRefusal, session_cookie,
     set_session_cookie,
 };
 use crate::tenant::state::{Shared, Tenant, now_secs};
-
-/// A checked authorization request (from the query string or a pushed request).
-#[derive(Debug, Clone)]
-pub(crate) struct AuthorizationRequest {
-    /// The client.
-    pub client_id: String,
-    /// Where the browser goes back to (registered for the client).
-    pub redirect_uri: String,
-    /// Requested scopes (default `openid`).
-    pub scopes: Vec<String>,
-    /// `state`, echoed back.
-    pub state: Option<String>,
-    /// `nonce`, put in the ID token.
-    pub nonce: Option<String>,
-    /// The API (a configured one).
-    pub audience: Option<String>,
-    /// The organization (resolved to its id).
-    pub organization: Option<String>,
-    /// `invitation` (accepted, not checked).
-    #[allow(
-        dead_code,
-        reason = "kept with the request; invitations are not checked"
-    )]
-    pub invitation: Option<String>,
-    /// `max_age` in seconds.
-    pub max_age: Option<u64>,
-    /// `prompt` values.
-    pub prompt: Vec<String>,
-    /// `screen_hint` (`signup` changes the page's heading).
-    pub screen_hint: Option<String>,
-    /// `login_hint`, pre-filled in the username field.
-    pub login_hint: Option<String>,
-    /// Rich authorization request details (a JSON array).
-    pub authorization_details: Option<Value>,
-    /// The PKCE challenge.
-    pub code_challenge: Option<String>,
-    /// `S256` or `plain` when a challenge was sent.
-    pub code_challenge_method: Option<String>,
-    /// The thumbprint of the DPoP key the code is bound to (RFC 9449 section 10): `dpop_jkt`,
-    /// or for a pushed request the key of its DPoP proof.
-    pub dpop_jkt: Option<String>,
-}
 
 impl AuthorizationRequest {
     /// A refusal sent back to this request's `redirect_uri`.
@@ -83,96 +46,6 @@ impl AuthorizationRequest {
     }
 }
 
-/// Why an authorization request is refused.
-#[derive(Debug)]
-pub(crate) enum Refusal {
-    /// Not safe to redirect: a `400` HTML page.
-    Page {
-        /// The OAuth `error`.
-        error: &'static str,
-        /// What was wrong.
-        description: String,
-    },
-    /// Sent back to the client.
-    Redirect {
-        /// The (registered) redirect URI.
-        redirect_uri: String,
-        /// The request's `state`.
-        state: Option<String>,
-        /// The OAuth `error`.
-        error: &'static str,
-        /// What was wrong.
-        description: String,
-    },
-}
-
-impl Refusal {
-    /// A page refusal.
-    pub(crate) fn page(error: &'static str, description: impl Into<String>) -> Self {
-        Self::Page {
-            error,
-            description: description.into(),
-        }
-    }
-
-    /// The browser answer: the error page, or a redirect carrying the error and `iss`.
-    pub(crate) fn into_response(self, issuer: &str) -> Response {
-        match self {
-            Self::Page { error, description } => html::error_page(error, &description),
-            Self::Redirect {
-                redirect_uri,
-                state,
-                error,
-                description,
-            } => redirect(
-                &redirect_uri,
-                &[
-                    ("error", Some(error)),
-                    ("error_description", Some(&description)),
-                    ("state", state.as_deref()),
-                    ("iss", Some(issuer)),
-                ],
-            ),
-        }
-    }
-
-    /// The same refusal as a `400` JSON error (for the PAR endpoint).
-    pub(crate) fn into_oauth(self) -> OAuthError {
-        match self {
-            Self::Page { error, description }
-            | Self::Redirect {
-                error, description, ..
-            } => OAuthError::new(StatusCode::BAD_REQUEST, error, description),
-        }
-    }
-}
-
-/// A `302` to `base` with `pairs` (those with a value) added to its query.
-pub(crate) fn redirect(base: &str, pairs: &[(&str, Option<&str>)]) -> Response {
-    let Ok(mut url) = url::Url::parse(base) else {
-        return html::error_page(
-            "invalid_request",
-            &format!("The redirect URL {base} is not an absolute URL."),
-        );
-    };
-    if pairs.iter().any(|(_, v)| v.is_some()) {
-        let mut query = url.query_pairs_mut();
-        for (key, value) in pairs {
-            if let Some(value) = value {
-                query.append_pair(key, value);
-            }
-        }
-    }
-    let Ok(location) = HeaderValue::from_str(url.as_str()) else {
-        return html::error_page("invalid_request", "The redirect URL cannot be sent.");
-    };
-    let mut response = StatusCode::FOUND.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::LOCATION, location);
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
 /// The organization named by `wanted` (an id, or a name compared case-insensitively).
 pub(crate) fn find_organization<'a>(
     tenant: &'a Tenant,
@@ -181,15 +54,6 @@ pub(crate) fn find_organization<'a>(
     let orgs = &tenant.organizations;
     orgs.get(wanted)
         .or_else(|| orgs.values().find(|o| o.name.eq_ignore_ascii_case(wanted)))
-}
-
-/// Whether `value` is 43 to 128 characters of `[A-Za-z0-9-._~]` (RFC 7636 for both the
-/// challenge and the verifier).
-pub(crate) fn is_pkce_value(value: &str) -> bool {
-    (43..=128).contains(&value.len())
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 /// Checks an authorization request for `client` (already known to the tenant).

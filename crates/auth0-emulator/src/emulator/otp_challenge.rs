@@ -1,0 +1,55 @@
+//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::endpoints::otp_challenge`].
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rand::Rng as _;
+use serde_json::{Value, json};
+use crate::tenant::accounts::looks_like_email;
+use crate::tenant::state::random_hex;
+use crate::protocol::client_auth::{self, secrets_equal};
+use crate::tenant::config::UserConfig;
+use crate::tenant::accounts::SignupProfile;
+use crate::emulator::RunningEmulator;
+use crate::tenant::error::OAuthError;
+use crate::endpoints::token::GrantContext;
+use crate::protocol::issue::TokenResponse;
+use crate::protocol::params::Params;
+use crate::tenant::state::{Shared, now_secs, random_token};
+use crate::endpoints::otp_challenge::*;
+use crate::tenant::otp::OtpChallengeRecord;
+
+impl RunningEmulator {
+    /// Every `/otp/challenge` code "sent" so far, in order.
+    pub fn otp_challenges(&self) -> Vec<OtpChallengeRecord> {
+        self.shared().store().accounts.otp.records.clone()
+    }
+
+    /// The code of the latest `/otp/challenge` sent to `recipient` (emails compare
+    /// case-insensitively), whether or not it is still usable.
+    pub fn last_otp_code(&self, recipient: &str) -> Option<String> {
+        self.shared()
+            .store()
+            .accounts
+            .otp
+            .records
+            .iter()
+            .rev()
+            .find(|r| r.recipient.eq_ignore_ascii_case(recipient))
+            .map(|r| r.code.clone())
+    }
+
+    /// Makes every pending `/otp/challenge` code expired (to test expiry without waiting).
+    pub fn expire_otp_challenges(&self) {
+        let now = Instant::now();
+        for pending in self.shared().store().accounts.otp.pending.values_mut() {
+            pending.expires_at = now;
+        }
+    }
+}
