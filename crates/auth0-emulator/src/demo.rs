@@ -2,8 +2,8 @@
 //! needing MFA) and one organization. [`EmulatorBuilder::demo_tenant`](crate::EmulatorBuilder::demo_tenant)
 //! adds it; the binary starts with it.
 
-use crate::tenant::config::{ApiConfig, ClientConfig, OrganizationConfig, UserConfig};
 use crate::emulator::EmulatorBuilder;
+use crate::tenant::config::{ApiConfig, ClientConfig, OrganizationConfig, UserConfig};
 
 /// The confidential client's id.
 pub const CLIENT_ID: &str = "quickstart-client";

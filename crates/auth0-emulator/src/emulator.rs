@@ -31,13 +31,15 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::tenant::keys::parse_assertion_key;
-use crate::tenant::config::{ApiConfig, ClientAuthMethod, ClientConfig, OrganizationConfig, UserConfig};
 use crate::demo;
+use crate::server;
+use crate::tenant::config::{
+    ApiConfig, ClientAuthMethod, ClientConfig, OrganizationConfig, UserConfig,
+};
 use crate::tenant::faults::Fault;
+use crate::tenant::keys::parse_assertion_key;
 use crate::tenant::keys::{KeyRing, SigningKey};
 use crate::tenant::log::RecordedRequest;
-use crate::server;
 use crate::tenant::state::{RegisteredClient, Shared, Tenant, lock, now_secs};
 
 /// A local Auth0-compatible tenant. Start one with [`Emulator::builder`].

@@ -134,19 +134,21 @@ mod tenant;
 pub use protocol::webauthn;
 pub use tenant::keys;
 
+pub use emulator::{Emulator, EmulatorBuilder, RunningEmulator};
+pub use protocol::totp::totp_code;
+pub use tenant::accounts::PasswordChangeTicket;
 pub use tenant::anonymous::AnonymousSessionInfo;
 pub use tenant::ciba::{CibaRequestInfo, CibaStatus};
-pub use tenant::config::{ApiConfig, ClientConfig, DEFAULT_CONNECTION, OrganizationConfig, UserConfig};
-pub use tenant::accounts::PasswordChangeTicket;
+pub use tenant::config::{
+    ApiConfig, ClientConfig, DEFAULT_CONNECTION, OrganizationConfig, UserConfig,
+};
 pub use tenant::device::{DeviceRequestInfo, DeviceStatus};
-pub use emulator::{Emulator, EmulatorBuilder, RunningEmulator};
 pub use tenant::exchange_config::{FederatedConnection, TokenExchangeProfile};
 pub use tenant::faults::Fault;
 pub use tenant::keys::TokenSigningAlg;
 pub use tenant::log::RecordedRequest;
-pub use tenant::session::{BackchannelDelivery, LogoutRecord};
 pub use tenant::mfa::MfaMessage;
 pub use tenant::otp::OtpChallengeRecord;
 pub use tenant::passwordless::PasswordlessMessage;
 pub use tenant::session::SessionInfo;
-pub use protocol::totp::totp_code;
+pub use tenant::session::{BackchannelDelivery, LogoutRecord};

@@ -14,12 +14,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::endpoints::discovery;
+use crate::endpoints::token as token_grants;
+use crate::endpoints::token::endpoint as token;
 use crate::tenant::error::OAuthError;
 use crate::tenant::faults::Outcome;
 use crate::tenant::log::RecordedRequest;
 use crate::tenant::state::Shared;
-use crate::endpoints::token::endpoint as token;
-use crate::endpoints::token as token_grants;
 
 /// Largest request body accepted (1 MiB); larger ones get `413`.
 pub(crate) const MAX_BODY: usize = 1024 * 1024;
@@ -61,7 +61,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 fn endpoints() -> Router<Arc<Shared>> {
     Router::new()
         .route("/oauth/token", post(token::token_endpoint))
-        .route("/oauth/par", post(crate::endpoints::authorize::par::par_endpoint))
+        .route(
+            "/oauth/par",
+            post(crate::endpoints::authorize::par::par_endpoint),
+        )
         .merge(mtls_routes())
 }
 
@@ -155,8 +158,14 @@ fn account_routes() -> Router<Arc<Shared>> {
             "/.well-known/webfinger",
             get(crate::endpoints::webfinger::webfinger_endpoint),
         )
-        .route("/anonymous/token", post(crate::endpoints::anonymous::token_endpoint))
-        .route("/anonymous/logout", post(crate::endpoints::anonymous::logout_endpoint))
+        .route(
+            "/anonymous/token",
+            post(crate::endpoints::anonymous::token_endpoint),
+        )
+        .route(
+            "/anonymous/logout",
+            post(crate::endpoints::anonymous::logout_endpoint),
+        )
 }
 
 /// The routes that also have an mTLS alias: `/userinfo` and `/oauth/revoke`.
@@ -164,7 +173,11 @@ fn mtls_routes() -> Router<Arc<Shared>> {
     Router::new()
         .route(
             "/userinfo",
-            get(crate::endpoints::userinfo::userinfo_endpoint).post(crate::endpoints::userinfo::userinfo_endpoint),
+            get(crate::endpoints::userinfo::userinfo_endpoint)
+                .post(crate::endpoints::userinfo::userinfo_endpoint),
         )
-        .route("/oauth/revoke", post(crate::endpoints::revocation::revoke_endpoint))
+        .route(
+            "/oauth/revoke",
+            post(crate::endpoints::revocation::revoke_endpoint),
+        )
 }

@@ -88,7 +88,9 @@ fn strip_comments(source: &str) -> String {
                 .collect();
             let body_start = i + 2 + hashes;
             let rest: String = chars[body_start..].iter().collect();
-            let body_len = rest.find(&close).map_or(rest.len(), |e| rest[..e].chars().count());
+            let body_len = rest
+                .find(&close)
+                .map_or(rest.len(), |e| rest[..e].chars().count());
             out.push_str("\"\"");
             i = body_start + body_len + close.chars().count();
         } else if c == '"' {
@@ -131,8 +133,7 @@ fn imports(module: &[String], code: &str) -> Vec<ModPath> {
     };
     let mut i = 0;
     while i < bytes.len() {
-        let starts_word =
-            i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+        let starts_word = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
         let rest = &code[i..];
         if !starts_word || !(rest.starts_with("crate::") || rest.starts_with("super::")) {
             i += 1;
@@ -264,7 +265,11 @@ fn imports_point_down_the_layers() {
     }
 
     // Not vacuous: the walk found the crate and every layer in it.
-    assert!(files.len() > 60, "only {} files found under src/", files.len());
+    assert!(
+        files.len() > 60,
+        "only {} files found under src/",
+        files.len()
+    );
     assert!(arrows > 300, "only {arrows} imports found");
     assert!(
         layers_seen.iter().all(|&n| n >= 5),
@@ -318,7 +323,9 @@ fn upward_and_cross_family_imports_are_refused() {
     let code = strip_comments("use crate::endpoints::mfa::FactorStore;\n");
     let found = imports(&tenant, &code);
     assert_eq!(found, vec![path("endpoints::mfa")]);
-    assert!(violation(&tenant, &found[0]).is_some_and(|why| why.contains("layer 1 imports layer 3")));
+    assert!(
+        violation(&tenant, &found[0]).is_some_and(|why| why.contains("layer 1 imports layer 3"))
+    );
 
     // Protocol importing the builder.
     let protocol = module_of(Path::new("protocol/dpop.rs"));
@@ -336,5 +343,8 @@ fn upward_and_cross_family_imports_are_refused() {
     let server = module_of(Path::new("server.rs"));
     assert!(violation(&server, &path("endpoints::mfa")).is_none());
     assert_eq!(module_of(Path::new("lib.rs")), ModPath::new());
-    assert_eq!(module_of(Path::new("endpoints/token/mod.rs")), path("endpoints::token"));
+    assert_eq!(
+        module_of(Path::new("endpoints/token/mod.rs")),
+        path("endpoints::token")
+    );
 }

@@ -1,24 +1,9 @@
 //! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::endpoints::anonymous`].
 
-use std::collections::HashMap;
-use std::fmt;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use axum::Json;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
-use crate::tenant::state::random_hex;
-use crate::protocol::client_auth;
 use crate::emulator::{EmulatorBuilder, RunningEmulator};
-use crate::tenant::error::OAuthError;
-use crate::protocol::issue::user_scopes;
-use crate::protocol::params::{Params, split_scope};
-use crate::tenant::state::{Shared, now_secs, random_token};
 use crate::endpoints::anonymous::*;
 use crate::tenant::anonymous::AnonymousSessionInfo;
+use crate::tenant::state::now_secs;
 
 impl EmulatorBuilder {
     /// Anonymous access-token lifetime in seconds (default 600).

@@ -1,23 +1,11 @@
 //! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::endpoints::ciba`].
 
-use std::collections::HashMap;
-use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
-use serde_json::{Value, json};
-use crate::protocol::client_auth;
 use crate::emulator::{EmulatorBuilder, RunningEmulator};
-use crate::tenant::error::OAuthError;
-use crate::protocol::params::{Params, split_scope};
-use crate::tenant::poll::{PollState, PollWords, UserAnswer};
-use crate::tenant::state::{Shared, random_token};
 use crate::endpoints::ciba::*;
 use crate::tenant::ciba::{CibaRequestInfo, CibaStatus};
+use crate::tenant::state::Shared;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 
 impl EmulatorBuilder {
     /// The poll interval (seconds) `/bc-authorize` announces and enforces with `slow_down`

@@ -1,26 +1,9 @@
 //! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::endpoints::device`].
 
-use std::collections::HashMap;
-use std::fmt;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-use axum::body::Bytes;
-use axum::extract::{OriginalUri, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use rand::Rng as _;
-use serde_json::{Value, json};
-use crate::protocol::client_auth::{self, secrets_equal};
 use crate::emulator::{EmulatorBuilder, RunningEmulator};
-use crate::tenant::error::OAuthError;
-use crate::endpoints::common::html::{self, escape};
-use crate::protocol::params::{Params, split_scope};
-use crate::tenant::poll::{PollState, PollWords, UserAnswer};
-use crate::tenant::state::{Shared, random_token};
 use crate::endpoints::device::*;
 use crate::tenant::device::{DeviceRequestInfo, DeviceStatus};
+use std::time::{Duration, Instant};
 
 impl EmulatorBuilder {
     /// How long device and user codes from `/oauth/device/code` stay usable (default 15

@@ -1,24 +1,7 @@
 //! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::protocol::dpop`].
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::fmt;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
-use url::Url;
 use crate::emulator::{EmulatorBuilder, RunningEmulator};
-use crate::tenant::error::OAuthError;
-use crate::tenant::flows::{add_claims, verify_tenant_jwt};
-use crate::protocol::issue::TokenResponse;
-use crate::tenant::keys::b64url;
-use crate::protocol::params::Params;
-use crate::tenant::state::{Shared, now_secs, random_token};
-use crate::protocol::dpop::*;
+use crate::tenant::state::random_token;
 
 impl EmulatorBuilder {
     /// Demands a server nonce in DPoP proofs at the token endpoint and PAR (default off): a

@@ -1,6 +1,5 @@
 //! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::tenant::exchange_config`].
 
-use std::fmt;
 use crate::emulator::EmulatorBuilder;
 use crate::tenant::exchange_config::*;
 

@@ -1,25 +1,9 @@
 //! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::endpoints::logout`].
 
-use std::io;
-use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Arc;
-use std::time::Duration;
-use axum::Json;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
-use tokio::net::TcpStream;
-use url::{Host, Url};
-use crate::endpoints::common::refusal::{Refusal, redirect};
 use crate::emulator::RunningEmulator;
-use crate::tenant::error::OAuthError;
-use crate::endpoints::common::html;
-use crate::protocol::params::Params;
-use crate::tenant::session::{BrowserSession, session_cookie, set_session_cookie};
-use crate::tenant::state::{RegisteredClient, Shared, Tenant, now_secs, random_token};
 use crate::endpoints::logout::*;
 use crate::tenant::session::LogoutRecord;
+use std::io;
 
 impl RunningEmulator {
     /// A back-channel logout token for `client_id`, signed RS256 with the current key: `iss`,

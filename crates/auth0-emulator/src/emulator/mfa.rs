@@ -1,27 +1,7 @@
 //! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::endpoints::mfa`].
 
-use std::collections::HashMap;
-use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
-use rand::{Rng as _, RngCore as _};
-use serde_json::{Map, Value, json};
-use crate::protocol::client_auth::{self, secrets_equal};
-use crate::tenant::config::{OrganizationConfig, UserConfig};
 use crate::emulator::{EmulatorBuilder, RunningEmulator};
-use crate::tenant::error::OAuthError;
-use crate::protocol::params::Params;
-use crate::tenant::state::{PendingMfa, Shared, lock, now_secs, random_token};
-use crate::protocol::totp;
-use crate::endpoints::mfa::*;
-use crate::protocol::mfa::*;
-use crate::tenant::mfa::*;
-use crate::tenant::mfa::{MfaMessage, Push, recovery_code};
+use crate::tenant::mfa::{MfaMessage, Push};
 
 impl EmulatorBuilder {
     /// Enrolls an active OTP authenticator with the base32 secret `secret_base32` for the user

@@ -1,27 +1,6 @@
 //! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::endpoints::passkey`].
 
-use std::collections::HashMap;
-use std::fmt;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde_json::{Map, Value, json};
-use crate::tenant::config::{DEFAULT_CONNECTION, OrganizationConfig, UserConfig};
 use crate::emulator::{EmulatorBuilder, RunningEmulator};
-use crate::tenant::error::OAuthError;
-use crate::tenant::flows::find_organization;
-use crate::tenant::state::random_hex;
-use crate::protocol::params::Params;
-use crate::tenant::state::{Shared, random_token};
-use crate::tenant::passkey::*;
-use crate::endpoints::passkey::*;
 
 impl EmulatorBuilder {
     /// The WebAuthn relying party passkeys are bound to: its id (a domain, e.g. `localhost`)

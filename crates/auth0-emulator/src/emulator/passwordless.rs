@@ -1,26 +1,8 @@
 //! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::endpoints::passwordless`].
 
-use std::collections::HashMap;
-use std::fmt;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-use axum::body::Bytes;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use rand::Rng as _;
-use serde_json::{Map, Value, json};
-use crate::protocol::client_auth::{self, secrets_equal};
 use crate::emulator::{EmulatorBuilder, RunningEmulator};
-use crate::tenant::error::OAuthError;
-use crate::tenant::flows::find_organization;
-use crate::protocol::params::{Params, split_scope};
-use crate::tenant::session::{CodeGrant, session_cookie, set_session_cookie};
-use crate::tenant::state::{RegisteredClient, Shared, random_token};
-use crate::endpoints::passwordless::*;
 use crate::tenant::passwordless::{PasswordlessMessage, recipient_key};
+use std::time::Duration;
 
 impl EmulatorBuilder {
     /// How long a passwordless one-time code or magic link stays usable (default 300 s).

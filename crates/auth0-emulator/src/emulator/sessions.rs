@@ -1,14 +1,8 @@
 //! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::tenant::session`].
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-use axum::http::{HeaderMap, HeaderValue, header};
-use serde_json::Value;
-use crate::tenant::config::ClientConfig;
 use crate::emulator::{EmulatorBuilder, RunningEmulator};
-use crate::tenant::state::{lock, now_secs, random_token};
 use crate::tenant::session::*;
+use std::time::Duration;
 
 impl EmulatorBuilder {
     /// How long an authorization code stays exchangeable (default 60 seconds).

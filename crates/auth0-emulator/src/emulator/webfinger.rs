@@ -1,15 +1,6 @@
 //! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::endpoints::webfinger`].
 
-use std::collections::HashMap;
-use std::sync::Arc;
-use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
 use crate::emulator::EmulatorBuilder;
-use crate::tenant::error::OAuthError;
-use crate::tenant::state::Shared;
-use crate::endpoints::webfinger::*;
 
 impl EmulatorBuilder {
     /// Routes users whose email is at `email_domain` (e.g. `acme.com`, compared

@@ -11,8 +11,6 @@
 //! - an expired session: `400 session_expired`;
 //! - client authentication failures as at the token endpoint (`401 invalid_client`, …).
 
-use std::collections::HashMap;
-use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -23,13 +21,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use crate::tenant::state::random_hex;
 use crate::protocol::client_auth;
-use crate::tenant::error::OAuthError;
 use crate::protocol::issue::user_scopes;
 use crate::protocol::params::{Params, split_scope};
-use crate::tenant::state::{Shared, now_secs, random_token};
 use crate::tenant::anonymous::{AnonymousSession, AnonymousState};
+use crate::tenant::error::OAuthError;
+use crate::tenant::state::random_hex;
+use crate::tenant::state::{Shared, now_secs, random_token};
 
 /// The audience that mints a transfer token.
 const TRANSFER_AUDIENCE: &str = "urn:auth0:anon_transfer";

@@ -3,8 +3,7 @@
 //! [`RunningEmulator::deny_ciba`]; the `urn:openid:params:grant-type:ciba` grant
 //! ([`crate::endpoints::token`]) polls it with [`poll`] (see [`crate::tenant::poll`]).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -16,11 +15,11 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::protocol::client_auth;
-use crate::tenant::error::OAuthError;
 use crate::protocol::params::{Params, split_scope};
-use crate::tenant::poll::{PollState, PollWords, UserAnswer};
-use crate::tenant::state::{Shared, random_token};
 use crate::tenant::ciba::{CibaRequest, CibaRequestInfo, CibaStatus};
+use crate::tenant::error::OAuthError;
+use crate::tenant::poll::PollState;
+use crate::tenant::state::{Shared, random_token};
 
 /// `expires_in` when the client names no `requested_expiry`, in seconds.
 const DEFAULT_EXPIRY: u64 = 300;
@@ -173,4 +172,3 @@ pub(crate) fn answer(shared: &Shared, auth_req_id: &str, status: CibaStatus) -> 
         _ => false,
     }
 }
-

@@ -7,7 +7,6 @@
 //! `{"code", "description", "name", "statusCode"}`; change-password errors are OAuth-shaped
 //! (`{"error", "error_description"}`).
 
-use std::fmt;
 use std::sync::Arc;
 
 use axum::Json;
@@ -17,14 +16,14 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
+use crate::protocol::params::Params;
 use crate::tenant::accounts::looks_like_email;
-use crate::tenant::state::random_hex;
+use crate::tenant::accounts::{PasswordChangeTicket, SignupProfile};
 use crate::tenant::config::UserConfig;
 use crate::tenant::error::OAuthError;
 use crate::tenant::flows::find_organization;
-use crate::protocol::params::Params;
+use crate::tenant::state::random_hex;
 use crate::tenant::state::{RegisteredClient, Shared, now_secs, random_token};
-use crate::tenant::accounts::{PasswordChangeTicket, SignupProfile};
 
 /// The shortest password sign-up accepts (in characters).
 const MIN_PASSWORD_CHARS: usize = 8;

@@ -5,10 +5,8 @@
 //! `urn:ietf:params:oauth:grant-type:device_code` grant ([`crate::endpoints::token`]) polls it with
 //! [`poll`] (see [`crate::tenant::poll`]).
 
-use std::collections::HashMap;
-use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Query, State};
@@ -19,13 +17,15 @@ use axum::{Json, Router};
 use rand::Rng as _;
 use serde_json::{Value, json};
 
-use crate::protocol::client_auth::{self, secrets_equal};
-use crate::tenant::error::OAuthError;
 use crate::endpoints::common::html::{self, escape};
+use crate::protocol::client_auth::{self, secrets_equal};
 use crate::protocol::params::{Params, split_scope};
-use crate::tenant::poll::{PollState, PollWords, UserAnswer};
+use crate::tenant::device::{
+    DeviceRequest, DeviceRequestInfo, DeviceStatus, USER_CODE_ALPHABET, normalize_user_code,
+};
+use crate::tenant::error::OAuthError;
+use crate::tenant::poll::PollState;
 use crate::tenant::state::{Shared, random_token};
-use crate::tenant::device::{DeviceRequest, DeviceRequestInfo, DeviceStatus, USER_CODE_ALPHABET, normalize_user_code};
 
 /// The scope of a request that names none.
 const DEFAULT_SCOPE: &str = "openid";
@@ -147,7 +147,12 @@ fn unanswerable(request: Option<&DeviceRequest>) -> Option<&'static str> {
 
 /// Approves or denies the pending, unexpired request with `user_code` on behalf of `user_id`;
 /// whether there was such a request.
-pub(crate) fn answer(shared: &Shared, user_code: &str, status: DeviceStatus, user_id: Option<&str>) -> bool {
+pub(crate) fn answer(
+    shared: &Shared,
+    user_code: &str,
+    status: DeviceStatus,
+    user_id: Option<&str>,
+) -> bool {
     let mut store = shared.store();
     let request = store.device_dpop.device.by_user_code_mut(user_code);
     if unanswerable(request.as_deref()).is_some() {

@@ -23,9 +23,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use crate::protocol::client_auth;
+use crate::protocol::params::Params;
 use crate::tenant::error::OAuthError;
 use crate::tenant::flows::verify_tenant_jwt;
-use crate::protocol::params::Params;
 use crate::tenant::state::Shared;
 
 /// The introspection handler.

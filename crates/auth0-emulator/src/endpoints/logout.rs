@@ -17,13 +17,13 @@ use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use url::{Host, Url};
 
-use crate::endpoints::common::refusal::{Refusal, redirect};
-use crate::tenant::error::OAuthError;
 use crate::endpoints::common::html;
+use crate::endpoints::common::refusal::{Refusal, redirect};
 use crate::protocol::params::Params;
+use crate::tenant::error::OAuthError;
+use crate::tenant::session::{BackchannelDelivery, LogoutRecord};
 use crate::tenant::session::{BrowserSession, session_cookie, set_session_cookie};
 use crate::tenant::state::{RegisteredClient, Shared, Tenant, now_secs, random_token};
-use crate::tenant::session::{BackchannelDelivery, LogoutRecord};
 
 /// The event a back-channel logout token carries.
 pub(crate) const BACKCHANNEL_LOGOUT_EVENT: &str =

@@ -6,9 +6,7 @@
 //! the checks here. Messages that would be texted, phoned or emailed are recorded as
 //! [`MfaMessage`]s for tests to read.
 
-use std::collections::HashMap;
-use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -16,18 +14,18 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use rand::{Rng as _, RngCore as _};
-use serde_json::{Map, Value, json};
+use rand::RngCore as _;
+use serde_json::{Value, json};
 
-use crate::protocol::client_auth::{self, secrets_equal};
-use crate::tenant::config::{OrganizationConfig, UserConfig};
-use crate::tenant::error::OAuthError;
+use crate::protocol::client_auth::{self};
+use crate::protocol::mfa::{TokenProblem, grant_login, pending_login};
 use crate::protocol::params::Params;
-use crate::tenant::state::{PendingMfa, Shared, lock, now_secs, random_hex, random_token};
 use crate::protocol::totp;
-use crate::protocol::mfa::{TokenProblem, grant_login, finish_login, pending_login, requirements, verify_oob, verify_otp, use_recovery_code, recovery_extra, MFA_TOKEN_LIFETIME};
 use crate::tenant::accounts::is_e164;
-use crate::tenant::mfa::{Authenticator, Channel, Factor, FactorConfig, MfaMessage, Push, SWEEP_ABOVE, mask, normalise_recovery_code, recovery_code, six_digits, tenant_name, uri_component};
+use crate::tenant::config::UserConfig;
+use crate::tenant::error::OAuthError;
+use crate::tenant::mfa::{Authenticator, Channel, Factor, tenant_name, uri_component};
+use crate::tenant::state::{PendingMfa, Shared, random_hex};
 
 /// `401 invalid_token`.
 fn invalid_token(description: &str) -> OAuthError {
@@ -403,42 +401,4 @@ fn start_challenge(
         }
     };
     Ok(ok_json(answer))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn helpers() {
-        assert_eq!(mask("+14155550100"), "XXXXXXXX0100");
-        assert_eq!(mask("jane@example.com"), "j***@example.com");
-        assert_eq!(mask("12"), "12");
-        assert!(is_e164("+14155550100") && !is_e164("14155550100") && !is_e164("+0123"));
-        assert_eq!(uri_component("a b:c@d"), "a%20b%3Ac@d");
-        let code = recovery_code();
-        assert_eq!(code.len(), 24);
-        assert!(
-            code.bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-        );
-        assert_eq!(normalise_recovery_code("ab-cd ef"), "ABCDEF");
-        assert_eq!(six_digits().len(), 6);
-    }
-
-    #[test]
-    fn debug_hides_codes() {
-        let m = MfaMessage {
-            user_id: "u".into(),
-            channel: "sms".into(),
-            recipient: "+1555".into(),
-            binding_code: Some("123456".into()),
-        };
-        assert!(!format!("{m:?}").contains("123456"));
-        let c = FactorConfig {
-            otp_enrollments: vec![("u".into(), "JBSWY3DPEHPK3PXP".into())],
-            ..FactorConfig::default()
-        };
-        assert!(!format!("{c:?}").contains("JBSWY3DPEHPK3PXP"));
-    }
 }

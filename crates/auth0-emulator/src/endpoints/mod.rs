@@ -11,10 +11,10 @@
 pub(crate) mod anonymous;
 pub(crate) mod authorize;
 pub(crate) mod ciba;
+pub(crate) mod common;
 pub(crate) mod database;
 pub(crate) mod device;
 pub(crate) mod discovery;
-pub(crate) mod common;
 pub(crate) mod introspection;
 pub(crate) mod logout;
 pub(crate) mod mfa;

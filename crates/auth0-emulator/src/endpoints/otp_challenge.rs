@@ -5,8 +5,6 @@
 //!
 //! Codes live 300 seconds, are single-use, and the third wrong code invalidates the challenge.
 
-use std::collections::HashMap;
-use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,17 +16,13 @@ use axum::response::{IntoResponse, Response};
 use rand::Rng as _;
 use serde_json::{Value, json};
 
-use crate::tenant::accounts::looks_like_email;
-use crate::tenant::state::random_hex;
-use crate::protocol::client_auth::{self, secrets_equal};
-use crate::tenant::config::UserConfig;
-use crate::tenant::error::OAuthError;
-use crate::protocol::issue::TokenResponse;
+use crate::protocol::client_auth::{self};
 use crate::protocol::params::Params;
-use crate::tenant::state::{Shared, now_secs, random_token};
 use crate::tenant::accounts::is_e164;
+use crate::tenant::accounts::looks_like_email;
+use crate::tenant::error::OAuthError;
 use crate::tenant::otp::{OtpChallengeRecord, Pending};
-use crate::tenant::accounts::SignupProfile;
+use crate::tenant::state::{Shared, random_token};
 
 /// How long a code stays usable.
 const CODE_LIFETIME: Duration = Duration::from_secs(300);

@@ -4,8 +4,6 @@
 //! user up (storing the credential) or logs them in (verifying the assertion with the stored
 //! key).
 
-use std::collections::HashMap;
-use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,18 +13,15 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 
-use crate::tenant::config::{DEFAULT_CONNECTION, OrganizationConfig, UserConfig};
+use crate::protocol::params::Params;
+use crate::protocol::passkey::{find_user, identifier};
+use crate::tenant::config::DEFAULT_CONNECTION;
 use crate::tenant::error::OAuthError;
 use crate::tenant::flows::find_organization;
-use crate::tenant::state::random_hex;
-use crate::protocol::params::Params;
+use crate::tenant::passkey::{AuthSession, Ceremony};
 use crate::tenant::state::{Shared, random_token};
-use crate::protocol::passkey::{find_user, identifier};
-use crate::tenant::passkey::{AuthSession, Ceremony, StoredPasskey};
 
 /// How long an `auth_session` stays usable.
 const SESSION_LIFETIME: Duration = Duration::from_secs(300);
@@ -269,4 +264,3 @@ fn start_login(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Valu
 // ----- what the passkey grant uses --------------------------------------------------------
 
 // ----- builder and handle -----------------------------------------------------------------
-

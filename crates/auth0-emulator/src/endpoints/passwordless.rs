@@ -4,9 +4,8 @@
 //! by the `passwordless/otp` grant ([`crate::endpoints::token`]).
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -17,14 +16,14 @@ use axum::{Json, Router};
 use rand::Rng as _;
 use serde_json::{Map, Value, json};
 
-use crate::protocol::client_auth::{self, secrets_equal};
-use crate::tenant::error::OAuthError;
-use crate::tenant::accounts::is_e164;
-use crate::tenant::flows::find_organization;
+use crate::protocol::client_auth::{self};
 use crate::protocol::params::{Params, split_scope};
+use crate::tenant::accounts::is_e164;
+use crate::tenant::error::OAuthError;
+use crate::tenant::flows::find_organization;
+use crate::tenant::passwordless::{PasswordlessMessage, PendingCode, PendingLink, recipient_key};
 use crate::tenant::session::{CodeGrant, session_cookie, set_session_cookie};
 use crate::tenant::state::{RegisteredClient, Shared, random_token};
-use crate::tenant::passwordless::{PasswordlessMessage, PendingCode, PendingLink, recipient_key};
 
 /// A minimal email check: something, `@`, something with a dot, no spaces.
 fn looks_like_email(email: &str) -> bool {

@@ -15,8 +15,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::protocol::client_auth;
-use crate::tenant::error::OAuthError;
 use crate::protocol::params::Params;
+use crate::tenant::error::OAuthError;
 use crate::tenant::state::Shared;
 
 /// The revocation handler.

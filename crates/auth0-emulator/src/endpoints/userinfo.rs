@@ -11,9 +11,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
+use crate::protocol::issue::iso8601;
 use crate::tenant::config::UserConfig;
 use crate::tenant::flows::verify_tenant_jwt;
-use crate::protocol::issue::iso8601;
 use crate::tenant::state::{Shared, now_secs};
 
 /// Why a user-info request was refused (the `error_description`).
@@ -27,10 +27,11 @@ pub(crate) async fn userinfo_endpoint(
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Response {
-    let headers = match crate::protocol::dpop::userinfo_headers(&shared, &method, uri.path(), headers) {
-        Ok(headers) => headers,
-        Err(response) => return *response,
-    };
+    let headers =
+        match crate::protocol::dpop::userinfo_headers(&shared, &method, uri.path(), headers) {
+            Ok(headers) => headers,
+            Err(response) => return *response,
+        };
     match user_claims(&shared, &headers) {
         Ok(claims) => {
             let mut response = (StatusCode::OK, Json(Value::Object(claims))).into_response();

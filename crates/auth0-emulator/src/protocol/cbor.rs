@@ -59,12 +59,13 @@ pub(crate) fn encode(item: &Cbor) -> Result<Vec<u8>, String> {
 /// Decodes the first item of `bytes`; returns it with the number of bytes it took.
 pub(crate) fn decode(bytes: &[u8]) -> Result<(Cbor, usize), String> {
     let mut rest = bytes;
-    let item: Cbor = ciborium::de::from_reader_with_recursion_limit(&mut rest, MAX_DEPTH)
-        .map_err(|e| match e {
+    let item: Cbor = ciborium::de::from_reader_with_recursion_limit(&mut rest, MAX_DEPTH).map_err(
+        |e| match e {
             ciborium::de::Error::RecursionLimitExceeded => "CBOR nests too deeply".to_owned(),
             ciborium::de::Error::Io(_) => "truncated CBOR".to_owned(),
             other => format!("invalid CBOR: {other}"),
-        })?;
+        },
+    )?;
     refuse_unsupported(&item)?;
     Ok((item, bytes.len() - rest.len()))
 }
@@ -118,7 +119,10 @@ mod tests {
         assert_eq!(decode_all(&bytes).unwrap(), item);
         assert_eq!(get_text(&item, "fmt").and_then(Cbor::as_text), Some("none"));
         assert_eq!(get_int(&item, -1).and_then(as_int), Some(-7));
-        assert_eq!(get_int(&item, 5).and_then(as_int), Some(i128::from(u64::MAX)));
+        assert_eq!(
+            get_int(&item, 5).and_then(as_int),
+            Some(i128::from(u64::MAX))
+        );
         assert_eq!(get_text(&item, "b").and_then(as_bytes), Some(&[7; 300][..]));
         assert_eq!(get_text(&item, "missing"), None);
         assert_eq!(get_text(&int(1), "fmt"), None);
@@ -137,8 +141,14 @@ mod tests {
         assert!(decode(&[]).is_err());
         assert!(decode(&[0x5a, 0xff, 0xff, 0xff, 0xff]).is_err());
         assert!(decode(&[0x9f]).is_err());
-        assert_eq!(decode(&[0xc0, 0x00]).unwrap_err(), "CBOR tags are not supported");
-        assert_eq!(decode(&[0xf9, 0, 0]).unwrap_err(), "CBOR floats are not supported");
+        assert_eq!(
+            decode(&[0xc0, 0x00]).unwrap_err(),
+            "CBOR tags are not supported"
+        );
+        assert_eq!(
+            decode(&[0xf9, 0, 0]).unwrap_err(),
+            "CBOR floats are not supported"
+        );
         assert!(decode(&[0xa1, 0x01, 0xf9, 0, 0]).is_err());
         assert!(decode_all(&[0x01, 0x02]).is_err());
         assert!(decode(&[0x62, 0xff, 0xfe]).is_err());

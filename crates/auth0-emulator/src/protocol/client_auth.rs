@@ -7,14 +7,14 @@ use aws_lc_rs::constant_time::verify_slices_are_equal;
 use axum::http::{HeaderMap, header};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{Algorithm, Validation};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::tenant::config::ClientAuthMethod;
-use crate::tenant::keys::{AssertionKey, KeyFamily};
-use crate::tenant::error::OAuthError;
 use crate::protocol::params::Params;
+use crate::tenant::config::ClientAuthMethod;
+use crate::tenant::error::OAuthError;
+use crate::tenant::keys::{AssertionKey, KeyFamily};
 use crate::tenant::state::{RegisteredClient, Shared, now_secs};
 
 /// The only `client_assertion_type` there is.
@@ -411,8 +411,16 @@ mod tests {
 
     #[test]
     fn keys_parse() {
-        assert!(crate::tenant::keys::parse_assertion_key(&crate::tenant::keys::generate_rsa().public_key_pem).is_ok());
-        let ec = crate::tenant::keys::parse_assertion_key(&crate::tenant::keys::generate_ec_p256().public_key_pem).unwrap();
+        assert!(
+            crate::tenant::keys::parse_assertion_key(
+                &crate::tenant::keys::generate_rsa().public_key_pem
+            )
+            .is_ok()
+        );
+        let ec = crate::tenant::keys::parse_assertion_key(
+            &crate::tenant::keys::generate_ec_p256().public_key_pem,
+        )
+        .unwrap();
         assert_eq!(ec.family, KeyFamily::Ec);
         assert!(crate::tenant::keys::parse_assertion_key("nope").is_err());
     }

@@ -21,9 +21,6 @@
 //!   whose `ath` is the token's hash and whose key is the bound one; refusals are `401` with a
 //!   `WWW-Authenticate: DPoP error="…", error_description="…", algs="…"` header.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::fmt;
-
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -34,13 +31,13 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use url::Url;
 
+use crate::protocol::issue::TokenResponse;
+use crate::protocol::params::Params;
+use crate::tenant::dpop::IAT_WINDOW;
 use crate::tenant::error::OAuthError;
 use crate::tenant::flows::{add_claims, verify_tenant_jwt};
-use crate::protocol::issue::TokenResponse;
 use crate::tenant::keys::b64url;
-use crate::protocol::params::Params;
-use crate::tenant::state::{Shared, now_secs, random_token};
-use crate::tenant::dpop::{DpopState, IAT_WINDOW, MAX_SEEN_JTIS};
+use crate::tenant::state::{Shared, now_secs};
 
 /// The request header carrying the proof.
 const DPOP_HEADER: &str = "dpop";
@@ -556,22 +553,6 @@ pub(crate) fn userinfo_headers(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn seen_jtis_are_bounded_and_refuse_replays() {
-        let mut state = DpopState::default();
-        assert!(state.remember("a", 1_000));
-        assert!(!state.remember("a", 1_000));
-        // Old ids are forgotten once outside twice the iat window.
-        assert!(state.remember("b", 1_000 + 500));
-        assert!(state.remember("a", 1_000 + 500 + 1));
-        for i in 0..MAX_SEEN_JTIS + 5 {
-            assert!(state.remember(&format!("j{i}"), 5_000));
-        }
-        assert!(state.seen.len() <= MAX_SEEN_JTIS);
-        assert_eq!(state.seen.len(), state.seen_set.len());
-        assert!(!format!("{state:?}").contains("j1"));
-    }
 
     fn proof(jkt: &str) -> Proof {
         Proof {

@@ -8,10 +8,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 
 use crate::protocol::webauthn::{NewCredential, ParsedAssertion};
+use crate::tenant::config::OrganizationConfig;
 use crate::tenant::config::UserConfig;
 use crate::tenant::error::OAuthError;
-use crate::tenant::passkey::{AuthSession, Ceremony, StoredPasskey};
-use crate::tenant::config::OrganizationConfig;
+use crate::tenant::passkey::{AuthSession, StoredPasskey};
 use crate::tenant::state::{Shared, random_hex, random_token};
 
 /// The identifier a profile signs up with: email, else username, else phone number.

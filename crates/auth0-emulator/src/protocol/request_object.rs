@@ -14,9 +14,9 @@ use axum::http::StatusCode;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 
+use crate::protocol::params::Params;
 use crate::tenant::config::ClientAuthMethod;
 use crate::tenant::error::OAuthError;
-use crate::protocol::params::Params;
 use crate::tenant::state::Shared;
 
 /// The request object's media type (RFC 9101 section 10.8), with or without `application/`.

@@ -194,10 +194,7 @@ impl SoftwareAuthenticator {
         let Ok(attestation) = cbor::encode(&Cbor::Map(vec![
             (cbor::text("fmt"), cbor::text("none")),
             (cbor::text("attStmt"), Cbor::Map(Vec::new())),
-            (
-                cbor::text("authData"),
-                Cbor::Bytes(auth_data.clone()),
-            ),
+            (cbor::text("authData"), Cbor::Bytes(auth_data.clone())),
         ])) else {
             return Value::Null;
         };

@@ -5,11 +5,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
-
-use axum::Router;
-use axum::routing::{get, post};
-use rand::RngCore as _;
 
 use crate::tenant::anonymous::AnonymousState;
 use crate::tenant::config::{DEFAULT_CONNECTION, UserConfig};
@@ -107,7 +102,6 @@ impl Shared {
     }
 }
 
-
 /// Profile data of a signed-up user that [`UserConfig`] does not hold.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SignupProfile {
@@ -157,7 +151,6 @@ impl fmt::Debug for PasswordChangeTicket {
             .finish()
     }
 }
-
 
 /// Whether `phone` is E.164: `+`, then 2 to 15 digits, the first not 0.
 pub(crate) fn is_e164(phone: &str) -> bool {

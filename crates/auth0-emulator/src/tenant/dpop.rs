@@ -68,3 +68,24 @@ impl DpopState {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seen_jtis_are_bounded_and_refuse_replays() {
+        let mut state = DpopState::default();
+        assert!(state.remember("a", 1_000));
+        assert!(!state.remember("a", 1_000));
+        // Old ids are forgotten once outside twice the iat window.
+        assert!(state.remember("b", 1_000 + 500));
+        assert!(state.remember("a", 1_000 + 500 + 1));
+        for i in 0..MAX_SEEN_JTIS + 5 {
+            assert!(state.remember(&format!("j{i}"), 5_000));
+        }
+        assert!(state.seen.len() <= MAX_SEEN_JTIS);
+        assert_eq!(state.seen.len(), state.seen_set.len());
+        assert!(!format!("{state:?}").contains("j1"));
+    }
+}

@@ -4,7 +4,6 @@
 
 use std::fmt;
 
-
 /// An RFC 8693 token exchange profile (Auth0 "Custom Token Exchange"): which subject tokens of
 /// one `subject_token_type` the tenant accepts and whose they are.
 ///

@@ -7,8 +7,8 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
 use aws_lc_rs::signature::{self, EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair as _};
 use base64::Engine as _;
-use jsonwebtoken::DecodingKey;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use jsonwebtoken::DecodingKey;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -326,7 +326,6 @@ impl KeyRing {
         json!({ "keys": keys })
     }
 }
-
 
 /// The family of a client's registered public key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

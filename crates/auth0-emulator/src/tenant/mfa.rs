@@ -420,3 +420,42 @@ pub(crate) fn tenant_name(shared: &Shared) -> String {
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_else(|| "auth0-emulator".to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tenant::accounts::is_e164;
+
+    #[test]
+    fn helpers() {
+        assert_eq!(mask("+14155550100"), "XXXXXXXX0100");
+        assert_eq!(mask("jane@example.com"), "j***@example.com");
+        assert_eq!(mask("12"), "12");
+        assert!(is_e164("+14155550100") && !is_e164("14155550100") && !is_e164("+0123"));
+        assert_eq!(uri_component("a b:c@d"), "a%20b%3Ac@d");
+        let code = recovery_code();
+        assert_eq!(code.len(), 24);
+        assert!(
+            code.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        );
+        assert_eq!(normalise_recovery_code("ab-cd ef"), "ABCDEF");
+        assert_eq!(six_digits().len(), 6);
+    }
+
+    #[test]
+    fn debug_hides_codes() {
+        let m = MfaMessage {
+            user_id: "u".into(),
+            channel: "sms".into(),
+            recipient: "+1555".into(),
+            binding_code: Some("123456".into()),
+        };
+        assert!(!format!("{m:?}").contains("123456"));
+        let c = FactorConfig {
+            otp_enrollments: vec![("u".into(), "JBSWY3DPEHPK3PXP".into())],
+            ..FactorConfig::default()
+        };
+        assert!(!format!("{c:?}").contains("JBSWY3DPEHPK3PXP"));
+    }
+}

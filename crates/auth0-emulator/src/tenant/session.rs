@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use axum::http::{HeaderMap, HeaderValue, header};
 use serde_json::Value;
 
-
 use crate::tenant::config::ClientConfig;
 
 use crate::tenant::state::{lock, now_secs, random_token};
@@ -464,7 +463,6 @@ pub(crate) fn set_session_cookie(key: Option<&str>) -> HeaderValue {
     };
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
-
 
 /// A checked authorization request (from the query string or a pushed request).
 #[derive(Debug, Clone)]

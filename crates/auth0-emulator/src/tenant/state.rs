@@ -9,7 +9,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rand::RngCore as _;
 use serde_json::Value;
 
-
 use crate::tenant::config::{ApiConfig, ClientConfig, OrganizationConfig, UserConfig};
 use crate::tenant::error::OAuthError;
 use crate::tenant::faults::FaultTable;

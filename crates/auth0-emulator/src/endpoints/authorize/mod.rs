@@ -16,21 +16,19 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use crate::protocol::client_auth::secrets_equal;
-use crate::tenant::config::{ClientConfig, OrganizationConfig};
-use crate::tenant::error::OAuthError;
 use crate::endpoints::common::html::{self, escape};
 use crate::endpoints::common::refusal::{Refusal, redirect};
-use crate::protocol::pkce::is_pkce_value;
+use crate::protocol::client_auth::secrets_equal;
 use crate::protocol::params::{Params, split_scope};
+use crate::protocol::pkce::is_pkce_value;
+use crate::tenant::config::{ClientConfig, OrganizationConfig};
 use crate::tenant::session::{
-    AuthorizationRequest,
-    BrowserSession, CodeGrant, MAX_LOGIN_ATTEMPTS, PushedRefusal, session_cookie,
-    set_session_cookie,
+    AuthorizationRequest, BrowserSession, CodeGrant, MAX_LOGIN_ATTEMPTS, PushedRefusal,
+    session_cookie, set_session_cookie,
 };
 use crate::tenant::state::{Shared, Tenant, now_secs};
 

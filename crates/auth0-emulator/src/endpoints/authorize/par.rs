@@ -19,8 +19,8 @@ use serde_json::{Value, json};
 use crate::endpoints::authorize;
 use crate::protocol::client_auth;
 use crate::protocol::dpop::Proof;
-use crate::tenant::error::OAuthError;
 use crate::protocol::params::Params;
+use crate::tenant::error::OAuthError;
 use crate::tenant::session::PAR_LIFETIME_SECS;
 use crate::tenant::state::Shared;
 

@@ -10,8 +10,8 @@ use sha2::{Digest, Sha256};
 
 use super::{Grant, GrantContext};
 use crate::protocol::client_auth::secrets_equal;
-use crate::tenant::error::OAuthError;
 use crate::protocol::issue::{Session, TokenResponse, UserLogin, user_scopes, user_tokens};
+use crate::tenant::error::OAuthError;
 use crate::tenant::keys::b64url;
 use crate::tenant::session::CodeGrant;
 
@@ -94,7 +94,8 @@ fn check_verifier(grant: &CodeGrant, verifier: Option<&str>) -> Result<(), OAuth
                 Some("S256") => b64url(&Sha256::digest(verifier.as_bytes())),
                 _ => verifier.to_owned(),
             };
-            if crate::protocol::pkce::is_pkce_value(verifier) && secrets_equal(&computed, challenge) {
+            if crate::protocol::pkce::is_pkce_value(verifier) && secrets_equal(&computed, challenge)
+            {
                 Ok(())
             } else {
                 Err(OAuthError::invalid_grant(VERIFIER_FAILED))

@@ -6,12 +6,12 @@ use std::time::Instant;
 
 use axum::http::StatusCode;
 
-use crate::tenant::ciba::CibaRequestInfo;
-use crate::tenant::poll::PollWords;
-use crate::tenant::state::Shared;
-use crate::tenant::error::OAuthError;
 use crate::protocol::issue::{Session, TokenResponse, UserLogin, user_scopes, user_tokens};
 use crate::protocol::params::split_scope;
+use crate::tenant::ciba::CibaRequestInfo;
+use crate::tenant::error::OAuthError;
+use crate::tenant::poll::PollWords;
+use crate::tenant::state::Shared;
 
 /// The grant.
 pub(super) const GRANT: Grant = Grant {

@@ -4,9 +4,9 @@
 use serde_json::Map;
 
 use super::{Grant, GrantContext};
-use crate::tenant::error::OAuthError;
 use crate::protocol::issue::{AccessToken, Subject, TokenResponse, access_token};
 use crate::protocol::params::split_scope;
+use crate::tenant::error::OAuthError;
 
 /// The grant.
 pub(super) const GRANT: Grant = Grant {

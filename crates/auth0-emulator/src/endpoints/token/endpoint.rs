@@ -9,11 +9,11 @@ use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::endpoints::token::GrantContext;
 use crate::protocol::client_auth;
-use crate::tenant::error::OAuthError;
-use crate::endpoints::token::{self, GrantContext};
 use crate::protocol::issue::TokenResponse;
 use crate::protocol::params::Params;
+use crate::tenant::error::OAuthError;
 use crate::tenant::state::Shared;
 
 /// The token endpoint handler.
@@ -23,10 +23,11 @@ pub(crate) async fn token_endpoint(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let proof = match crate::protocol::dpop::check_token_request(&shared, &headers, uri.path(), &body) {
-        Ok(proof) => proof,
-        Err(response) => return *response,
-    };
+    let proof =
+        match crate::protocol::dpop::check_token_request(&shared, &headers, uri.path(), &body) {
+            Ok(proof) => proof,
+            Err(response) => return *response,
+        };
     let result = exchange(&shared, &headers, uri.path(), &body)
         .and_then(|tokens| crate::protocol::dpop::bind_tokens(&shared, proof.as_ref(), tokens));
     let mut response = match result {

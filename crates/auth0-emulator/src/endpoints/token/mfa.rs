@@ -6,10 +6,10 @@
 use serde_json::{Map, Value};
 
 use super::{Grant, GrantContext};
-use crate::tenant::config::UserConfig;
-use crate::tenant::error::OAuthError;
 use crate::protocol::issue::{Session, TokenResponse, UserLogin, user_scopes, user_tokens};
 use crate::protocol::mfa;
+use crate::tenant::config::UserConfig;
+use crate::tenant::error::OAuthError;
 use crate::tenant::state::PendingMfa;
 
 /// `grant_type=http://auth0.com/oauth/grant-type/mfa-otp`.

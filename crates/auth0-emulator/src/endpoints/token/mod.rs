@@ -3,16 +3,16 @@
 
 use axum::http::HeaderMap;
 
-use crate::tenant::error::OAuthError;
 use crate::protocol::issue::TokenResponse;
 use crate::protocol::params::Params;
+use crate::tenant::error::OAuthError;
 use crate::tenant::state::{RegisteredClient, Shared};
 
-pub(crate) mod endpoint;
 mod authorization_code;
 mod ciba;
 mod client_credentials;
 mod device_code;
+pub(crate) mod endpoint;
 mod mfa;
 mod otp_challenge;
 mod passkey;

@@ -5,13 +5,13 @@
 use serde_json::Value;
 
 use super::{Grant, GrantContext};
-use crate::tenant::config::{DEFAULT_CONNECTION, OrganizationConfig};
-use crate::tenant::error::OAuthError;
-use crate::tenant::flows::find_organization;
 use crate::protocol::issue::{Session, TokenResponse, UserLogin, user_scopes, user_tokens};
 use crate::protocol::params::split_scope;
 use crate::protocol::passkey::{log_in, sign_up, take_session};
 use crate::protocol::webauthn::{Expected, parse_assertion, verify_registration};
+use crate::tenant::config::{DEFAULT_CONNECTION, OrganizationConfig};
+use crate::tenant::error::OAuthError;
+use crate::tenant::flows::find_organization;
 use crate::tenant::passkey::Ceremony;
 
 /// The grant (confidential clients only).

@@ -3,10 +3,10 @@
 
 use super::{Grant, GrantContext};
 use crate::protocol::client_auth::secrets_equal;
-use crate::tenant::config::{DEFAULT_CONNECTION, OrganizationConfig};
-use crate::tenant::error::OAuthError;
 use crate::protocol::issue::{Session, TokenResponse, UserLogin, user_scopes, user_tokens};
 use crate::protocol::params::split_scope;
+use crate::tenant::config::{DEFAULT_CONNECTION, OrganizationConfig};
+use crate::tenant::error::OAuthError;
 
 /// `grant_type=password` (`realm` optional).
 pub(super) const GRANT: Grant = Grant {

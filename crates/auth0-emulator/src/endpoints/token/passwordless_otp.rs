@@ -3,12 +3,12 @@
 //! connection and are created on their first login.
 
 use super::{Grant, GrantContext};
-use crate::tenant::config::{ApiConfig, UserConfig};
-use crate::tenant::error::OAuthError;
+use crate::protocol::client_auth::secrets_equal;
 use crate::protocol::issue::{Session, TokenResponse, UserLogin, user_scopes, user_tokens};
 use crate::protocol::mfa::mfa_required;
 use crate::protocol::params::split_scope;
-use crate::protocol::client_auth::secrets_equal;
+use crate::tenant::config::{ApiConfig, UserConfig};
+use crate::tenant::error::OAuthError;
 use crate::tenant::passwordless::recipient_key;
 use crate::tenant::state::Shared;
 use std::time::Instant;

@@ -4,9 +4,9 @@
 use axum::http::StatusCode;
 
 use super::{Grant, GrantContext};
-use crate::tenant::error::OAuthError;
 use crate::protocol::issue::{Session, TokenResponse, UserLogin, user_scopes, user_tokens};
 use crate::protocol::params::split_scope;
+use crate::tenant::error::OAuthError;
 
 /// The grant.
 pub(super) const GRANT: Grant = Grant {

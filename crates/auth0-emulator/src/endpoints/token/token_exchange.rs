@@ -8,10 +8,10 @@ use serde_json::{Map, Value, json};
 
 use super::{Grant, GrantContext};
 use crate::protocol::client_auth::secrets_equal;
-use crate::tenant::error::OAuthError;
-use crate::tenant::flows::{add_claims, find_organization, verify_tenant_jwt};
 use crate::protocol::issue::{Session, TokenResponse, UserLogin, user_scopes, user_tokens};
 use crate::protocol::params::split_scope;
+use crate::tenant::error::OAuthError;
+use crate::tenant::flows::{add_claims, find_organization, verify_tenant_jwt};
 
 /// The grant.
 pub(super) const GRANT: Grant = Grant {

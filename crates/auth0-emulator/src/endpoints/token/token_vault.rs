@@ -7,10 +7,10 @@ use serde_json::{Map, Value};
 
 use super::token_exchange::ACCESS_TOKEN_TYPE;
 use super::{Grant, GrantContext};
-use crate::tenant::error::OAuthError;
-use crate::tenant::flows::verify_tenant_jwt;
 use crate::protocol::issue::TokenResponse;
 use crate::protocol::params::split_scope;
+use crate::tenant::error::OAuthError;
+use crate::tenant::flows::verify_tenant_jwt;
 
 /// The grant.
 pub(super) const GRANT: Grant = Grant {
