@@ -11,6 +11,21 @@ use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::demo;
+use crate::server;
+use crate::tenant::config::{
+    ApiConfig, ClientAuthMethod, ClientConfig, OrganizationConfig, UserConfig,
+};
+use crate::tenant::faults::Fault;
+use crate::tenant::keys::{KeyRing, SigningKey, parse_assertion_key};
+use crate::tenant::log::RecordedRequest;
+use crate::tenant::state::{RegisteredClient, Shared, Tenant, lock, now_secs};
+
 mod anonymous;
 mod ciba;
 mod database;
@@ -26,28 +41,13 @@ mod passwordless;
 mod sessions;
 mod webfinger;
 
-use serde_json::Value;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-
-use crate::demo;
-use crate::server;
-use crate::tenant::config::{
-    ApiConfig, ClientAuthMethod, ClientConfig, OrganizationConfig, UserConfig,
-};
-use crate::tenant::faults::Fault;
-use crate::tenant::keys::parse_assertion_key;
-use crate::tenant::keys::{KeyRing, SigningKey};
-use crate::tenant::log::RecordedRequest;
-use crate::tenant::state::{RegisteredClient, Shared, Tenant, lock, now_secs};
-
 /// A local Auth0-compatible tenant. Start one with [`Emulator::builder`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Emulator;
 
 impl Emulator {
-    /// A builder for an empty tenant (add clients, users, APIs, or [`EmulatorBuilder::demo_tenant`]).
+    /// A builder for an empty tenant (add clients, users, APIs, or
+    /// [`EmulatorBuilder::demo_tenant`]).
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder::default()
     }
@@ -74,7 +74,8 @@ pub struct EmulatorBuilder {
     pub(crate) flows: crate::tenant::flows::FlowConfig,
     /// MFA and passkey settings (see [`crate::endpoints::mfa`]).
     pub(crate) factors: crate::tenant::mfa::FactorConfig,
-    /// User-info, database, WebFinger and anonymous-session settings (see [`crate::tenant::accounts`]).
+    /// User-info, database, WebFinger and anonymous-session settings (see
+    /// [`crate::tenant::accounts`]).
     pub(crate) accounts: crate::tenant::accounts::AccountConfig,
     /// Device-flow and DPoP settings (see [`crate::endpoints::device`], [`crate::protocol::dpop`]).
     pub(crate) device_dpop: crate::tenant::device_dpop::DeviceDpopConfig,

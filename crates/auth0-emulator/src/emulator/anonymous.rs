@@ -1,7 +1,8 @@
-//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::endpoints::anonymous`].
+//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of
+//! [`crate::endpoints::anonymous`].
 
 use crate::emulator::{EmulatorBuilder, RunningEmulator};
-use crate::endpoints::anonymous::*;
+use crate::endpoints::anonymous::system_time;
 use crate::tenant::anonymous::AnonymousSessionInfo;
 use crate::tenant::state::now_secs;
 

@@ -1,11 +1,13 @@
-//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::endpoints::ciba`].
+//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of
+//! [`crate::endpoints::ciba`].
 
-use crate::emulator::{EmulatorBuilder, RunningEmulator};
-use crate::endpoints::ciba::*;
-use crate::tenant::ciba::{CibaRequestInfo, CibaStatus};
-use crate::tenant::state::Shared;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
+
+use crate::emulator::{EmulatorBuilder, RunningEmulator};
+use crate::endpoints::ciba::answer;
+use crate::tenant::ciba::{CibaRequestInfo, CibaStatus};
+use crate::tenant::state::Shared;
 
 impl EmulatorBuilder {
     /// The poll interval (seconds) `/bc-authorize` announces and enforces with `slow_down`

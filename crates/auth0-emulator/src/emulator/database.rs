@@ -1,4 +1,5 @@
-//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::endpoints::database`].
+//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of
+//! [`crate::endpoints::database`].
 
 use crate::emulator::RunningEmulator;
 use crate::tenant::accounts::PasswordChangeTicket;

@@ -1,9 +1,11 @@
-//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::endpoints::device`].
+//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of
+//! [`crate::endpoints::device`].
+
+use std::time::{Duration, Instant};
 
 use crate::emulator::{EmulatorBuilder, RunningEmulator};
-use crate::endpoints::device::*;
+use crate::endpoints::device::answer;
 use crate::tenant::device::{DeviceRequestInfo, DeviceStatus};
-use std::time::{Duration, Instant};
 
 impl EmulatorBuilder {
     /// How long device and user codes from `/oauth/device/code` stay usable (default 15

@@ -1,4 +1,5 @@
-//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::protocol::dpop`].
+//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of
+//! [`crate::protocol::dpop`].
 
 use crate::emulator::{EmulatorBuilder, RunningEmulator};
 use crate::tenant::state::random_token;

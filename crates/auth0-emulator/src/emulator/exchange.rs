@@ -1,7 +1,8 @@
-//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::tenant::exchange_config`].
+//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of
+//! [`crate::tenant::exchange_config`].
 
 use crate::emulator::EmulatorBuilder;
-use crate::tenant::exchange_config::*;
+use crate::tenant::exchange_config::{FederatedConnection, TokenExchangeProfile};
 
 impl EmulatorBuilder {
     /// Adds an RFC 8693 token exchange profile (grant

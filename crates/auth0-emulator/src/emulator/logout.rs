@@ -1,9 +1,11 @@
-//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::endpoints::logout`].
+//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of
+//! [`crate::endpoints::logout`].
+
+use std::io;
 
 use crate::emulator::RunningEmulator;
-use crate::endpoints::logout::*;
+use crate::endpoints::logout::{logout_token, post_logout_token};
 use crate::tenant::session::LogoutRecord;
-use std::io;
 
 impl RunningEmulator {
     /// A back-channel logout token for `client_id`, signed RS256 with the current key: `iss`,

@@ -1,4 +1,5 @@
-//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::endpoints::mfa`].
+//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of
+//! [`crate::endpoints::mfa`].
 
 use crate::emulator::{EmulatorBuilder, RunningEmulator};
 use crate::tenant::mfa::{MfaMessage, Push};

@@ -1,8 +1,10 @@
-//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::endpoints::otp_challenge`].
+//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of
+//! [`crate::endpoints::otp_challenge`].
+
+use std::time::Instant;
 
 use crate::emulator::RunningEmulator;
 use crate::tenant::otp::OtpChallengeRecord;
-use std::time::Instant;
 
 impl RunningEmulator {
     /// Every `/otp/challenge` code "sent" so far, in order.

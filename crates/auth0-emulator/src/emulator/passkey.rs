@@ -1,4 +1,5 @@
-//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::endpoints::passkey`].
+//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of
+//! [`crate::endpoints::passkey`].
 
 use crate::emulator::{EmulatorBuilder, RunningEmulator};
 

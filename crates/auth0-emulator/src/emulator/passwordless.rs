@@ -1,8 +1,10 @@
-//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::endpoints::passwordless`].
+//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of
+//! [`crate::endpoints::passwordless`].
+
+use std::time::Duration;
 
 use crate::emulator::{EmulatorBuilder, RunningEmulator};
 use crate::tenant::passwordless::{PasswordlessMessage, recipient_key};
-use std::time::Duration;
 
 impl EmulatorBuilder {
     /// How long a passwordless one-time code or magic link stays usable (default 300 s).

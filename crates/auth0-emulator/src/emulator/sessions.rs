@@ -1,8 +1,10 @@
-//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::tenant::session`].
+//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of
+//! [`crate::tenant::session`].
+
+use std::time::Duration;
 
 use crate::emulator::{EmulatorBuilder, RunningEmulator};
-use crate::tenant::session::*;
-use std::time::Duration;
+use crate::tenant::session::{BrowserSession, SessionInfo};
 
 impl EmulatorBuilder {
     /// How long an authorization code stays exchangeable (default 60 seconds).

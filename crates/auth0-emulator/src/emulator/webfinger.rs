@@ -1,4 +1,5 @@
-//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of [`crate::endpoints::webfinger`].
+//! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of
+//! [`crate::endpoints::webfinger`].
 
 use crate::emulator::EmulatorBuilder;
 

@@ -26,8 +26,7 @@ use crate::protocol::issue::user_scopes;
 use crate::protocol::params::{Params, split_scope};
 use crate::tenant::anonymous::{AnonymousSession, AnonymousState};
 use crate::tenant::error::OAuthError;
-use crate::tenant::state::random_hex;
-use crate::tenant::state::{Shared, now_secs, random_token};
+use crate::tenant::state::{Shared, now_secs, random_hex, random_token};
 
 /// The audience that mints a transfer token.
 const TRANSFER_AUDIENCE: &str = "urn:auth0:anon_transfer";

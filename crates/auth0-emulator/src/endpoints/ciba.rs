@@ -1,7 +1,8 @@
 //! Client-initiated back-channel authentication (CIBA, poll mode): `POST /bc-authorize` starts
-//! a request for a user; tests play the user's device with [`RunningEmulator::approve_ciba`] /
-//! [`RunningEmulator::deny_ciba`]; the `urn:openid:params:grant-type:ciba` grant
-//! ([`crate::endpoints::token`]) polls it with [`poll`] (see [`crate::tenant::poll`]).
+//! a request for a user. Tests play the user's device with
+//! [`approve_ciba`](crate::RunningEmulator::approve_ciba) /
+//! [`deny_ciba`](crate::RunningEmulator::deny_ciba); the `urn:openid:params:grant-type:ciba`
+//! grant (in [`crate::endpoints::token`]) polls it (see [`crate::tenant::poll`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -17,13 +17,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
 use crate::protocol::params::Params;
-use crate::tenant::accounts::looks_like_email;
-use crate::tenant::accounts::{PasswordChangeTicket, SignupProfile};
+use crate::tenant::accounts::{PasswordChangeTicket, SignupProfile, looks_like_email};
 use crate::tenant::config::UserConfig;
 use crate::tenant::error::OAuthError;
 use crate::tenant::flows::find_organization;
-use crate::tenant::state::random_hex;
-use crate::tenant::state::{RegisteredClient, Shared, now_secs, random_token};
+use crate::tenant::state::{RegisteredClient, Shared, now_secs, random_hex, random_token};
 
 /// The shortest password sign-up accepts (in characters).
 const MIN_PASSWORD_CHARS: usize = 8;

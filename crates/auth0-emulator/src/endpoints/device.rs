@@ -1,9 +1,10 @@
 //! The device authorization flow (RFC 8628): `POST /oauth/device/code` starts a request and
 //! hands out a `device_code` (for the device to poll with) and a `user_code` (for the user to
 //! type); the user approves or denies it on the `GET /activate` page (or tests play the user
-//! with [`RunningEmulator::approve_device`] / [`RunningEmulator::deny_device`]); the
-//! `urn:ietf:params:oauth:grant-type:device_code` grant ([`crate::endpoints::token`]) polls it with
-//! [`poll`] (see [`crate::tenant::poll`]).
+//! with [`approve_device`](crate::RunningEmulator::approve_device) /
+//! [`deny_device`](crate::RunningEmulator::deny_device)); the
+//! `urn:ietf:params:oauth:grant-type:device_code` grant (in [`crate::endpoints::token`]) polls
+//! it (see [`crate::tenant::poll`]).
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -1,11 +1,11 @@
 //! Logout: `GET /oidc/logout` (OpenID RP-initiated logout) and `GET /v2/logout` end the browser
 //! session the cookie names and send the browser to an allowed return URL. Every client used in
 //! that session that registered a back-channel logout URI gets a `logout_token` POSTed to it
-//! before the answer goes out. Also: the logout tokens themselves, and the tiny HTTP/1.1 client
-//! that delivers them (plain `http://` to loopback only).
+//! before the answer goes out. Also: the logout tokens themselves, and their
+//! delivery (by `reqwest`; plain `http://` to loopback only).
 
 use std::io;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,15 +14,15 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
 use url::{Host, Url};
 
 use crate::endpoints::common::html;
 use crate::endpoints::common::refusal::{Refusal, redirect};
 use crate::protocol::params::Params;
 use crate::tenant::error::OAuthError;
-use crate::tenant::session::{BackchannelDelivery, LogoutRecord};
-use crate::tenant::session::{BrowserSession, session_cookie, set_session_cookie};
+use crate::tenant::session::{
+    BackchannelDelivery, BrowserSession, LogoutRecord, session_cookie, set_session_cookie,
+};
 use crate::tenant::state::{RegisteredClient, Shared, Tenant, now_secs, random_token};
 
 /// The event a back-channel logout token carries.
@@ -32,8 +32,6 @@ pub(crate) const BACKCHANNEL_LOGOUT_EVENT: &str =
 const LOGOUT_TOKEN_LIFETIME: u64 = 120;
 /// How long one back-channel delivery may take.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
-/// The most response bytes read while looking for the status line.
-const MAX_STATUS_LINE: usize = 8192;
 
 /// Signs a back-channel logout token.
 pub(crate) fn logout_token(
@@ -287,8 +285,9 @@ async fn notify(shared: &Shared, session: &BrowserSession) -> Vec<BackchannelDel
     out
 }
 
-/// POSTs `logout_token=<token>` as a form to `uri` (plain `http://`, loopback only) within 10
-/// seconds; returns the response status.
+/// POSTs `logout_token=<token>` (a form) to the back-channel logout URI `uri` and returns the
+/// HTTP status it answered. Only plain `http://` URIs on a loopback host are called (`localhost`
+/// is always 127.0.0.1); no proxy, no redirects, at most 10 seconds.
 pub(crate) async fn post_logout_token(uri: &str, token: &str) -> io::Result<u16> {
     let invalid = |why: String| io::Error::new(io::ErrorKind::InvalidInput, why);
     let url = Url::parse(uri).map_err(|e| invalid(format!("{uri} is not a URL ({e})")))?;
@@ -308,90 +307,79 @@ pub(crate) async fn post_logout_token(uri: &str, token: &str) -> io::Result<u16>
         }
     };
     let port = url.port_or_known_default().unwrap_or(80);
-    let host = url.host_str().unwrap_or("localhost");
-    let host = match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_owned(),
-    };
-    let target = match url.query() {
-        Some(query) => format!("{}?{query}", url.path()),
-        None => url.path().to_owned(),
-    };
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("logout_token", token)
-        .finish();
-    let request = format!(
-        "POST {target} HTTP/1.1\r\nHost: {host}\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
-         User-Agent: auth0-emulator\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    tokio::time::timeout(DELIVERY_TIMEOUT, exchange(ip, port, request.as_bytes()))
+    let host = url.host_str().unwrap_or("localhost").to_owned();
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(DELIVERY_TIMEOUT)
+        .user_agent("auth0-emulator")
+        .resolve(&host, SocketAddr::new(ip, port))
+        .build()
+        .map_err(|e| io::Error::other(format!("no HTTP client for {uri}: {e}")))?;
+    let response = client
+        .post(url)
+        .form(&[("logout_token", token)])
+        .send()
         .await
-        .map_err(|_| {
-            io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("{uri} did not answer within {DELIVERY_TIMEOUT:?}"),
-            )
-        })?
-}
-
-/// Sends `request` and reads up to the status line.
-async fn exchange(ip: IpAddr, port: u16, request: &[u8]) -> io::Result<u16> {
-    let stream = TcpStream::connect((ip, port)).await?;
-    let mut rest = request;
-    while !rest.is_empty() {
-        stream.writable().await?;
-        match stream.try_write(rest) {
-            Ok(n) => rest = rest.get(n..).unwrap_or_default(),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
-        }
-    }
-    let mut head = Vec::new();
-    let mut chunk = [0u8; 1024];
-    while !head.contains(&b'\n') {
-        if head.len() > MAX_STATUS_LINE {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "no HTTP status line in the answer",
-            ));
-        }
-        stream.readable().await?;
-        match stream.try_read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => head.extend_from_slice(chunk.get(..n).unwrap_or_default()),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
-        }
-    }
-    status_of(&head)
-}
-
-/// The status code of an HTTP/1.x status line.
-fn status_of(head: &[u8]) -> io::Result<u16> {
-    let bad = || io::Error::new(io::ErrorKind::InvalidData, "malformed HTTP status line");
-    let line = head.split(|&b| b == b'\n').next().ok_or_else(bad)?;
-    let line = std::str::from_utf8(line).map_err(|_| bad())?;
-    let mut parts = line.split_whitespace();
-    match (parts.next(), parts.next()) {
-        (Some(version), Some(code)) if version.starts_with("HTTP/1.") => {
-            code.parse::<u16>().map_err(|_| bad())
-        }
-        _ => Err(bad()),
-    }
+        .map_err(|e| {
+            if e.is_timeout() {
+                io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("{uri} did not answer within {DELIVERY_TIMEOUT:?}"),
+                )
+            } else {
+                io::Error::other(format!("POST {uri} failed: {e}"))
+            }
+        })?;
+    Ok(response.status().as_u16())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn status_lines() {
-        assert_eq!(status_of(b"HTTP/1.1 204 No Content\r\n").unwrap(), 204);
-        assert_eq!(status_of(b"HTTP/1.0 500\r\n").unwrap(), 500);
-        assert!(status_of(b"SSH-2.0\r\n").is_err());
-        assert!(status_of(b"").is_err());
+    #[tokio::test]
+    async fn posts_the_token_as_a_form_and_reports_the_status() {
+        use std::io::{Read as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let mut request = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while !String::from_utf8_lossy(&request).contains("logout_token=a%2Bb") {
+                let n = stream.read(&mut chunk).unwrap();
+                assert_ne!(n, 0, "the request ended early");
+                request.extend_from_slice(&chunk[..n]);
+            }
+            stream
+                .write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            String::from_utf8_lossy(&request).into_owned()
+        });
+        let uri = format!("http://localhost:{port}/backchannel?x=1");
+        assert_eq!(post_logout_token(&uri, "a+b").await.unwrap(), 204);
+        let request = server.join().unwrap();
+        assert!(
+            request.starts_with("POST /backchannel?x=1 HTTP/1.1\r\n"),
+            "{request}"
+        );
+        let lower = request.to_ascii_lowercase();
+        assert!(lower.contains("content-type: application/x-www-form-urlencoded"));
+        assert!(lower.contains("user-agent: auth0-emulator"));
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_an_error() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let uri = format!("http://127.0.0.1:{port}/logout");
+        let err = post_logout_token(&uri, "secret-token").await.unwrap_err();
+        assert!(!err.to_string().contains("secret-token"), "{err}");
     }
 
     #[tokio::test]

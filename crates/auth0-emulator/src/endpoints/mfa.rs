@@ -1,10 +1,10 @@
 //! Multi-factor authentication, statefully: every user has authenticators (OTP apps, SMS,
 //! voice, email, push) and one recovery code. A login that needs MFA answers `mfa_required`
-//! with an `mfa_token` ([`mfa_required`]); with that token the client lists, enrolls and deletes
-//! authenticators (`/mfa/authenticators`, `/mfa/associate`), starts challenges
-//! (`/mfa/challenge`), and finishes with one of the MFA grants ([`crate::endpoints::token`]), which call
-//! the checks here. Messages that would be texted, phoned or emailed are recorded as
-//! [`MfaMessage`]s for tests to read.
+//! with an `mfa_token` ([`mfa_required`](crate::protocol::mfa::mfa_required)); with that token the
+//! client lists, enrolls and deletes authenticators (`/mfa/authenticators`, `/mfa/associate`),
+//! starts challenges (`/mfa/challenge`), and finishes with one of the MFA grants
+//! ([`crate::endpoints::token`]), which call the checks here. Messages that would be texted, phoned
+//! or emailed are recorded as [`MfaMessage`]s for tests to read.
 
 use std::sync::Arc;
 

@@ -18,8 +18,7 @@ use serde_json::{Value, json};
 
 use crate::protocol::client_auth::{self};
 use crate::protocol::params::Params;
-use crate::tenant::accounts::is_e164;
-use crate::tenant::accounts::looks_like_email;
+use crate::tenant::accounts::{is_e164, looks_like_email};
 use crate::tenant::error::OAuthError;
 use crate::tenant::otp::{OtpChallengeRecord, Pending};
 use crate::tenant::state::{Shared, random_token};

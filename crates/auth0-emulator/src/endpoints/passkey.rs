@@ -1,8 +1,8 @@
 //! Passkeys: `POST /passkey/register` and `POST /passkey/challenge` open an `auth_session`
 //! (single use, five minutes, bound to the client) with a WebAuthn challenge; the passkey grant
-//! ([`crate::endpoints::token`]) then checks the browser's credential ([`crate::protocol::webauthn`]) and signs the
-//! user up (storing the credential) or logs them in (verifying the assertion with the stored
-//! key).
+//! ([`crate::endpoints::token`]) then checks the browser's credential
+//! ([`crate::protocol::webauthn`]) and signs the user up (storing the credential) or logs them in
+//! (verifying the assertion with the stored key).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

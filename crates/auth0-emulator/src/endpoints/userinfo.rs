@@ -1,7 +1,8 @@
 //! `GET /userinfo` (and `POST`): the claims of the user an access token was issued to, as far
 //! as the token's scope allows. Refusals are `401` with an empty body and a
 //! `WWW-Authenticate: Bearer realm="…", error="invalid_token", error_description="…"` header,
-//! as Auth0 answers. DPoP-bound tokens are checked by [`crate::protocol::dpop::userinfo_headers`] first.
+//! as Auth0 answers. DPoP-bound tokens are checked by [`crate::protocol::dpop::userinfo_headers`]
+//! first.
 
 use std::sync::Arc;
 

@@ -1,5 +1,6 @@
 //! `GET /.well-known/webfinger` (home-realm discovery): whether an email domain is routed to
-//! an enterprise connection, registered with [`EmulatorBuilder::enterprise_domain`].
+//! an enterprise connection, registered with
+//! [`EmulatorBuilder::enterprise_domain`](crate::EmulatorBuilder::enterprise_domain).
 //!
 //! - `resource=urn:auth0:discovery:domain:<domain>` of a registered domain (case-insensitive):
 //!   `200 application/jrd+json` `{"subject": resource, "links": [{"rel", "href": issuer}]}`

@@ -235,8 +235,8 @@ fn algorithm(alg: &str) -> Option<(Algorithm, KeyFamily)> {
     })
 }
 
-/// Verifies a `private_key_jwt` or `client_secret_jwt` client assertion: signature, `iss`, `sub`, `aud`, `exp`, `nbf`
-/// and a `jti` never seen before.
+/// Verifies a `private_key_jwt` or `client_secret_jwt` client assertion: signature, `iss`, `sub`,
+/// `aud`, `exp`, `nbf` and a `jti` never seen before.
 fn verify_assertion(
     shared: &Shared,
     client_id: &str,

@@ -274,6 +274,9 @@ pub(crate) fn user_tokens(
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.000Z` for Unix seconds.
+///
+/// Hand-written on purpose: one fixed format of a UTC time; a date crate (`time`, `chrono`)
+/// would be a dependency for these few lines.
 pub(crate) fn iso8601(secs: u64) -> String {
     let days = i64::try_from(secs / 86_400).unwrap_or_default();
     let rem = secs % 86_400;

@@ -8,8 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 
 use crate::protocol::webauthn::{NewCredential, ParsedAssertion};
-use crate::tenant::config::OrganizationConfig;
-use crate::tenant::config::UserConfig;
+use crate::tenant::config::{OrganizationConfig, UserConfig};
 use crate::tenant::error::OAuthError;
 use crate::tenant::passkey::{AuthSession, StoredPasskey};
 use crate::tenant::state::{Shared, random_hex, random_token};

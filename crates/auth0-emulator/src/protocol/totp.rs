@@ -31,6 +31,9 @@ pub(crate) fn base32_encode(bytes: &[u8]) -> String {
 }
 
 /// Decodes base32 (case-insensitive; spaces, dashes and trailing `=` are ignored).
+///
+/// Hand-written on purpose (with [`base32_encode`]): secrets are typed or pasted by people, so
+/// decoding is lenient in ways a strict RFC 4648 codec (such as `data-encoding`) refuses.
 pub(crate) fn base32_decode(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len() * 5 / 8);
     let (mut buffer, mut bits) = (0u32, 0u32);

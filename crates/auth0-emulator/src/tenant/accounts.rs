@@ -8,7 +8,6 @@ use std::fmt;
 
 use crate::tenant::anonymous::AnonymousState;
 use crate::tenant::config::{DEFAULT_CONNECTION, UserConfig};
-
 use crate::tenant::otp::OtpState;
 use crate::tenant::state::Shared;
 

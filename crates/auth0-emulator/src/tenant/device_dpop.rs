@@ -1,6 +1,7 @@
-//! Where the device authorization flow ([`crate::endpoints::device`]) and DPoP ([`crate::protocol::dpop`]) keep
-//! their settings (part of the fixed tenant) and their runtime state (part of the store), so
-//! the shared builder, tenant and store each carry one field for both.
+//! Where the device authorization flow ([`crate::endpoints::device`]) and DPoP
+//! ([`crate::protocol::dpop`]) keep their settings (part of the fixed tenant) and their runtime
+//! state (part of the store), so the shared builder, tenant and store each carry one field for
+//! both.
 
 use crate::tenant::device::{DeviceConfig, DeviceState};
 use crate::tenant::dpop::{DpopConfig, DpopState};

@@ -1,7 +1,7 @@
-//! What CIBA ([`crate::endpoints::ciba`]) and the device flow ([`crate::endpoints::device`]) share: a request that
-//! the client polls at the token endpoint until the user answers it. [`PollState`] keeps one
-//! request's poll bookkeeping and decides each poll ([`PollState::poll`]); [`PollWords`] holds
-//! what the two flows say differently on the wire.
+//! What CIBA ([`crate::endpoints::ciba`]) and the device flow ([`crate::endpoints::device`]) share:
+//! a request that the client polls at the token endpoint until the user answers it. [`PollState`]
+//! keeps one request's poll bookkeeping and decides each poll ([`PollState::poll`]); [`PollWords`]
+//! holds what the two flows say differently on the wire.
 
 use std::time::{Duration, Instant};
 

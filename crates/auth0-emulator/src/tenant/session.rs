@@ -10,7 +10,6 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use serde_json::Value;
 
 use crate::tenant::config::ClientConfig;
-
 use crate::tenant::state::{lock, now_secs, random_token};
 
 /// The name of the browser-session cookie.
@@ -75,7 +74,8 @@ impl Default for BrowserOptions {
     }
 }
 
-/// A browser session, as [`RunningEmulator::sessions`] reports it.
+/// A browser session, as [`RunningEmulator::sessions`](crate::RunningEmulator::sessions) reports
+/// it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SessionInfo {
@@ -444,6 +444,8 @@ impl BrowserStore {
 }
 
 /// The session cookie's value from the request's `Cookie` headers.
+// Hand-written on purpose: one cookie, read by name; a cookie crate would parse the same header
+// with more code around it.
 pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
@@ -506,7 +508,7 @@ pub(crate) struct AuthorizationRequest {
     pub dpop_jkt: Option<String>,
 }
 
-/// One logout request, as [`RunningEmulator::logouts`] reports it.
+/// One logout request, as [`RunningEmulator::logouts`](crate::RunningEmulator::logouts) reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LogoutRecord {

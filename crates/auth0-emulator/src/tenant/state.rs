@@ -174,9 +174,11 @@ pub(crate) struct Store {
     pub next_id_token: Option<String>,
     /// Passwordless, CIBA and run-time users (see [`crate::tenant::flows`]).
     pub flows: crate::tenant::flows::FlowState,
-    /// Sign-ups, password tickets, OTP challenges, anonymous sessions (see [`crate::tenant::accounts`]).
+    /// Sign-ups, password tickets, OTP challenges, anonymous sessions (see
+    /// [`crate::tenant::accounts`]).
     pub accounts: crate::tenant::accounts::AccountState,
-    /// Device authorization requests and DPoP state (see [`crate::endpoints::device`], [`crate::protocol::dpop`]).
+    /// Device authorization requests and DPoP state (see [`crate::endpoints::device`],
+    /// [`crate::protocol::dpop`]).
     pub device_dpop: crate::tenant::device_dpop::DeviceDpopState,
 }
 
@@ -194,7 +196,8 @@ pub(crate) struct Shared {
     pub faults: FaultTable,
     /// Browser logins: transactions, sessions, codes, pushed requests, logouts.
     pub browser: crate::tenant::session::BrowserStore,
-    /// MFA authenticators and passkeys (see [`crate::endpoints::mfa`], [`crate::endpoints::passkey`]).
+    /// MFA authenticators and passkeys (see [`crate::endpoints::mfa`],
+    /// [`crate::endpoints::passkey`]).
     pub factors: crate::tenant::mfa::FactorStore,
 }
 

@@ -1,11 +1,11 @@
 //! `urn:openid:params:grant-type:ciba`: polls a back-channel authentication request started at
 //! `/bc-authorize` (see [`crate::endpoints::ciba`]).
 
-use super::{Grant, GrantContext};
 use std::time::Instant;
 
 use axum::http::StatusCode;
 
+use super::{Grant, GrantContext};
 use crate::protocol::issue::{Session, TokenResponse, UserLogin, user_scopes, user_tokens};
 use crate::protocol::params::split_scope;
 use crate::tenant::ciba::CibaRequestInfo;

@@ -1,11 +1,11 @@
 //! `urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4): polls a device
 //! authorization request started at `/oauth/device/code` (see [`crate::endpoints::device`]).
 
-use super::{Grant, GrantContext};
 use std::time::Instant;
 
 use axum::http::StatusCode;
 
+use super::{Grant, GrantContext};
 use crate::protocol::issue::{Session, TokenResponse, UserLogin, user_scopes, user_tokens};
 use crate::protocol::params::split_scope;
 use crate::tenant::device::DeviceRequestInfo;

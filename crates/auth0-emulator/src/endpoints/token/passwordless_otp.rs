@@ -2,6 +2,8 @@
 //! login (email or SMS) is exchanged for tokens. Users log in to the `email` or `sms`
 //! connection and are created on their first login.
 
+use std::time::Instant;
+
 use super::{Grant, GrantContext};
 use crate::protocol::client_auth::secrets_equal;
 use crate::protocol::issue::{Session, TokenResponse, UserLogin, user_scopes, user_tokens};
@@ -11,7 +13,6 @@ use crate::tenant::config::{ApiConfig, UserConfig};
 use crate::tenant::error::OAuthError;
 use crate::tenant::passwordless::recipient_key;
 use crate::tenant::state::Shared;
-use std::time::Instant;
 
 /// The grant.
 pub(super) const GRANT: Grant = Grant {
