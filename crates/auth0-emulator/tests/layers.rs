@@ -9,8 +9,10 @@
 //!    `demo.rs`) — the router, the builder and the test handle.
 //!
 //! A file may import its own layer and the layers below it. Inside `endpoints/`, a family may
-//! import only itself and `endpoints/common/`. This test reads every `.rs` file under `src/`,
-//! collects the `crate::…` and `super::…` paths in its code (comments are skipped) and fails
+//! import only itself and `endpoints/common/`. The two lower layers know no routing: no
+//! `axum::routing`, `axum::extract`, `axum::middleware` or `Router` (HTTP types such as headers
+//! and status codes are fine). This test reads every `.rs` file under `src/`, collects the
+//! `crate::…` and `super::…` paths in its code (comments and strings are skipped) and fails
 //! naming each file and import that breaks the rule.
 
 use std::fs;
@@ -224,6 +226,28 @@ fn violation(from: &[String], to: &[String]) -> Option<String> {
     None
 }
 
+/// What the two lower layers may not use: axum's routing side.
+const ROUTING: &[&str] = &["routing", "extract", "middleware", "Router"];
+
+/// The routing names `code` uses, when `module` is in a layer that must know no routing.
+fn routing_uses(module: &[String], code: &str) -> Vec<&'static str> {
+    if layer(module) > 2 {
+        return Vec::new();
+    }
+    ROUTING
+        .iter()
+        .copied()
+        .filter(|name| {
+            code.match_indices(name).any(|(at, _)| {
+                let before = code[..at].chars().next_back();
+                let after = code[at + name.len()..].chars().next();
+                !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                    && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+            })
+        })
+        .collect()
+}
+
 /// Every `.rs` file under `dir`.
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let entries = fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()));
@@ -252,6 +276,13 @@ fn imports_point_down_the_layers() {
         let module = module_of(relative);
         layers_seen[usize::from(layer(&module)) - 1] += 1;
         let code = strip_comments(&fs::read_to_string(file).expect("a readable source file"));
+        for name in routing_uses(&module, &code) {
+            problems.push(format!(
+                "{}: uses axum's `{name}`: layer {} knows no routing",
+                relative.display(),
+                layer(&module)
+            ));
+        }
         for target in imports(&module, &code) {
             arrows += 1;
             if let Some(why) = violation(&module, &target) {
@@ -264,6 +295,10 @@ fn imports_point_down_the_layers() {
         }
     }
 
+    eprintln!(
+        "{} files (per layer {layers_seen:?}), {arrows} imports checked",
+        files.len()
+    );
     // Not vacuous: the walk found the crate and every layer in it.
     assert!(
         files.len() > 60,
@@ -338,6 +373,12 @@ fn upward_and_cross_family_imports_are_refused() {
     assert!(violation(&ciba, &path("endpoints::common::html")).is_none());
     assert!(violation(&ciba, &path("tenant::ciba")).is_none());
     assert!(violation(&ciba, &path("protocol::issue")).is_none());
+
+    // The lower layers know no routing; endpoints do.
+    let routing = "use axum::routing::post;\nuse axum::{Json, Router};\n";
+    assert_eq!(routing_uses(&protocol, routing), ["routing", "Router"]);
+    assert!(routing_uses(&tenant, "use axum::http::StatusCode; let routed = 1;").is_empty());
+    assert!(routing_uses(&ciba, routing).is_empty());
 
     // The top may import anything.
     let server = module_of(Path::new("server.rs"));
