@@ -1,5 +1,7 @@
-//! The grants the token endpoint understands, one small module each. To add a grant, write a
-//! module with a `GRANT` constant and list it in [`GRANTS`].
+//! The token family: `POST /oauth/token` ([`endpoint`]) and the grants it understands, one
+//! small module each; a grant's steps that other families also need (MFA, passkeys) are in
+//! [`crate::protocol`]. To add a grant, write a module with a `GRANT` constant and list it in
+//! [`GRANTS`].
 
 use axum::http::HeaderMap;
 
@@ -17,7 +19,7 @@ mod mfa;
 mod otp_challenge;
 mod passkey;
 mod password;
-pub(crate) mod passwordless_otp;
+mod passwordless_otp;
 mod refresh_token;
 mod token_exchange;
 mod token_vault;
