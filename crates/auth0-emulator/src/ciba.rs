@@ -177,7 +177,7 @@ fn initiate(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Value, 
 
     let interval = shared.tenant.flows.ciba_interval;
     let auth_req_id = random_token(24);
-    let now = Instant::now();
+    let now = crate::clock::now();
     let request = CibaRequest {
         info: CibaRequestInfo {
             auth_req_id: auth_req_id.clone(),
@@ -248,7 +248,7 @@ pub(crate) fn poll(
     client_id: &str,
     auth_req_id: &str,
 ) -> Result<CibaRequestInfo, OAuthError> {
-    let now = Instant::now();
+    let now = crate::clock::now();
     let mut store = shared.store();
     let request = store
         .flows

@@ -54,6 +54,9 @@ pub struct ClientConfig {
     pub(crate) grants: Vec<ClientGrant>,
     /// Browser login and logout settings (see [`crate::session`]).
     pub(crate) browser: crate::session::BrowserClient,
+    /// The grant types the client may use; `None` allows every grant (see
+    /// [`crate::grant_types`]).
+    pub(crate) grant_types: Option<Vec<String>>,
 }
 
 impl ClientConfig {
@@ -115,6 +118,7 @@ impl ClientConfig {
             callbacks: Vec::new(),
             grants: Vec::new(),
             browser: crate::session::BrowserClient::default(),
+            grant_types: None,
         }
     }
 }

@@ -188,7 +188,7 @@ fn start(
     }
     let config = &shared.tenant.device_dpop.device;
     let device_code = random_token(32);
-    let now = Instant::now();
+    let now = crate::clock::now();
     let mut store = shared.store();
     let state = &mut store.device_dpop.device;
     let user_code = loop {
@@ -268,7 +268,7 @@ pub(crate) fn normalize_user_code(typed: &str) -> Option<String> {
 fn unanswerable(request: Option<&DeviceRequest>) -> Option<&'static str> {
     match request {
         None => Some("Unknown code: check the code shown on your device."),
-        Some(r) if r.poll.is_expired(Instant::now()) => {
+        Some(r) if r.poll.is_expired(crate::clock::now()) => {
             Some("This code has expired: start again on your device.")
         }
         Some(r) if r.info.status != DeviceStatus::Pending => Some("This code was already used."),
@@ -302,7 +302,7 @@ pub(crate) fn poll(
     client_id: &str,
     device_code: &str,
 ) -> Result<DeviceRequestInfo, OAuthError> {
-    let now = Instant::now();
+    let now = crate::clock::now();
     let mut store = shared.store();
     let request = store
         .device_dpop

@@ -197,7 +197,19 @@ impl EmulatorBuilder {
         let shared = Arc::new(Shared::new(tenant, keys));
 
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = server::router(shared.clone());
+        let emulator = RunningEmulator {
+            inner: Arc::new(Inner {
+                shared: shared.clone(),
+                port,
+                stop: Mutex::new(Some(stop)),
+                task: Mutex::new(None),
+            }),
+        };
+        // The control API holds the handle weakly, so dropping the last handle still stops
+        // the server.
+        let app = server::router(shared).merge(crate::control::routes(WeakEmulator(
+            Arc::downgrade(&emulator.inner),
+        )));
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
@@ -205,14 +217,8 @@ impl EmulatorBuilder {
                 })
                 .await;
         });
-        Ok(RunningEmulator {
-            inner: Arc::new(Inner {
-                shared,
-                port,
-                stop: Mutex::new(Some(stop)),
-                task: Mutex::new(Some(task)),
-            }),
-        })
+        *lock(&emulator.inner.task) = Some(task);
+        Ok(emulator)
     }
 
     fn into_tenant(self, issuer: String, base_url: String) -> io::Result<Tenant> {
@@ -273,6 +279,17 @@ struct Inner {
     port: u16,
     stop: Mutex<Option<oneshot::Sender<()>>>,
     task: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// A handle that does not keep the tenant running (held by the control API's routes).
+#[derive(Clone)]
+pub(crate) struct WeakEmulator(std::sync::Weak<Inner>);
+
+impl WeakEmulator {
+    /// The handle, while any strong one is alive.
+    pub(crate) fn upgrade(&self) -> Option<RunningEmulator> {
+        self.0.upgrade().map(|inner| RunningEmulator { inner })
+    }
 }
 
 /// A running tenant. Cheap to clone; the server stops on [`RunningEmulator::shutdown`] or when

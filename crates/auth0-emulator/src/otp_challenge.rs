@@ -181,7 +181,7 @@ fn challenge(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<String
     let auth_session = random_token(32);
     let mut store = shared.store();
     let otp = &mut store.accounts.otp;
-    let now = Instant::now();
+    let now = crate::clock::now();
     if otp.pending.len() >= 1024 {
         otp.pending.retain(|_, p| p.expires_at > now);
     }
@@ -253,7 +253,7 @@ fn redeem(
             "Invalid or expired auth_session; start a new challenge.",
         ));
     }
-    if Instant::now() >= challenge.expires_at {
+    if crate::clock::now() >= challenge.expires_at {
         pending.remove(auth_session);
         return Err(OAuthError::invalid_grant(
             "The verification code has expired. Please try to login again.",
@@ -326,7 +326,7 @@ impl RunningEmulator {
 
     /// Makes every pending `/otp/challenge` code expired (to test expiry without waiting).
     pub fn expire_otp_challenges(&self) {
-        let now = Instant::now();
+        let now = crate::clock::now();
         for pending in self.shared().store().accounts.otp.pending.values_mut() {
             pending.expires_at = now;
         }

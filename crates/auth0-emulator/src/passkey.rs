@@ -181,7 +181,7 @@ fn open_session(shared: &Shared, session: AuthSession) -> String {
     let mut data = shared.factors.data();
     let sessions = &mut data.passkeys.sessions;
     if sessions.len() > SWEEP_ABOVE {
-        let now = Instant::now();
+        let now = crate::clock::now();
         sessions.retain(|_, s| s.expires_at > now);
     }
     sessions.insert(id.clone(), session);
@@ -288,7 +288,7 @@ fn start_signup(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Val
             user_handle: user_handle.clone(),
             realm,
             organization,
-            expires_at: Instant::now() + SESSION_LIFETIME,
+            expires_at: crate::clock::now() + SESSION_LIFETIME,
             used: false,
         },
     );
@@ -333,7 +333,7 @@ fn start_login(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Valu
             user_handle: String::new(),
             realm,
             organization,
-            expires_at: Instant::now() + SESSION_LIFETIME,
+            expires_at: crate::clock::now() + SESSION_LIFETIME,
             used: false,
         },
     );
@@ -373,7 +373,7 @@ pub(crate) fn take_session(
             "The auth_session was already used.",
         ));
     }
-    if Instant::now() >= session.expires_at {
+    if crate::clock::now() >= session.expires_at {
         return Err(OAuthError::invalid_grant("The auth_session has expired."));
     }
     session.used = true;

@@ -187,7 +187,7 @@ fn start_login(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(), 
         .map(str::to_owned);
 
     let lifetime = shared.tenant.flows.passwordless_code_lifetime;
-    let expires_at = Instant::now() + lifetime;
+    let expires_at = crate::clock::now() + lifetime;
     let code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
     let link = if send == "link" {
         let redirect_uri = link_redirect_uri(client, auth_params.as_ref())?;
@@ -312,7 +312,7 @@ fn follow_link(
         .ok_or_else(|| {
             OAuthError::invalid_request("This magic link is invalid or was already used.")
         })?;
-    if Instant::now() >= link.expires_at {
+    if crate::clock::now() >= link.expires_at {
         return Err(OAuthError::invalid_request(
             "This magic link has expired. Please try to login again.",
         ));
@@ -392,7 +392,7 @@ pub(crate) fn redeem_code(
     if pending.client_id != client_id {
         return Err(wrong());
     }
-    if Instant::now() >= pending.expires_at {
+    if crate::clock::now() >= pending.expires_at {
         codes.remove(&key);
         return Err(OAuthError::invalid_grant(
             "The verification code has expired. Please try to login again.",

@@ -70,6 +70,7 @@ fn exchange(
             ),
         ));
     }
+    crate::grant_types::check(&client.config, grant_type)?;
     (grant.handle)(&GrantContext {
         shared,
         client,
