@@ -27,8 +27,8 @@ use crate::faults::Fault;
 /// Where the control API lives.
 pub const CONTROL_PREFIX: &str = "/__emulator";
 
-/// Every route, for `GET /__emulator/` (method, path, what it does).
-const ROUTES: &[(&str, &str, &str)] = &[
+/// Every control route: method, path, what it does (`GET /__emulator/` answers this list).
+pub const CONTROL_ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/__emulator/", "this list"),
     (
         "GET",
@@ -277,7 +277,7 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Response> {
 }
 
 async fn index() -> Answer {
-    let routes: Vec<Value> = ROUTES
+    let routes: Vec<Value> = CONTROL_ROUTES
         .iter()
         .map(|(method, path, what)| json!({"method": method, "path": path, "description": what}))
         .collect();

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -36,6 +36,7 @@ impl Emulator {
 #[derive(Debug, Clone)]
 pub struct EmulatorBuilder {
     port: u16,
+    bind: IpAddr,
     issuer: Option<String>,
     clients: Vec<ClientConfig>,
     users: Vec<UserConfig>,
@@ -63,6 +64,7 @@ impl Default for EmulatorBuilder {
     fn default() -> Self {
         Self {
             port: 0,
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             issuer: None,
             clients: Vec::new(),
             users: Vec::new(),
@@ -84,9 +86,18 @@ impl Default for EmulatorBuilder {
 }
 
 impl EmulatorBuilder {
-    /// The port to listen on (default 0: any free port). The emulator always binds 127.0.0.1.
+    /// The port to listen on (default 0: any free port).
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
+        self
+    }
+
+    /// The address to listen on (default `127.0.0.1`). The tenant has no authentication on
+    /// its control API (`/__emulator/`) and speaks plain HTTP, so anything but loopback is
+    /// only for a container network in a test setup. With an unspecified address (`0.0.0.0`,
+    /// `::`) the base URL still names `127.0.0.1`.
+    pub fn bind_address(mut self, address: IpAddr) -> Self {
+        self.bind = address;
         self
     }
 
@@ -172,15 +183,19 @@ impl EmulatorBuilder {
         !self.clients.is_empty()
     }
 
-    /// Generates the signing key, binds 127.0.0.1 and starts serving.
+    /// Generates the signing key, binds the address (127.0.0.1 unless [`EmulatorBuilder::bind_address`]) and starts serving.
     ///
     /// # Errors
     /// When the port cannot be bound, a `private_key_jwt` client's public key is not an RSA or
     /// EC SPKI PEM (`InvalidInput`), or no signing key can be generated.
     pub async fn start(self) -> io::Result<RunningEmulator> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, self.port)).await?;
+        let listener = TcpListener::bind((self.bind, self.port)).await?;
         let port = listener.local_addr()?.port();
-        let base_url = format!("http://127.0.0.1:{port}");
+        let base_url = match self.bind {
+            ip if ip.is_unspecified() => format!("http://127.0.0.1:{port}"),
+            IpAddr::V4(ip) => format!("http://{ip}:{port}"),
+            IpAddr::V6(ip) => format!("http://[{ip}]:{port}"),
+        };
         let mut issuer = self
             .issuer
             .clone()

@@ -161,7 +161,7 @@ mod webfinger;
 pub use anonymous::AnonymousSessionInfo;
 pub use ciba::{CibaRequestInfo, CibaStatus};
 pub use config::{ApiConfig, ClientConfig, DEFAULT_CONNECTION, OrganizationConfig, UserConfig};
-pub use control::CONTROL_PREFIX;
+pub use control::{CONTROL_PREFIX, CONTROL_ROUTES};
 pub use database::PasswordChangeTicket;
 pub use device::{DeviceRequestInfo, DeviceStatus};
 pub use emulator::{Emulator, EmulatorBuilder, RunningEmulator};
