@@ -236,27 +236,45 @@ pub(crate) fn routes(emulator: WeakEmulator) -> Router {
         .with_state(emulator)
 }
 
-type Answer = Result<Response, Response>;
+/// A refused control call: a status and a JSON `{"error", "error_description"}` body.
+#[derive(Debug)]
+struct Refusal {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let body = json!({"error": self.error, "error_description": self.description});
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+type Answer = Result<Response, Refusal>;
 
 fn ok(value: Value) -> Answer {
     Ok((StatusCode::OK, axum::Json(value)).into_response())
 }
 
-fn error(status: StatusCode, error: &str, description: impl Into<String>) -> Response {
-    let body = json!({"error": error, "error_description": description.into()});
-    (status, axum::Json(body)).into_response()
+fn error(status: StatusCode, error: &'static str, description: impl Into<String>) -> Refusal {
+    Refusal {
+        status,
+        error,
+        description: description.into(),
+    }
 }
 
-fn bad_request(description: impl Into<String>) -> Response {
+fn bad_request(description: impl Into<String>) -> Refusal {
     error(StatusCode::BAD_REQUEST, "invalid_request", description)
 }
 
-fn not_found(description: impl Into<String>) -> Response {
+fn not_found(description: impl Into<String>) -> Refusal {
     error(StatusCode::NOT_FOUND, "not_found", description)
 }
 
 /// The handle, or `503` while the tenant shuts down.
-fn handle(weak: &WeakEmulator) -> Result<RunningEmulator, Response> {
+fn handle(weak: &WeakEmulator) -> Result<RunningEmulator, Refusal> {
     weak.upgrade().ok_or_else(|| {
         error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -267,7 +285,7 @@ fn handle(weak: &WeakEmulator) -> Result<RunningEmulator, Response> {
 }
 
 /// Parses a JSON body (an empty body reads as `{}`).
-fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Response> {
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Refusal> {
     let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
@@ -288,7 +306,7 @@ async fn index() -> Answer {
 }
 
 async fn unknown() -> Response {
-    not_found("No such control route; GET /__emulator/ lists them.")
+    not_found("No such control route; GET /__emulator/ lists them.").into_response()
 }
 
 async fn tenant(State(w): State<WeakEmulator>) -> Answer {
@@ -395,7 +413,7 @@ enum FaultSpec {
 }
 
 impl FaultSpec {
-    fn into_fault(self) -> Result<Fault, Response> {
+    fn into_fault(self) -> Result<Fault, Refusal> {
         let status_ok = |s: u16| {
             if (100..=599).contains(&s) {
                 Ok(s)
