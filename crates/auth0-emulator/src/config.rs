@@ -142,6 +142,8 @@ pub struct UserConfig {
     pub(crate) require_mfa: bool,
     /// Organizations (ids) the user is a member of.
     pub(crate) organizations: Vec<String>,
+    /// RBAC permissions by API audience (see [`crate::rbac`]).
+    pub(crate) permissions: Vec<(String, Vec<String>)>,
 }
 
 impl UserConfig {
@@ -165,6 +167,7 @@ impl UserConfig {
             name: None,
             require_mfa: false,
             organizations: Vec::new(),
+            permissions: Vec::new(),
         }
     }
 
@@ -244,6 +247,7 @@ impl fmt::Debug for UserConfig {
             .field("name", &self.name)
             .field("require_mfa", &self.require_mfa)
             .field("organizations", &self.organizations)
+            .field("permissions", &self.permissions)
             .finish()
     }
 }

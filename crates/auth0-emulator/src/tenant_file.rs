@@ -10,7 +10,7 @@
 //!
 //! Imports the public configuration types and the builder only; nothing here knows HTTP.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -77,7 +77,20 @@ pub struct TenantFile {
     #[serde(default)]
     organizations: Vec<OrganizationSpec>,
     #[serde(default)]
+    roles: Vec<RoleSpec>,
+    #[serde(default)]
     connections: Connections,
+}
+
+/// Permissions by API identifier.
+type Permissions = BTreeMap<String, Vec<String>>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleSpec {
+    name: String,
+    #[serde(default)]
+    permissions: Permissions,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -177,6 +190,10 @@ struct UserSpec {
     #[serde(default)]
     mfa: bool,
     totp_secret: Option<String>,
+    #[serde(default)]
+    permissions: Permissions,
+    #[serde(default)]
+    roles: Vec<String>,
 }
 
 impl UserSpec {
@@ -439,6 +456,8 @@ impl TenantFile {
             connection: None,
             mfa: false,
             totp_secret: None,
+            permissions: Permissions::new(),
+            roles: Vec::new(),
         });
         Ok(())
     }
@@ -581,6 +600,20 @@ impl TenantFile {
             {
                 return Err(self.fail(format!("{at}: totp_secret is not base32")));
             }
+            self.check_permissions(&at, &u.permissions)?;
+            for r in &u.roles {
+                if !self.roles.iter().any(|role| role.name == *r) {
+                    return Err(self.fail(format!("{at}: role {r:?} is not among roles")));
+                }
+            }
+        }
+        let mut role_names = HashSet::new();
+        for r in &self.roles {
+            let at = format!("role {:?}", r.name);
+            if !role_names.insert(r.name.as_str()) {
+                return Err(self.fail(format!("{at} is declared twice")));
+            }
+            self.check_permissions(&at, &r.permissions)?;
         }
         let mut org_ids = HashSet::new();
         for o in &self.organizations {
@@ -606,6 +639,27 @@ impl TenantFile {
                         s.name, a.user
                     )));
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every permission must name an API of the file and a scope that API defines.
+    fn check_permissions(
+        &self,
+        at: &str,
+        permissions: &Permissions,
+    ) -> Result<(), TenantFileError> {
+        for (audience, list) in permissions {
+            let Some(api) = self.apis.iter().find(|a| a.identifier == *audience) else {
+                return Err(self.fail(format!(
+                    "{at}: permissions name {audience:?}, which is not among apis"
+                )));
+            };
+            if let Some(p) = list.iter().find(|p| !api.scopes.contains(p)) {
+                return Err(self.fail(format!(
+                    "{at}: permission {p:?} is not a scope of {audience:?}"
+                )));
             }
         }
         Ok(())
@@ -682,6 +736,14 @@ impl TenantFile {
             for o in &self.organizations {
                 if o.members.iter().any(|m| m.eq_ignore_ascii_case(u.login())) {
                     config = config.organization(&o.id);
+                }
+            }
+            let roles = self.roles.iter().filter(|r| u.roles.contains(&r.name));
+            for permissions in std::iter::once(&u.permissions).chain(roles.map(|r| &r.permissions))
+            {
+                for (audience, list) in permissions {
+                    let list: Vec<&str> = list.iter().map(String::as_str).collect();
+                    config = config.permissions(audience, &list);
                 }
             }
             if let Some(secret) = &u.totp_secret {
@@ -929,6 +991,18 @@ members = ["jane@example.com"]
                 "not among connections.database",
             ),
             ("signing_alg = \"HS256\"\n", "use \"RS256\" or \"ES256\""),
+            (
+                "[[users]]\nemail = \"a@b.c\"\npassword = \"p\"\nroles = [\"boss\"]\n",
+                "role \"boss\" is not among roles",
+            ),
+            (
+                "[[roles]]\nname = \"r\"\npermissions = { \"https://nowhere/\" = [\"x\"] }\n",
+                "permissions name \"https://nowhere/\", which is not among apis",
+            ),
+            (
+                "[[apis]]\nidentifier = \"a\"\nscopes = [\"read\"]\n[[users]]\nemail = \"a@b.c\"\npassword = \"p\"\npermissions = { a = [\"write\"] }\n",
+                "permission \"write\" is not a scope of \"a\"",
+            ),
             (
                 "[[users]]\nusername = \"bob\"\nemail = \"a@b.c\"\npassword = \"p\"\n",
                 "exactly one of email",

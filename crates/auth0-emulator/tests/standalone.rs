@@ -96,6 +96,18 @@ async fn form_token(base: &str, form: &[(&str, &str)]) -> (u16, Value) {
     )
 }
 
+/// The claims of a JWT (not verified: the tests elsewhere verify signatures).
+fn claims_of(jwt: &str) -> Value {
+    use base64::Engine as _;
+    let payload = jwt.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64url"),
+    )
+    .expect("JSON claims")
+}
+
 async fn control(base: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
     let url = format!("{base}/__emulator{path}");
     let request = match method {
@@ -201,6 +213,25 @@ async fn file_clients_get_their_types_default_grants_or_the_listed_ones() {
         )
         .await;
         assert_eq!(status, 200, "{body}");
+        // Jane has the "reader" role on the RBAC API: only read:things, listed in permissions.
+        let (status, body) = form_token(
+            base,
+            &[
+                ("grant_type", "password"),
+                ("client_id", "my-web-app"),
+                ("client_secret", WEB_SECRET),
+                ("username", "jane@example.com"),
+                ("password", PASSWORD),
+                ("audience", "https://api.example.com/"),
+                ("scope", "openid read:things write:things"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["scope"], "openid read:things");
+        let jane = claims_of(body["access_token"].as_str().unwrap());
+        assert_eq!(jane["permissions"], json!(["read:things"]));
+        assert_eq!(jane["scope"], "openid read:things");
         // …and password enables password-realm, for bob in his own database connection.
         let (status, body) = form_token(
             base,
@@ -477,4 +508,34 @@ async fn bad_tenant_files_and_hosts_are_refused_with_the_place() {
         assert!(help.contains(expected), "{expected} missing from --help");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn the_example_tenant_file_loads_in_process_too() {
+    within(async {
+        let file = auth0_emulator::TenantFile::load(&example_tenant()).expect("the example loads");
+        let em = file
+            .apply(auth0_emulator::Emulator::builder())
+            .expect("the example applies")
+            .start()
+            .await
+            .expect("the example tenant starts");
+        let described = em.describe();
+        let ids: Vec<&str> = described["clients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["client_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["my-spa", "my-web-app", "my-worker"]);
+        assert_eq!(described["users"].as_array().unwrap().len(), 3);
+        assert_eq!(described["organizations"][0]["id"], "org_acme123");
+        let spa = &described["clients"][0];
+        assert_eq!(
+            spa["grant_types"],
+            json!(["authorization_code", "implicit", "refresh_token"])
+        );
+        em.shutdown().await;
+    })
+    .await;
 }
