@@ -135,6 +135,7 @@ mod grants;
 mod html;
 mod introspection;
 mod issue;
+mod jwk_pem;
 pub mod keys;
 mod log;
 mod logout;

@@ -144,6 +144,7 @@ struct ClientSpec {
     app_type: Option<AppTypeSpec>,
     client_secret: Option<String>,
     public_key_pem: Option<String>,
+    public_key_jwk: Option<serde_json::Value>,
     #[serde(default)]
     callbacks: Vec<String>,
     #[serde(default)]
@@ -382,6 +383,7 @@ impl TenantFile {
             app_type: Some(app_type),
             client_secret: secret.map(str::to_owned),
             public_key_pem: None,
+            public_key_jwk: None,
             callbacks: Vec::new(),
             logout_urls: Vec::new(),
             backchannel_logout_uri: None,
@@ -517,17 +519,19 @@ impl TenantFile {
             } else {
                 AppTypeSpec::Spa
             });
-            let credentials =
-                usize::from(c.client_secret.is_some()) + usize::from(c.public_key_pem.is_some());
+            let credentials = usize::from(c.client_secret.is_some())
+                + usize::from(c.public_key_pem.is_some())
+                + usize::from(c.public_key_jwk.is_some());
             match (kind.confidential(), credentials) {
                 (true, 0) => {
                     return Err(self.fail(format!(
-                        "{at}: a regular_web or m2m client needs client_secret or public_key_pem"
+                        "{at}: a regular_web or m2m client needs client_secret, public_key_pem \
+                         or public_key_jwk"
                     )));
                 }
-                (_, 2) => {
+                (_, 2..) => {
                     return Err(self.fail(format!(
-                        "{at}: give client_secret or public_key_pem, not both"
+                        "{at}: give one of client_secret, public_key_pem, public_key_jwk"
                     )));
                 }
                 (false, 1) => {
@@ -536,6 +540,10 @@ impl TenantFile {
                     )));
                 }
                 _ => {}
+            }
+            if let Some(jwk) = &c.public_key_jwk {
+                crate::jwk_pem::jwk_to_pem(jwk)
+                    .map_err(|why| self.fail(format!("{at}: public_key_jwk: {why}")))?;
             }
             if c.client_secret.as_deref() == Some("") {
                 return Err(self.fail(format!("{at}: client_secret is empty")));
@@ -806,7 +814,13 @@ impl Lifetimes {
 
 impl ClientSpec {
     fn to_config(&self) -> ClientConfig {
-        let mut config = match (&self.client_secret, &self.public_key_pem) {
+        // `check` has converted the JWK once already, so this does not fail.
+        let jwk_pem = self
+            .public_key_jwk
+            .as_ref()
+            .and_then(|jwk| crate::jwk_pem::jwk_to_pem(jwk).ok());
+        let pem = self.public_key_pem.as_ref().or(jwk_pem.as_ref());
+        let mut config = match (&self.client_secret, pem) {
             (Some(secret), _) => ClientConfig::confidential(&self.client_id, secret),
             (None, Some(pem)) => ClientConfig::private_key_jwt(&self.client_id, pem),
             (None, None) => ClientConfig::public(&self.client_id),
@@ -1047,6 +1061,36 @@ members = ["jane@example.com"]
         assert!(err.to_string().contains("--client"));
         empty.add_client_flag("pub").unwrap();
         assert!(empty.clients[0].to_config().is_public());
+    }
+
+    #[test]
+    fn clients_may_register_a_jwk() {
+        let key = crate::keys::SigningKey::generate_ec().unwrap();
+        let text = serde_json::json!({"clients": [
+            {"client_id": "k", "type": "m2m", "public_key_jwk": key.jwk()}
+        ]})
+        .to_string();
+        let file = TenantFile::from_json(&text).unwrap();
+        let config = file.clients[0].to_config();
+        assert_eq!(
+            config.auth,
+            crate::config::ClientAuthMethod::PrivateKeyJwt(key.public_key_pem().to_owned())
+        );
+        let bad =
+            r#"{"clients": [{"client_id": "k", "type": "m2m", "public_key_jwk": {"kty": "oct"}}]}"#;
+        let err = TenantFile::from_json(bad).unwrap_err().to_string();
+        assert!(
+            err.contains("client \"k\": public_key_jwk: the JWK's kty"),
+            "{err}"
+        );
+        let both =
+            r#"{"clients": [{"client_id": "k", "client_secret": "s", "public_key_pem": "p"}]}"#;
+        assert!(
+            TenantFile::from_json(both)
+                .unwrap_err()
+                .to_string()
+                .contains("give one of")
+        );
     }
 
     #[test]
