@@ -92,18 +92,26 @@ pub const CONTROL_ROUTES: &[(&str, &str, &str)] = &[
         "/__emulator/mfa/recovery-code/{user_id}",
         "a user's current recovery code",
     ),
-    ("GET", "/__emulator/ciba", "CIBA requests"),
+    (
+        "GET",
+        "/__emulator/ciba",
+        "CIBA requests, with the gaps between polls (poll_gaps_ms)",
+    ),
     (
         "POST",
         "/__emulator/ciba/{auth_req_id}/approve",
-        "the user approves",
+        "the user approves (with {\"after_ms\": N}: in the background, after N ms)",
     ),
     (
         "POST",
         "/__emulator/ciba/{auth_req_id}/deny",
         "the user denies",
     ),
-    ("GET", "/__emulator/device", "device authorization requests"),
+    (
+        "GET",
+        "/__emulator/device",
+        "device authorization requests, with the gaps between polls (poll_gaps_ms)",
+    ),
     (
         "POST",
         "/__emulator/device/{user_code}/approve",
@@ -566,8 +574,17 @@ fn answered(found: bool, missing: &str) -> Answer {
     }
 }
 
+/// The milliseconds between consecutive polls.
+fn gaps_ms(polls: &[std::time::Instant]) -> Vec<u64> {
+    polls
+        .windows(2)
+        .map(|w| u64::try_from(w[1].duration_since(w[0]).as_millis()).unwrap_or(u64::MAX))
+        .collect()
+}
+
 async fn ciba(State(w): State<WeakEmulator>) -> Answer {
-    let list: Vec<Value> = handle(&w)?
+    let em = handle(&w)?;
+    let list: Vec<Value> = em
         .ciba_requests()
         .iter()
         .map(|r| {
@@ -582,19 +599,42 @@ async fn ciba(State(w): State<WeakEmulator>) -> Answer {
                 "interval": r.interval,
                 "status": format!("{:?}", r.status).to_lowercase(),
                 "redeemed": r.redeemed,
+                "poll_gaps_ms": gaps_ms(&em.ciba_poll_times(&r.auth_req_id)),
             })
         })
         .collect();
     ok(json!({"requests": list}))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LaterApproval {
+    after_ms: Option<u64>,
+}
+
 async fn ciba_answer(
     State(w): State<WeakEmulator>,
     Path((id, answer)): Path<(String, String)>,
+    bytes: Bytes,
 ) -> Answer {
     let em = handle(&w)?;
     let found = match answer.as_str() {
-        "approve" => em.approve_ciba(&id),
+        "approve" => {
+            let later: LaterApproval = body(&bytes)?;
+            match later.after_ms {
+                Some(ms) => {
+                    let pending = em
+                        .ciba_requests()
+                        .iter()
+                        .any(|r| r.auth_req_id == id && r.status == crate::CibaStatus::Pending);
+                    if pending {
+                        em.approve_ciba_after(&id, Duration::from_millis(ms.min(600_000)));
+                    }
+                    pending
+                }
+                None => em.approve_ciba(&id),
+            }
+        }
         "deny" => em.deny_ciba(&id),
         _ => return Err(not_found("Use …/approve or …/deny.")),
     };
@@ -602,7 +642,8 @@ async fn ciba_answer(
 }
 
 async fn device(State(w): State<WeakEmulator>) -> Answer {
-    let list: Vec<Value> = handle(&w)?
+    let em = handle(&w)?;
+    let list: Vec<Value> = em
         .device_requests()
         .iter()
         .map(|r| {
@@ -615,6 +656,7 @@ async fn device(State(w): State<WeakEmulator>) -> Answer {
                 "user_id": r.user_id,
                 "interval": r.interval,
                 "redeemed": r.redeemed,
+                "poll_gaps_ms": gaps_ms(&em.device_poll_times(&r.user_code)),
             })
         })
         .collect();

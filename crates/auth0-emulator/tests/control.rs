@@ -214,7 +214,53 @@ async fn ciba_and_device_requests_are_answered_over_http() {
         )
         .await;
         assert_eq!(status, 200, "{body}");
+        let (_, list) = call(&em, "GET", "/ciba", None).await;
+        assert_eq!(
+            list["requests"][0]["poll_gaps_ms"],
+            json!([]),
+            "one poll, no gap"
+        );
         assert_eq!(call(&em, "POST", "/ciba/unknown/deny", None).await.0, 404);
+        // Approval in the background.
+        let later = http()
+            .post(format!("{}/bc-authorize", em.base_url()))
+            .form(&[
+                ("client_id", demo::CLIENT_ID),
+                ("client_secret", demo::CLIENT_SECRET),
+                ("scope", "openid"),
+                ("binding_message", "later?"),
+                ("login_hint", hint.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap();
+        let later_id = later["auth_req_id"].as_str().unwrap();
+        let (status, _) = call(
+            &em,
+            "POST",
+            &format!("/ciba/{later_id}/approve"),
+            Some(r#"{"after_ms": 10}"#),
+        )
+        .await;
+        assert_eq!(status, 200);
+        // Bounded by `within`.
+        loop {
+            let (_, list) = call(&em, "GET", "/ciba", None).await;
+            let request = list["requests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["auth_req_id"] == later_id)
+                .cloned()
+                .unwrap();
+            if request["status"] == "approved" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
         assert_eq!(
             call(&em, "POST", &format!("/ciba/{id}/shrug"), None)
                 .await
