@@ -78,7 +78,7 @@
 //! | 400 | `invalid_request` | a missing parameter (`Missing required parameter: <name>`), an unknown `organization` or `realm`, several client authentication methods at once, a body that is not valid JSON |
 //! | 400 | `unsupported_grant_type` | an unknown `grant_type` |
 //! | 401 | `invalid_client` | unknown client, missing or wrong secret, a bad `client_assertion` (signature, `iss`/`sub`, `aud`, `exp`, replayed `jti`, …), credentials sent by a public client |
-//! | 403 | `unauthorized_client` | a public client using a grant reserved to confidential clients |
+//! | 403 | `unauthorized_client` | a public client using a grant reserved to confidential clients, or a grant the client has not enabled ([`ClientConfig::grant_types`]: `Grant type '<name>' not allowed for the client.`) |
 //! | 403 | `access_denied` | no client grant for the API (`Client is not authorized to access "<aud>". …`) or an unknown audience (`Service not found: <aud>`) |
 //! | 403 | `invalid_grant` | `Wrong email or password.`, `Unknown or invalid refresh token.` |
 //! | 403 | `invalid_grant` | authorization codes: `Invalid authorization code` (unknown, used or expired), `Failed to verify code verifier`, a `redirect_uri` other than the one the code was sent to |
@@ -100,6 +100,13 @@
 //! oversized JSON, rate limiting, …) for the next requests to a path;
 //! [`RunningEmulator::rotate_signing_key`], [`RunningEmulator::sign_jwt`] and
 //! [`RunningEmulator::set_next_id_token`] let tests exercise token validation.
+//!
+//! ## As a program, for tests in any language
+//! The `auth0-emulator` binary serves the demo tenant or one declared in a tenant file
+//! ([`TenantFile`]; `crates/auth0-emulator/examples/tenant.toml` documents every field) or with
+//! one-line flags (`--client`, `--callback`, `--logout-url`, `--user`). Its HTTP control API
+//! under [`CONTROL_PREFIX`] (`/__emulator/`, JSON, no authentication) offers what
+//! [`RunningEmulator`] offers Rust tests; [`CONTROL_ROUTES`] lists it.
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations)]
 // Nothing reachable from a request may panic; the three test-key helpers in `keys` are the
