@@ -438,6 +438,7 @@ async fn builder_clients_can_be_restricted_to_some_grants() {
             .demo_tenant()
             .client(
                 ClientConfig::confidential("narrow", "narrow-secret")
+                    .callback("http://localhost:7000/cb")
                     .grant_types(&["client_credentials"]),
             )
             .client(ClientConfig::confidential("wide", "wide-secret"))
@@ -470,6 +471,29 @@ async fn builder_clients_can_be_restricted_to_some_grants() {
         );
         // The refusal comes after client authentication: a wrong secret is still 401.
         assert_eq!(token(&em, &password("narrow", "wrong")).await.0, 401);
+        // Browser logins need authorization_code: the error goes back to the callback.
+        let no_redirects = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let refused = no_redirects
+            .get(format!(
+                "{}/authorize?response_type=code&client_id=narrow&state=s1&redirect_uri={}",
+                em.base_url(),
+                "http%3A%2F%2Flocalhost%3A7000%2Fcb"
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 302);
+        let location = refused.headers()["location"].to_str().unwrap();
+        assert!(
+            location.starts_with("http://localhost:7000/cb?"),
+            "{location}"
+        );
+        assert!(location.contains("error=unauthorized_client"), "{location}");
+        assert!(location.contains("state=s1"), "{location}");
     })
     .await;
 }
