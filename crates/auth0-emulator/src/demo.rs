@@ -37,12 +37,21 @@ pub const CALLBACKS: &[&str] = &[
 /// The post-logout return URL both demo clients allow.
 pub const LOGOUT_URL: &str = "http://localhost:3000/";
 
+/// The grant types both demo clients have enabled. The quickstart, the examples and the test
+/// suites of every crate run each of these against the demo clients (code + PKCE, refresh,
+/// client credentials, password and password-realm, MFA, passwordless, CIBA, device flow,
+/// token exchange and Token Vault, passkeys), so the demo tenant enables them explicitly.
+pub const GRANT_TYPES: &[&str] = crate::tenant::grant_types::KNOWN_GRANT_TYPES;
+
 /// Adds the demo tenant to `builder`.
 pub(crate) fn configure(builder: EmulatorBuilder) -> EmulatorBuilder {
     let mut confidential = ClientConfig::confidential(CLIENT_ID, CLIENT_SECRET)
         .grant_audience(AUDIENCE, SCOPES)
-        .logout_url(LOGOUT_URL);
-    let mut public = ClientConfig::public(PUBLIC_CLIENT_ID).logout_url(LOGOUT_URL);
+        .logout_url(LOGOUT_URL)
+        .grant_types(GRANT_TYPES);
+    let mut public = ClientConfig::public(PUBLIC_CLIENT_ID)
+        .logout_url(LOGOUT_URL)
+        .grant_types(GRANT_TYPES);
     for url in CALLBACKS {
         confidential = confidential.callback(url);
         public = public.callback(url);

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -57,6 +57,7 @@ impl Emulator {
 #[derive(Debug, Clone)]
 pub struct EmulatorBuilder {
     port: u16,
+    bind: IpAddr,
     issuer: Option<String>,
     clients: Vec<ClientConfig>,
     users: Vec<UserConfig>,
@@ -85,6 +86,7 @@ impl Default for EmulatorBuilder {
     fn default() -> Self {
         Self {
             port: 0,
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             issuer: None,
             clients: Vec::new(),
             users: Vec::new(),
@@ -106,9 +108,18 @@ impl Default for EmulatorBuilder {
 }
 
 impl EmulatorBuilder {
-    /// The port to listen on (default 0: any free port). The emulator always binds 127.0.0.1.
+    /// The port to listen on (default 0: any free port).
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
+        self
+    }
+
+    /// The address to listen on (default `127.0.0.1`). The tenant has no authentication on
+    /// its control API (`/__emulator/`) and speaks plain HTTP, so anything but loopback is
+    /// only for a container network in a test setup. With an unspecified address (`0.0.0.0`,
+    /// `::`) the base URL still names `127.0.0.1`.
+    pub fn bind_address(mut self, address: IpAddr) -> Self {
+        self.bind = address;
         self
     }
 
@@ -194,15 +205,19 @@ impl EmulatorBuilder {
         !self.clients.is_empty()
     }
 
-    /// Generates the signing key, binds 127.0.0.1 and starts serving.
+    /// Generates the signing key, binds the address (127.0.0.1 unless [`EmulatorBuilder::bind_address`]) and starts serving.
     ///
     /// # Errors
     /// When the port cannot be bound, a `private_key_jwt` client's public key is not an RSA or
     /// EC SPKI PEM (`InvalidInput`), or no signing key can be generated.
     pub async fn start(self) -> io::Result<RunningEmulator> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, self.port)).await?;
+        let listener = TcpListener::bind((self.bind, self.port)).await?;
         let port = listener.local_addr()?.port();
-        let base_url = format!("http://127.0.0.1:{port}");
+        let base_url = match self.bind {
+            ip if ip.is_unspecified() => format!("http://127.0.0.1:{port}"),
+            IpAddr::V4(ip) => format!("http://{ip}:{port}"),
+            IpAddr::V6(ip) => format!("http://[{ip}]:{port}"),
+        };
         let mut issuer = self
             .issuer
             .clone()
@@ -219,7 +234,26 @@ impl EmulatorBuilder {
         let shared = Arc::new(Shared::new(tenant, keys));
 
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = server::router(shared.clone());
+        let emulator = RunningEmulator {
+            inner: Arc::new(Inner {
+                shared: shared.clone(),
+                port,
+                stop: Mutex::new(Some(stop)),
+                task: Mutex::new(None),
+            }),
+        };
+        // The control API holds the handle weakly, so dropping the last handle still stops
+        // the server.
+        // The control API's calls read this tenant's clock too, as its endpoints do.
+        let clock = shared.clock.clone();
+        let control = crate::control::routes(WeakEmulator(Arc::downgrade(&emulator.inner))).layer(
+            axum::middleware::from_fn(
+                move |request: axum::extract::Request, next: axum::middleware::Next| {
+                    crate::tenant::clock::scope(clock.clone(), next.run(request))
+                },
+            ),
+        );
+        let app = server::router(shared).merge(control);
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
@@ -227,14 +261,8 @@ impl EmulatorBuilder {
                 })
                 .await;
         });
-        Ok(RunningEmulator {
-            inner: Arc::new(Inner {
-                shared,
-                port,
-                stop: Mutex::new(Some(stop)),
-                task: Mutex::new(Some(task)),
-            }),
-        })
+        *lock(&emulator.inner.task) = Some(task);
+        Ok(emulator)
     }
 
     fn into_tenant(self, issuer: String, base_url: String) -> io::Result<Tenant> {
@@ -295,6 +323,17 @@ struct Inner {
     port: u16,
     stop: Mutex<Option<oneshot::Sender<()>>>,
     task: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// A handle that does not keep the tenant running (held by the control API's routes).
+#[derive(Clone)]
+pub(crate) struct WeakEmulator(std::sync::Weak<Inner>);
+
+impl WeakEmulator {
+    /// The handle, while any strong one is alive.
+    pub(crate) fn upgrade(&self) -> Option<RunningEmulator> {
+        self.0.upgrade().map(|inner| RunningEmulator { inner })
+    }
 }
 
 /// A running tenant. Cheap to clone; the server stops on [`RunningEmulator::shutdown`] or when

@@ -78,7 +78,7 @@
 //! | 400 | `invalid_request` | a missing parameter (`Missing required parameter: <name>`), an unknown `organization` or `realm`, several client authentication methods at once, a body that is not valid JSON |
 //! | 400 | `unsupported_grant_type` | an unknown `grant_type` |
 //! | 401 | `invalid_client` | unknown client, missing or wrong secret, a bad `client_assertion` (signature, `iss`/`sub`, `aud`, `exp`, replayed `jti`, …), credentials sent by a public client |
-//! | 403 | `unauthorized_client` | a public client using a grant reserved to confidential clients |
+//! | 403 | `unauthorized_client` | a public client using a grant reserved to confidential clients, or a grant the client has not enabled ([`ClientConfig::grant_types`]: `Grant type '<name>' not allowed for the client.`) |
 //! | 403 | `access_denied` | no client grant for the API (`Client is not authorized to access "<aud>". …`) or an unknown audience (`Service not found: <aud>`) |
 //! | 403 | `invalid_grant` | `Wrong email or password.`, `Unknown or invalid refresh token.` |
 //! | 403 | `invalid_grant` | authorization codes: `Invalid authorization code` (unknown, used or expired), `Failed to verify code verifier`, a `redirect_uri` other than the one the code was sent to |
@@ -100,6 +100,13 @@
 //! oversized JSON, rate limiting, …) for the next requests to a path;
 //! [`RunningEmulator::rotate_signing_key`], [`RunningEmulator::sign_jwt`] and
 //! [`RunningEmulator::set_next_id_token`] let tests exercise token validation.
+//!
+//! ## As a program, for tests in any language
+//! The `auth0-emulator` binary serves the demo tenant or one declared in a tenant file
+//! ([`TenantFile`]; `crates/auth0-emulator/examples/tenant.toml` documents every field) or with
+//! one-line flags (`--client`, `--callback`, `--logout-url`, `--user`). Its HTTP control API
+//! under [`CONTROL_PREFIX`] (`/__emulator/`, JSON, no authentication) offers what
+//! [`RunningEmulator`] offers Rust tests; [`CONTROL_ROUTES`] lists it.
 //!
 //! ## Inside the emulator
 //! The source is four layers, each a folder whose module doc says what lives there and what it
@@ -124,16 +131,19 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod control;
 pub mod demo;
 mod emulator;
 mod endpoints;
 mod protocol;
 mod server;
 mod tenant;
+mod tenant_file;
 
 pub use protocol::webauthn;
 pub use tenant::keys;
 
+pub use control::{CONTROL_PREFIX, CONTROL_ROUTES};
 pub use emulator::{Emulator, EmulatorBuilder, RunningEmulator};
 pub use protocol::totp::totp_code;
 pub use tenant::accounts::PasswordChangeTicket;
@@ -145,6 +155,7 @@ pub use tenant::config::{
 pub use tenant::device::{DeviceRequestInfo, DeviceStatus};
 pub use tenant::exchange_config::{FederatedConnection, TokenExchangeProfile};
 pub use tenant::faults::Fault;
+pub use tenant::grant_types::{AppType, KNOWN_GRANT_TYPES};
 pub use tenant::keys::TokenSigningAlg;
 pub use tenant::log::RecordedRequest;
 pub use tenant::mfa::MfaMessage;
@@ -152,3 +163,4 @@ pub use tenant::otp::OtpChallengeRecord;
 pub use tenant::passwordless::PasswordlessMessage;
 pub use tenant::session::SessionInfo;
 pub use tenant::session::{BackchannelDelivery, LogoutRecord};
+pub use tenant_file::{TenantFile, TenantFileError};

@@ -1,80 +1,44 @@
-//! `auth0-emulator [--port N] [--issuer URL] [--token-alg RS256|ES256] [--demo]`: runs a local Auth0-compatible tenant
-//! (the demo tenant) until Ctrl-C or SIGTERM.
+//! `auth0-emulator`: runs a local Auth0-compatible tenant until Ctrl-C or SIGTERM — the demo
+//! tenant, or one declared with `--config tenant.toml` and the one-line flags. `--help` lists
+//! every option, the demo tenant's clients and users, and the control API. The command line
+//! lives in `cli.rs`; this file starts the tenant and waits for a stop signal.
 
 use std::process::ExitCode;
 
-use auth0_emulator::{Emulator, TokenSigningAlg, demo};
+use clap::{CommandFactory as _, FromArgMatches as _};
 
-const USAGE: &str = "usage: auth0-emulator [--port N] [--issuer URL] [--token-alg ALG] [--demo]\n\
-    Runs a local Auth0-compatible tenant on 127.0.0.1 until Ctrl-C.\n\
-    --port N      listen on port N (default: any free port)\n\
-    --issuer URL  advertise URL as the issuer instead of http://127.0.0.1:PORT/\n\
-    --token-alg A sign access and ID tokens with RS256 (the default) or ES256\n\
-    --demo        serve the quickstart tenant (the default)";
+mod cli;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let mut builder = Emulator::builder();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--port" => match args.next().and_then(|p| p.parse::<u16>().ok()) {
-                Some(port) => builder = builder.port(port),
-                None => return fail("--port needs a number between 0 and 65535"),
-            },
-            "--issuer" => match args.next() {
-                Some(issuer) => builder = builder.issuer(&issuer),
-                None => return fail("--issuer needs a URL"),
-            },
-            "--token-alg" => match args.next().as_deref() {
-                Some("RS256") => builder = builder.token_signing_alg(TokenSigningAlg::RS256),
-                Some("ES256") => builder = builder.token_signing_alg(TokenSigningAlg::ES256),
-                _ => return fail("--token-alg needs RS256 or ES256"),
-            },
-            "--demo" => builder = builder.demo_tenant(),
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return ExitCode::SUCCESS;
+    let command = cli::Cli::command().after_help(cli::help_tail());
+    let parsed = command
+        .try_get_matches()
+        .and_then(|m| cli::Cli::from_arg_matches(&m));
+    let args = match parsed {
+        Ok(args) => args,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let code = match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => 0,
+                _ => 2,
+            };
+            let _ = e.print();
+            if code != 0 {
+                eprintln!("(usage: auth0-emulator --help)");
             }
-            other => return fail(&format!("unknown argument: {other}")),
+            return ExitCode::from(code);
         }
-    }
-    if !builder.has_clients() {
-        builder = builder.demo_tenant();
-    }
-    let emulator = match builder.start().await {
+    };
+    let plan = match args.plan() {
+        Ok(plan) => plan,
+        Err(message) => return fail(&message),
+    };
+    let emulator = match plan.builder.start().await {
         Ok(emulator) => emulator,
         Err(e) => return fail(&format!("could not start: {e}")),
     };
-    println!("auth0-emulator listening on {}", emulator.base_url());
-    println!("issuer:                {}", emulator.issuer());
-    println!(
-        "confidential client:   {} / {}",
-        demo::CLIENT_ID,
-        demo::CLIENT_SECRET
-    );
-    println!("public client:         {}", demo::PUBLIC_CLIENT_ID);
-    println!(
-        "API audience:          {} ({})",
-        demo::AUDIENCE,
-        demo::SCOPES.join(" ")
-    );
-    println!(
-        "user:                  {} / {}",
-        demo::USERNAME,
-        demo::PASSWORD
-    );
-    println!(
-        "MFA user:              {} / {}",
-        demo::MFA_USERNAME,
-        demo::PASSWORD
-    );
-    println!(
-        "organization:          {} ({})",
-        demo::ORGANIZATION_ID,
-        demo::ORGANIZATION_NAME
-    );
-    println!("press Ctrl-C to stop");
+    println!("{}", cli::banner(&emulator, plan.demo));
     stop_signal().await;
     emulator.shutdown().await;
     ExitCode::SUCCESS
@@ -106,6 +70,6 @@ async fn stop_signal() {
 }
 
 fn fail(message: &str) -> ExitCode {
-    eprintln!("auth0-emulator: {message}\n{USAGE}");
+    eprintln!("auth0-emulator: {message}\n(usage: auth0-emulator --help)");
     ExitCode::from(2)
 }

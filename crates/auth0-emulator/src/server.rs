@@ -111,9 +111,12 @@ async fn front(State(shared): State<Arc<Shared>>, request: Request, next: Next) 
             }
         }
     }
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
+    // Everything the request does reads this tenant's clock.
+    let response = crate::tenant::clock::scope(
+        shared.clock.clone(),
+        next.run(Request::from_parts(parts, Body::from(bytes))),
+    )
+    .await;
     match fault {
         Some(fault) => fault.rewrite(response).await,
         None => response,

@@ -48,7 +48,7 @@ impl RunningEmulator {
 
     /// Makes every anonymous session expired (`session_expired` from now on).
     pub fn expire_anonymous_sessions(&self) {
-        let now = now_secs();
+        let now = crate::tenant::clock::sync_scope(self.shared().clock.clone(), now_secs);
         for session in self
             .shared()
             .store()

@@ -1,8 +1,6 @@
 //! The [`EmulatorBuilder`] settings and [`RunningEmulator`] test hooks of
 //! [`crate::endpoints::otp_challenge`].
 
-use std::time::Instant;
-
 use crate::emulator::RunningEmulator;
 use crate::tenant::otp::OtpChallengeRecord;
 
@@ -28,7 +26,10 @@ impl RunningEmulator {
 
     /// Makes every pending `/otp/challenge` code expired (to test expiry without waiting).
     pub fn expire_otp_challenges(&self) {
-        let now = Instant::now();
+        let now = crate::tenant::clock::sync_scope(
+            self.shared().clock.clone(),
+            crate::tenant::clock::now,
+        );
         for pending in self.shared().store().accounts.otp.pending.values_mut() {
             pending.expires_at = now;
         }

@@ -5,7 +5,7 @@
 //! grant (in [`crate::endpoints::token`]) polls it (see [`crate::tenant::poll`]).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -99,7 +99,7 @@ fn initiate(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Value, 
 
     let interval = shared.tenant.flows.ciba_interval;
     let auth_req_id = random_token(24);
-    let now = Instant::now();
+    let now = crate::tenant::clock::now();
     let request = CibaRequest {
         info: CibaRequestInfo {
             auth_req_id: auth_req_id.clone(),

@@ -7,7 +7,6 @@
 //! it (see [`crate::tenant::poll`]).
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Query, State};
@@ -72,7 +71,7 @@ fn start(
     }
     let config = &shared.tenant.device_dpop.device;
     let device_code = random_token(32);
-    let now = Instant::now();
+    let now = crate::tenant::clock::now();
     let mut store = shared.store();
     let state = &mut store.device_dpop.device;
     let user_code = loop {
@@ -138,7 +137,7 @@ fn new_user_code() -> String {
 fn unanswerable(request: Option<&DeviceRequest>) -> Option<&'static str> {
     match request {
         None => Some("Unknown code: check the code shown on your device."),
-        Some(r) if r.poll.is_expired(Instant::now()) => {
+        Some(r) if r.poll.is_expired(crate::tenant::clock::now()) => {
             Some("This code has expired: start again on your device.")
         }
         Some(r) if r.info.status != DeviceStatus::Pending => Some("This code was already used."),

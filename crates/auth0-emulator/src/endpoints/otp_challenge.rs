@@ -6,7 +6,7 @@
 //! Codes live 300 seconds, are single-use, and the third wrong code invalidates the challenge.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -116,7 +116,7 @@ fn challenge(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<String
     let auth_session = random_token(32);
     let mut store = shared.store();
     let otp = &mut store.accounts.otp;
-    let now = Instant::now();
+    let now = crate::tenant::clock::now();
     if otp.pending.len() >= 1024 {
         otp.pending.retain(|_, p| p.expires_at > now);
     }

@@ -5,7 +5,7 @@
 //! (verifying the assertion with the stored key).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -111,7 +111,7 @@ fn open_session(shared: &Shared, session: AuthSession) -> String {
     let mut data = shared.factors.data();
     let sessions = &mut data.passkeys.sessions;
     if sessions.len() > SWEEP_ABOVE {
-        let now = Instant::now();
+        let now = crate::tenant::clock::now();
         sessions.retain(|_, s| s.expires_at > now);
     }
     sessions.insert(id.clone(), session);
@@ -201,7 +201,7 @@ fn start_signup(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Val
             user_handle: user_handle.clone(),
             realm,
             organization,
-            expires_at: Instant::now() + SESSION_LIFETIME,
+            expires_at: crate::tenant::clock::now() + SESSION_LIFETIME,
             used: false,
         },
     );
@@ -246,7 +246,7 @@ fn start_login(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Valu
             user_handle: String::new(),
             realm,
             organization,
-            expires_at: Instant::now() + SESSION_LIFETIME,
+            expires_at: crate::tenant::clock::now() + SESSION_LIFETIME,
             used: false,
         },
     );

@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -97,7 +96,7 @@ fn start_login(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(), 
         .map(str::to_owned);
 
     let lifetime = shared.tenant.flows.passwordless_code_lifetime;
-    let expires_at = Instant::now() + lifetime;
+    let expires_at = crate::tenant::clock::now() + lifetime;
     let code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
     let link = if send == "link" {
         let redirect_uri = link_redirect_uri(client, auth_params.as_ref())?;
@@ -222,7 +221,7 @@ fn follow_link(
         .ok_or_else(|| {
             OAuthError::invalid_request("This magic link is invalid or was already used.")
         })?;
-    if Instant::now() >= link.expires_at {
+    if crate::tenant::clock::now() >= link.expires_at {
         return Err(OAuthError::invalid_request(
             "This magic link has expired. Please try to login again.",
         ));

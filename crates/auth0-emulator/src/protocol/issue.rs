@@ -100,7 +100,11 @@ pub(crate) fn access_token(
     if let Some(org) = spec.organization {
         claims["org_id"] = Value::from(org.id.as_str());
     }
-    crate::tenant::rbac::add_permissions(tenant, spec.audience, spec.scopes, &mut claims);
+    let user = match spec.subject {
+        Subject::User(user) => Some(user),
+        Subject::Client => None,
+    };
+    crate::tenant::rbac::add_permissions(tenant, spec.audience, spec.scopes, user, &mut claims);
     Ok((shared.sign(&claims)?, lifetime))
 }
 
@@ -218,8 +222,14 @@ pub(crate) struct UserLogin<'a> {
 /// `offline_access`) of a user login.
 pub(crate) fn user_tokens(
     shared: &Shared,
-    login: UserLogin<'_>,
+    mut login: UserLogin<'_>,
 ) -> Result<TokenResponse, OAuthError> {
+    crate::tenant::rbac::restrict_user_scopes(
+        &shared.tenant,
+        login.user,
+        login.audience,
+        &mut login.scopes,
+    );
     let has = |s: &str| login.scopes.iter().any(|x| x == s);
     let (access_token, expires_in) = access_token(
         shared,

@@ -1,8 +1,6 @@
 //! The passkey steps that know no HTTP: taking a ceremony's `auth_session`, registering the
 //! credential of a sign-up, checking the assertion of a login, and finding a user by login.
 
-use std::time::Instant;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
@@ -53,7 +51,7 @@ pub(crate) fn take_session(
             "The auth_session was already used.",
         ));
     }
-    if Instant::now() >= session.expires_at {
+    if crate::tenant::clock::now() >= session.expires_at {
         return Err(OAuthError::invalid_grant("The auth_session has expired."));
     }
     session.used = true;

@@ -54,6 +54,9 @@ pub struct ClientConfig {
     pub(crate) grants: Vec<ClientGrant>,
     /// Browser login and logout settings (see [`crate::tenant::session`]).
     pub(crate) browser: crate::tenant::session::BrowserClient,
+    /// The grant types the client may use; `None` allows every grant (see
+    /// [`crate::tenant::grant_types`]).
+    pub(crate) grant_types: Option<Vec<String>>,
 }
 
 impl ClientConfig {
@@ -115,6 +118,7 @@ impl ClientConfig {
             callbacks: Vec::new(),
             grants: Vec::new(),
             browser: crate::tenant::session::BrowserClient::default(),
+            grant_types: None,
         }
     }
 }
@@ -138,6 +142,8 @@ pub struct UserConfig {
     pub(crate) require_mfa: bool,
     /// Organizations (ids) the user is a member of.
     pub(crate) organizations: Vec<String>,
+    /// RBAC permissions by API audience (see [`crate::rbac`]).
+    pub(crate) permissions: Vec<(String, Vec<String>)>,
 }
 
 impl UserConfig {
@@ -161,6 +167,7 @@ impl UserConfig {
             name: None,
             require_mfa: false,
             organizations: Vec::new(),
+            permissions: Vec::new(),
         }
     }
 
@@ -240,6 +247,7 @@ impl fmt::Debug for UserConfig {
             .field("name", &self.name)
             .field("require_mfa", &self.require_mfa)
             .field("organizations", &self.organizations)
+            .field("permissions", &self.permissions)
             .finish()
     }
 }

@@ -86,7 +86,7 @@ fn try_generate_ec(alg: &'static EcdsaSigningAlgorithm) -> Result<GeneratedKey, 
 }
 
 /// PEM-encodes `der` with the given label, 64 characters a line.
-fn pem(label: &str, der: &[u8]) -> String {
+pub(crate) fn pem(label: &str, der: &[u8]) -> String {
     let b64 = STANDARD.encode(der);
     let mut out = format!("-----BEGIN {label}-----\n");
     for chunk in b64.as_bytes().chunks(64) {

@@ -164,7 +164,7 @@ mod tests {
 
     impl Request {
         fn new(interval: u64) -> Self {
-            let start = Instant::now();
+            let start = crate::tenant::clock::now();
             let state = PollState::new(start, Duration::from_secs(60), interval);
             Self { start, state }
         }

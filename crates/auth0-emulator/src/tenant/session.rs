@@ -238,7 +238,7 @@ impl BrowserStore {
     /// Opens a login transaction for `request`; returns its id.
     pub(crate) fn begin_transaction(&self, request: AuthorizationRequest) -> String {
         let tx = random_token(24);
-        let now = Instant::now();
+        let now = crate::tenant::clock::now();
         let mut data = self.data();
         if data.transactions.len() > SWEEP_ABOVE {
             data.transactions.retain(|_, t| t.expires_at > now);
@@ -256,7 +256,7 @@ impl BrowserStore {
 
     /// The request of a live transaction.
     pub(crate) fn transaction(&self, tx: &str) -> Option<AuthorizationRequest> {
-        let now = Instant::now();
+        let now = crate::tenant::clock::now();
         self.data()
             .transactions
             .get(tx)
@@ -283,7 +283,7 @@ impl BrowserStore {
 
     /// Ends a transaction, returning its request if it was still live (once only).
     pub(crate) fn finish_transaction(&self, tx: &str) -> Option<AuthorizationRequest> {
-        let now = Instant::now();
+        let now = crate::tenant::clock::now();
         self.data()
             .transactions
             .remove(tx)
@@ -364,7 +364,7 @@ impl BrowserStore {
         lifetime: Duration,
     ) -> String {
         let code = random_token(32);
-        let now = Instant::now();
+        let now = crate::tenant::clock::now();
         let mut data = self.data();
         if data.codes.len() > SWEEP_ABOVE {
             data.codes.retain(|_, c| c.expires_at > now);
@@ -382,7 +382,7 @@ impl BrowserStore {
     /// The DPoP key thumbprint a live code is bound to; `None` when the code is unbound,
     /// unknown, used or expired. The code is not spent.
     pub(crate) fn code_dpop_jkt(&self, code: &str) -> Option<String> {
-        let now = Instant::now();
+        let now = crate::tenant::clock::now();
         self.data()
             .codes
             .get(code)
@@ -393,7 +393,7 @@ impl BrowserStore {
     /// Spends a code: it is removed whatever happens next. `None` when unknown, used or
     /// expired.
     pub(crate) fn take_code(&self, code: &str) -> Option<CodeGrant> {
-        let now = Instant::now();
+        let now = crate::tenant::clock::now();
         self.data()
             .codes
             .remove(code)
@@ -404,7 +404,7 @@ impl BrowserStore {
     /// Stores a pushed authorization request; returns its `request_uri`.
     pub(crate) fn push(&self, request: AuthorizationRequest) -> String {
         let uri = format!("urn:ietf:params:oauth:request_uri:{}", random_token(24));
-        let now = Instant::now();
+        let now = crate::tenant::clock::now();
         let mut data = self.data();
         if data.pushed.len() > SWEEP_ABOVE {
             data.pushed.retain(|_, p| p.expires_at > now);
@@ -426,7 +426,7 @@ impl BrowserStore {
         request_uri: &str,
         client_id: &str,
     ) -> Result<AuthorizationRequest, PushedRefusal> {
-        let now = Instant::now();
+        let now = crate::tenant::clock::now();
         let mut data = self.data();
         let pushed = data
             .pushed

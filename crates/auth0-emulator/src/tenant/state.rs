@@ -3,8 +3,7 @@
 //! helpers (locking, time, randomness).
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use rand::RngCore as _;
 use serde_json::Value;
@@ -30,10 +29,7 @@ fn write<T>(m: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
 
 /// Seconds since the Unix epoch.
 pub(crate) fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
+    crate::tenant::clock::now_secs()
 }
 
 /// `bytes` random bytes, base64url-encoded.
@@ -199,6 +195,8 @@ pub(crate) struct Shared {
     /// MFA authenticators and passkeys (see [`crate::endpoints::mfa`],
     /// [`crate::endpoints::passkey`]).
     pub factors: crate::tenant::mfa::FactorStore,
+    /// How far tests moved this tenant's clock (see [`crate::tenant::clock`]).
+    pub clock: Arc<crate::tenant::clock::ClockOffset>,
 }
 
 impl Shared {
@@ -212,6 +210,7 @@ impl Shared {
             faults: FaultTable::default(),
             browser: crate::tenant::session::BrowserStore::default(),
             factors: crate::tenant::mfa::FactorStore::default(),
+            clock: Arc::default(),
         }
     }
 

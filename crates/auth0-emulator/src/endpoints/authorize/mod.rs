@@ -91,6 +91,12 @@ pub(crate) fn validate(
     };
 
     match params.get("response_type") {
+        Some("code") if !client.allows_grant("authorization_code") => {
+            return Err(fail(
+                "unauthorized_client",
+                "Grant type 'authorization_code' not allowed for the client.".to_owned(),
+            ));
+        }
         Some("code") => {}
         Some(other) => {
             return Err(fail(

@@ -1,8 +1,6 @@
 //! `urn:openid:params:grant-type:ciba`: polls a back-channel authentication request started at
 //! `/bc-authorize` (see [`crate::endpoints::ciba`]).
 
-use std::time::Instant;
-
 use axum::http::StatusCode;
 
 use super::{Grant, GrantContext};
@@ -71,7 +69,7 @@ pub(crate) fn poll(
     client_id: &str,
     auth_req_id: &str,
 ) -> Result<CibaRequestInfo, OAuthError> {
-    let now = Instant::now();
+    let now = crate::tenant::clock::now();
     let mut store = shared.store();
     let request = store
         .flows

@@ -1,8 +1,6 @@
 //! `urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4): polls a device
 //! authorization request started at `/oauth/device/code` (see [`crate::endpoints::device`]).
 
-use std::time::Instant;
-
 use axum::http::StatusCode;
 
 use super::{Grant, GrantContext};
@@ -66,7 +64,7 @@ pub(crate) fn poll(
     client_id: &str,
     device_code: &str,
 ) -> Result<DeviceRequestInfo, OAuthError> {
-    let now = Instant::now();
+    let now = crate::tenant::clock::now();
     let mut store = shared.store();
     let request = store
         .device_dpop

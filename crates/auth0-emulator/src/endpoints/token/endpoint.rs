@@ -71,6 +71,7 @@ fn exchange(
             ),
         ));
     }
+    crate::tenant::grant_types::check(&client.config, grant_type)?;
     (grant.handle)(&GrantContext {
         shared,
         client,

@@ -2,8 +2,6 @@
 //! code, named by its `auth_session`, is exchanged for tokens (the user is created on a first
 //! login when the challenge allowed sign-ups).
 
-use std::time::Instant;
-
 use axum::http::StatusCode;
 
 use super::GrantContext;
@@ -63,7 +61,7 @@ pub(crate) fn redeem(
             "Invalid or expired auth_session; start a new challenge.",
         ));
     }
-    if Instant::now() >= challenge.expires_at {
+    if crate::tenant::clock::now() >= challenge.expires_at {
         pending.remove(auth_session);
         return Err(OAuthError::invalid_grant(
             "The verification code has expired. Please try to login again.",

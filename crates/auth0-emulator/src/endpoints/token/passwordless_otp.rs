@@ -2,8 +2,6 @@
 //! login (email or SMS) is exchanged for tokens. Users log in to the `email` or `sms`
 //! connection and are created on their first login.
 
-use std::time::Instant;
-
 use super::{Grant, GrantContext};
 use crate::protocol::client_auth::secrets_equal;
 use crate::protocol::issue::{Session, TokenResponse, UserLogin, user_scopes, user_tokens};
@@ -105,7 +103,7 @@ pub(crate) fn redeem_code(
     if pending.client_id != client_id {
         return Err(wrong());
     }
-    if Instant::now() >= pending.expires_at {
+    if crate::tenant::clock::now() >= pending.expires_at {
         codes.remove(&key);
         return Err(OAuthError::invalid_grant(
             "The verification code has expired. Please try to login again.",
