@@ -147,6 +147,7 @@ mod request_object;
 mod revocation;
 mod server;
 mod session;
+mod session_transfer;
 mod state;
 mod token;
 mod totp;

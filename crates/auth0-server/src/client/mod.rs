@@ -28,6 +28,7 @@ use crate::state::{
 use crate::store::{LogoutClaims, StateStore, TransactionStore};
 
 mod requests;
+mod session_transfer;
 
 use requests::PasswordlessTo;
 pub use requests::{
@@ -36,6 +37,10 @@ pub use requests::{
     CustomTokenExchangeRequest, LinkUserRequest, LoginBackchannelRequest, LogoutRequest,
     MfaLoginRequest, PasskeyLoginRequest, StartInteractiveLoginRequest, StartPasswordlessRequest,
     UnlinkUserRequest,
+};
+pub use session_transfer::{
+    SESSION_TRANSFER_TOKEN_TYPE, SessionTransferActor, SessionTransferRedirectRequest,
+    SessionTransferToken, SessionTransferTokenRequest,
 };
 
 /// The default session cookie name.

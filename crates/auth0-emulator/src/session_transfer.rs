@@ -1,0 +1,191 @@
+//! Session transfer tokens (Auth0 Custom Token Exchange, impersonation via session transfer).
+//!
+//! A token exchange whose `audience` is `urn:{domain}:session_transfer` (the tenant's own host
+//! and port) gets no user tokens but a session transfer token: opaque, single use, short-lived
+//! (60 seconds unless a test says otherwise) and bound to the subject user, the organization it
+//! was minted for and the actor. An actor token is required (in Auth0 the Action must call
+//! `setActor`). `GET /authorize?...&session_transfer_token=…` then logs that user in without
+//! the login form; an unknown, expired or already used token is refused back to the
+//! application's `redirect_uri`.
+//!
+//! Hooks: `grants/token_exchange.rs` calls [`is_audience`] and [`issue`], `authorize.rs` calls
+//! [`redeem`]; the pending tokens live in the store ([`TransferState`]). Imports the shared
+//! state, errors and token-response type only.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::emulator::RunningEmulator;
+use crate::error::OAuthError;
+use crate::issue::TokenResponse;
+use crate::state::{Shared, now_secs, random_token};
+
+/// The issued token type of a session transfer token.
+pub(crate) const SESSION_TRANSFER_TOKEN_TYPE: &str =
+    "urn:auth0:params:oauth:token-type:session_transfer_token";
+/// How long a session transfer token lives by default (seconds).
+const DEFAULT_LIFETIME: u64 = 60;
+/// The most unredeemed tokens kept; minting more is refused until some expire or are used.
+const MAX_PENDING: usize = 10_000;
+
+/// A minted, not yet redeemed token.
+#[derive(Debug, Clone)]
+struct Transfer {
+    user_id: String,
+    organization: Option<String>,
+    expires_at: u64,
+}
+
+/// The pending session transfer tokens and the lifetime of new ones.
+#[derive(Debug, Default)]
+pub(crate) struct TransferState {
+    pending: HashMap<String, Transfer>,
+    lifetime: Option<u64>,
+}
+
+/// Whether `audience` asks for a session transfer token (any domain; [`issue`] checks it is
+/// this tenant's).
+pub(crate) fn is_audience(audience: &str) -> bool {
+    audience.starts_with("urn:") && audience.ends_with(":session_transfer")
+}
+
+/// `urn:{host[:port]}:session_transfer` for this tenant.
+fn own_audience(shared: &Shared) -> String {
+    let issuer = &shared.tenant.issuer;
+    let authority = issuer
+        .split_once("://")
+        .map_or(issuer.as_str(), |(_, rest)| rest)
+        .trim_end_matches('/');
+    format!("urn:{authority}:session_transfer")
+}
+
+/// Mints a session transfer token for `user_id` acting as `actor_sub` (the verified actor
+/// token's subject).
+pub(crate) fn issue(
+    shared: &Shared,
+    audience: &str,
+    user_id: &str,
+    actor_sub: Option<&str>,
+    organization: Option<String>,
+    scope: Option<&str>,
+) -> Result<TokenResponse, OAuthError> {
+    let own = own_audience(shared);
+    if audience != own {
+        return Err(OAuthError::invalid_request(format!(
+            "{audience} is not this tenant's session transfer audience ({own})."
+        )));
+    }
+    if actor_sub.is_none() {
+        return Err(OAuthError::invalid_request(
+            "setactor_required: a session transfer token needs an actor (send actor_token and \
+             actor_token_type).",
+        ));
+    }
+    let now = now_secs();
+    let token = random_token(32);
+    let mut store = shared.store();
+    let state = &mut store.session_transfers;
+    state.pending.retain(|_, t| t.expires_at > now);
+    if state.pending.len() >= MAX_PENDING {
+        return Err(OAuthError::invalid_request(
+            "Too many unredeemed session transfer tokens; try again later.",
+        ));
+    }
+    let lifetime = state.lifetime.unwrap_or(DEFAULT_LIFETIME);
+    state.pending.insert(
+        token.clone(),
+        Transfer {
+            user_id: user_id.to_owned(),
+            organization,
+            expires_at: now.saturating_add(lifetime),
+        },
+    );
+    let mut extra = serde_json::Map::new();
+    extra.insert(
+        "issued_token_type".to_owned(),
+        Value::from(SESSION_TRANSFER_TOKEN_TYPE),
+    );
+    Ok(TokenResponse {
+        access_token: token,
+        id_token: None,
+        refresh_token: None,
+        scope: scope.map(str::to_owned),
+        expires_in: lifetime,
+        token_type: "N_A".to_owned(),
+        extra,
+    })
+}
+
+/// Redeems `token` at `/authorize` (it is used up whatever the outcome): the user to log in
+/// and the organization of the session. `requested_organization` (an organization id) must be
+/// the token's when it was minted for one; otherwise the user must belong to it.
+pub(crate) fn redeem(
+    shared: &Shared,
+    token: &str,
+    requested_organization: Option<&str>,
+) -> Result<(String, Option<String>), String> {
+    let unusable =
+        || "The session transfer token is unknown, expired or was already used.".to_owned();
+    let transfer = shared
+        .store()
+        .session_transfers
+        .pending
+        .remove(token)
+        .ok_or_else(unusable)?;
+    if transfer.expires_at <= now_secs() {
+        return Err(unusable());
+    }
+    let organization = match (&transfer.organization, requested_organization) {
+        (Some(minted), Some(asked)) if minted != asked => {
+            return Err(format!(
+                "The session transfer token was issued for organization {minted}, not {asked}."
+            ));
+        }
+        (Some(minted), _) => Some(minted.clone()),
+        (None, asked) => asked.map(str::to_owned),
+    };
+    let user = shared
+        .user_by_id(&transfer.user_id)
+        .ok_or_else(|| "The session transfer token's user no longer exists.".to_owned())?;
+    if let Some(org) = &organization
+        && !user.organizations.contains(org)
+    {
+        return Err(format!("User is not a member of organization {org}."));
+    }
+    Ok((transfer.user_id, organization))
+}
+
+impl RunningEmulator {
+    /// The lifetime (seconds) of session transfer tokens minted from now on (default 60; 0
+    /// mints tokens that are already expired, for tests of the refusal).
+    pub fn set_session_transfer_lifetime(&self, secs: u64) {
+        self.shared().store().session_transfers.lifetime = Some(secs);
+    }
+
+    /// How many minted session transfer tokens are neither redeemed nor expired.
+    pub fn pending_session_transfer_tokens(&self) -> usize {
+        let now = now_secs();
+        self.shared()
+            .store()
+            .session_transfers
+            .pending
+            .values()
+            .filter(|t| t.expires_at > now)
+            .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_urn_session_transfer_audiences_are_transfers() {
+        assert!(is_audience("urn:tenant.auth0.com:session_transfer"));
+        assert!(is_audience("urn:127.0.0.1:4000:session_transfer"));
+        assert!(!is_audience("https://api.example.com/"));
+        assert!(!is_audience("urn:tenant.auth0.com:session_transfer:x"));
+        assert!(!is_audience("session_transfer"));
+    }
+}
