@@ -313,7 +313,7 @@ async fn an_explicit_actor_works_without_a_session() {
         .id_token
         .unwrap();
 
-    let app = ServerClientWithoutSession::new(&t);
+    let app = bare_app(&t);
     let mut empty = MemoryCookieJar::new();
     let stt = bounded(
         app.request_session_transfer_token(
@@ -350,19 +350,16 @@ async fn an_explicit_actor_works_without_a_session() {
     );
 }
 
-/// A server client for the demo app with no login: cookie stores under the test secret.
-struct ServerClientWithoutSession;
-
-impl ServerClientWithoutSession {
-    fn new(t: &RunningEmulator) -> Stateless {
-        auth0_server::ServerClient::builder(
-            auth(t),
-            CookieTransactionStore::new(secrets()),
-            StatelessStateStore::new(secrets()),
-        )
-        .build()
-        .unwrap()
-    }
+/// A server client for the demo app with no login defaults: cookie stores under the test
+/// secret.
+fn bare_app(t: &RunningEmulator) -> Stateless {
+    auth0_server::ServerClient::builder(
+        auth(t),
+        CookieTransactionStore::new(secrets()),
+        StatelessStateStore::new(secrets()),
+    )
+    .build()
+    .unwrap()
 }
 
 #[tokio::test]
