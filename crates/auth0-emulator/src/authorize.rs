@@ -438,14 +438,15 @@ fn transfer_login(
     request: &AuthorizationRequest,
     token: &str,
 ) -> Result<Response, Refusal> {
-    let (user_id, organization) =
-        crate::session_transfer::redeem(shared, token, request.organization.as_deref())
-            .map_err(|why| request.refusal("invalid_request", why))?;
+    let redeemed = crate::session_transfer::redeem(shared, token, request.organization.as_deref())
+        .map_err(|why| request.refusal("invalid_request", why))?;
+    let organization = redeemed.organization;
     let existing = session_cookie(headers);
     let (key, session) =
         shared
             .browser
-            .open_session(existing.as_deref(), &user_id, organization.clone());
+            .open_session(existing.as_deref(), &redeemed.user_id, organization.clone());
+    crate::session_transfer::remember_actor(shared, &session.sid, redeemed.actor_sub);
     let mut response = issue_code(shared, &key, &session, request, organization);
     response
         .headers_mut()

@@ -8,8 +8,11 @@
 //! the login form; an unknown, expired or already used token is refused back to the
 //! application's `redirect_uri`.
 //!
+//! The tokens of that login carry `act: {sub: <actor>}` (from the code exchange; refreshes do
+//! not repeat it).
+//!
 //! Hooks: `grants/token_exchange.rs` calls [`is_audience`] and [`issue`], `authorize.rs` calls
-//! [`redeem`]; the pending tokens live in the store ([`TransferState`]). Imports the shared
+//! [`redeem`] and [`remember_actor`], `grants/authorization_code.rs` calls [`add_actor`]; the pending tokens live in the store ([`TransferState`]). Imports the shared
 //! state, errors and token-response type only.
 
 use std::collections::HashMap;
@@ -18,6 +21,7 @@ use serde_json::Value;
 
 use crate::emulator::RunningEmulator;
 use crate::error::OAuthError;
+use crate::flows::add_claims;
 use crate::issue::TokenResponse;
 use crate::state::{Shared, now_secs, random_token};
 
@@ -33,8 +37,20 @@ const MAX_PENDING: usize = 10_000;
 #[derive(Debug, Clone)]
 struct Transfer {
     user_id: String,
+    actor_sub: String,
     organization: Option<String>,
     expires_at: u64,
+}
+
+/// What a redeemed token logs in: the user, the session's organization and the actor.
+#[derive(Debug)]
+pub(crate) struct Redeemed {
+    /// The user to log in.
+    pub user_id: String,
+    /// The organization (id) of the session.
+    pub organization: Option<String>,
+    /// Who acts as the user (the `act.sub` of the session's tokens).
+    pub actor_sub: String,
 }
 
 /// The pending session transfer tokens and the lifetime of new ones.
@@ -42,6 +58,8 @@ struct Transfer {
 pub(crate) struct TransferState {
     pending: HashMap<String, Transfer>,
     lifetime: Option<u64>,
+    /// The actor of each browser session opened by a transfer, by `sid`.
+    actors: HashMap<String, String>,
 }
 
 /// Whether `audience` asks for a session transfer token (any domain; [`issue`] checks it is
@@ -76,12 +94,12 @@ pub(crate) fn issue(
             "{audience} is not this tenant's session transfer audience ({own})."
         )));
     }
-    if actor_sub.is_none() {
+    let Some(actor_sub) = actor_sub else {
         return Err(OAuthError::invalid_request(
             "setactor_required: a session transfer token needs an actor (send actor_token and \
              actor_token_type).",
         ));
-    }
+    };
     let now = now_secs();
     let token = random_token(32);
     let mut store = shared.store();
@@ -97,6 +115,7 @@ pub(crate) fn issue(
         token.clone(),
         Transfer {
             user_id: user_id.to_owned(),
+            actor_sub: actor_sub.to_owned(),
             organization,
             expires_at: now.saturating_add(lifetime),
         },
@@ -124,7 +143,7 @@ pub(crate) fn redeem(
     shared: &Shared,
     token: &str,
     requested_organization: Option<&str>,
-) -> Result<(String, Option<String>), String> {
+) -> Result<Redeemed, String> {
     let unusable =
         || "The session transfer token is unknown, expired or was already used.".to_owned();
     let transfer = shared
@@ -153,7 +172,42 @@ pub(crate) fn redeem(
     {
         return Err(format!("User is not a member of organization {org}."));
     }
-    Ok((transfer.user_id, organization))
+    Ok(Redeemed {
+        user_id: transfer.user_id,
+        organization,
+        actor_sub: transfer.actor_sub,
+    })
+}
+
+/// Remembers that browser session `sid` was opened by a transfer acting as `actor_sub`: the
+/// codes it issues get tokens with an `act` claim.
+pub(crate) fn remember_actor(shared: &Shared, sid: &str, actor_sub: String) {
+    let mut store = shared.store();
+    let actors = &mut store.session_transfers.actors;
+    if actors.len() >= MAX_PENDING
+        && let Some(oldest) = actors.keys().next().cloned()
+    {
+        actors.remove(&oldest);
+    }
+    actors.insert(sid.to_owned(), actor_sub);
+}
+
+/// Adds `act: {sub}` to the access and ID tokens of a code from a session a transfer opened.
+pub(crate) fn add_actor(
+    shared: &Shared,
+    sid: &str,
+    tokens: &mut TokenResponse,
+) -> Result<(), OAuthError> {
+    let actor = shared.store().session_transfers.actors.get(sid).cloned();
+    let Some(actor) = actor else { return Ok(()) };
+    let literal_id_token = shared.store().next_id_token.is_some();
+    let mut act = serde_json::Map::new();
+    act.insert("act".to_owned(), serde_json::json!({ "sub": actor }));
+    tokens.access_token = add_claims(shared, &tokens.access_token, &act)?;
+    if !literal_id_token && let Some(id_token) = &tokens.id_token {
+        tokens.id_token = Some(add_claims(shared, id_token, &act)?);
+    }
+    Ok(())
 }
 
 impl RunningEmulator {

@@ -154,6 +154,8 @@ async fn a_transfer_logs_the_customer_in_at_the_target_once() {
     let user = target.get_user(&mut jar).await.unwrap().expect("a session");
     assert_eq!(user.sub(), Some(customer_id().as_str()));
     assert_eq!(user.email(), Some(CUSTOMER));
+    // An auditable impersonation: the target session's ID token names the agent as actor.
+    assert_eq!(user.get("act"), Some(&json!({ "sub": demo_user_id() })));
     // The agent's own session is untouched.
     let agent = agent_app.get_user(&mut agent_jar).await.unwrap().unwrap();
     assert_eq!(agent.email(), Some(demo::USERNAME));
