@@ -61,17 +61,21 @@ fn target_app(t: &RunningEmulator) -> Stateless {
 /// `organization`) to `/authorize`; the "browser" follows the authorize redirect. Returns where
 /// `/authorize` sent the browser.
 async fn target_login(target: &Stateless, redirect: &Url, jar: &mut MemoryCookieJar) -> Url {
-    let mut params = AuthorizationParams::new();
+    let mut request = StartInteractiveLoginRequest::new();
     for (k, v) in redirect.query_pairs() {
-        if k == "session_transfer_token" || k == "organization" {
-            params = params.set(k.into_owned(), v.into_owned());
+        match k.as_ref() {
+            "session_transfer_token" => {
+                request = request.session_transfer_token(SecretString::from(v.into_owned()));
+            }
+            "organization" => {
+                request = request.params(AuthorizationParams::new().organization(v.into_owned()));
+            }
+            _ => {}
         }
     }
-    let authorize = bounded(
-        target.start_interactive_login(StartInteractiveLoginRequest::new().params(params), jar),
-    )
-    .await
-    .unwrap();
+    let authorize = bounded(target.start_interactive_login(request, jar))
+        .await
+        .unwrap();
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -309,6 +309,9 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
         for (k, v) in request.params.iter() {
             params = params.set(k, v);
         }
+        if let Some(token) = &request.session_transfer_token {
+            params = params.set("session_transfer_token", token.expose_secret());
+        }
         if params.get("redirect_uri").is_none_or(str::is_empty) {
             return Err(Error::MissingRequiredArgument(
                 "authorizationParams.redirect_uri",

@@ -337,9 +337,9 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
 
     /// The target application's login URL with `session_transfer_token` (and `organization`)
     /// in its query, for the agent's browser to be redirected to. No request, no session
-    /// change. The target's login route forwards the token to `/authorize` (for example with
-    /// `AuthorizationParams::set("session_transfer_token", …)`), where Auth0 logs the
-    /// customer in without a login form.
+    /// change. The target's login route forwards the token to `/authorize` with
+    /// [`StartInteractiveLoginRequest::session_transfer_token`](crate::StartInteractiveLoginRequest::session_transfer_token),
+    /// where Auth0 logs the customer in without a login form.
     pub fn build_session_transfer_redirect(
         &self,
         request: SessionTransferRedirectRequest,
