@@ -8,7 +8,9 @@ mod common;
 use auth0_auth::{
     AuthClient, AuthorizationParams, ExchangeTokenRequest, ExposeSecret, SecretString,
 };
-use auth0_emulator::{Emulator, RunningEmulator, TokenExchangeProfile, UserConfig, demo};
+use auth0_emulator::{
+    Emulator, OrganizationConfig, RunningEmulator, TokenExchangeProfile, UserConfig, demo,
+};
 use auth0_server::{
     CompleteInteractiveLoginRequest, CookieTransactionStore, Error, MemoryCookieJar,
     SESSION_TRANSFER_TOKEN_TYPE, SessionConfig, SessionTransferActor,
@@ -22,6 +24,7 @@ use url::Url;
 const TICKET_TYPE: &str = "urn:acme:support-ticket";
 const TICKET: &str = "ticket-42-of-the-customer";
 const CUSTOMER: &str = "customer@example.com";
+const OTHER_ORG: &str = "org_other";
 const TARGET_LOGIN: &str = "http://localhost:3000/auth/login";
 
 fn customer_id() -> String {
@@ -36,6 +39,7 @@ async fn tenant() -> RunningEmulator {
     bounded(
         Emulator::builder()
             .demo_tenant()
+            .organization(OrganizationConfig::new(OTHER_ORG, "other"))
             .user(
                 UserConfig::new(CUSTOMER, "customer password").organization(demo::ORGANIZATION_ID),
             )
@@ -397,4 +401,29 @@ async fn the_tenant_refuses_a_transfer_without_an_actor_or_for_another_domain() 
         "{err}"
     );
     assert_eq!(t.pending_session_transfer_tokens(), 0);
+}
+
+#[tokio::test]
+async fn a_token_minted_in_an_organization_is_refused_for_another() {
+    let t = tenant().await;
+    let agent_app = stateless(&t, ManualClock::new(), SessionConfig::default());
+    let mut agent_jar = MemoryCookieJar::new();
+    login(&agent_app, &mut agent_jar, json!(null)).await;
+    let stt = bounded(agent_app.request_session_transfer_token(
+        SessionTransferTokenRequest::new(TICKET_TYPE, ticket()).organization(demo::ORGANIZATION_ID),
+        &mut agent_jar,
+    ))
+    .await
+    .unwrap();
+    let redirect = agent_app
+        .build_session_transfer_redirect(
+            SessionTransferRedirectRequest::new(TARGET_LOGIN, stt).organization(OTHER_ORG),
+        )
+        .unwrap();
+    let target = target_app(&t);
+    let mut jar = MemoryCookieJar::new();
+    let refused = target_login(&target, &redirect, &mut jar).await;
+    let query = refused.query().unwrap_or_default().to_owned();
+    assert!(query.contains("error=invalid_request"), "{refused}");
+    assert!(query.contains(OTHER_ORG), "{refused}");
 }
