@@ -278,12 +278,18 @@ async fn an_expired_session_id_token_is_renewed_for_the_actor() {
     // session itself lasts a day).
     clock.advance(11 * 3600);
     let before = t.requests_to("/oauth/token").len();
-    bounded(app.request_session_transfer_token(
+    let stt = bounded(app.request_session_transfer_token(
         SessionTransferTokenRequest::new(TICKET_TYPE, ticket()),
         &mut jar,
     ))
     .await
     .unwrap();
+    // Its lifetime is on the system clock, whatever the session's clock says.
+    assert!(
+        stt.expires_in > 0 && stt.expires_in <= 60,
+        "{}",
+        stt.expires_in
+    );
     // One refresh, then the exchange with the renewed ID token as actor.
     let sent = t.requests_to("/oauth/token");
     assert_eq!(sent.len(), before + 2);

@@ -16,6 +16,8 @@ use auth0_auth::{
 use serde_json::Value;
 use url::Url;
 
+#[cfg(test)]
+use super::domain_of;
 use super::{DEFAULT_AUDIENCE_KEY, ServerClient, update_state};
 use crate::cookies::CookieJar;
 use crate::error::{Error, Result};
@@ -260,13 +262,11 @@ fn id_token_usable(token: &str, now: u64) -> bool {
         .is_some_and(|exp| exp > now.saturating_add(ID_TOKEN_EXPIRY_SKEW) as f64)
 }
 
-/// `{host}` or `{host}:{port}` of the client's domain, as in `urn:{domain}:session_transfer`.
-fn domain_of(base: &Url) -> String {
-    let host = base.host_str().unwrap_or_default();
-    match base.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_owned(),
-    }
+/// Seconds since the Unix epoch on the system clock.
+fn system_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
@@ -308,10 +308,7 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
             }
             None => self.session_actor(jar).await?,
         };
-        let audience = format!(
-            "urn:{}:session_transfer",
-            domain_of(self.inner.auth.base_url())
-        );
+        let audience = format!("urn:{}:session_transfer", self.domain());
         let mut exchange =
             ExchangeTokenRequest::profile(request.subject_token_type, request.subject_token)
                 .audience(audience)
@@ -329,7 +326,8 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
         Ok(SessionTransferToken {
             token: response.access_token,
             issued_token_type: response.issued_token_type.unwrap_or_default(),
-            expires_in: response.expires_at.saturating_sub(self.now()),
+            // `expires_at` is on the system clock (the protocol client's), not the session's.
+            expires_in: response.expires_at.saturating_sub(system_now()),
             token_type: response.token_type,
             scope: response.scope,
         })
@@ -386,7 +384,7 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
             .get("audience")
             .unwrap_or(DEFAULT_AUDIENCE_KEY)
             .to_owned();
-        let updated = update_state(&audience, Some(state), &tokens, now);
+        let updated = update_state(&audience, Some(state), &tokens, now, &self.domain());
         self.inner
             .state_store
             .set(&self.inner.session_cookie, &updated, false, jar, now)
@@ -512,7 +510,7 @@ mod tests {
     #[test]
     fn the_audience_domain_keeps_a_port() {
         assert_eq!(
-            domain_of(&Url::parse("https://tenant.eu.auth0.com/").unwrap()),
+            domain_of(&Url::parse("https://Tenant.EU.auth0.com/").unwrap()),
             "tenant.eu.auth0.com"
         );
         assert_eq!(
