@@ -179,7 +179,7 @@ pub(crate) struct Store {
     pub accounts: crate::accounts::AccountState,
     /// Device authorization requests and DPoP state (see [`crate::device`], [`crate::dpop`]).
     pub device_dpop: crate::device_dpop::DeviceDpopState,
-    /// Unredeemed session transfer tokens (see [`crate::session_transfer`]).
+    /// Session transfer tokens and the sessions they opened (see [`crate::session_transfer`]).
     pub session_transfers: crate::session_transfer::TransferState,
 }
 
