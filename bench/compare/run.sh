@@ -21,6 +21,7 @@ if [ ! -d "$here/node_modules/@auth0/auth0-auth-js" ]; then
 fi
 
 bash "$here/cold_start.sh" $(printf '%s\n' "$@" | grep -x -- --quick || true)
+bash "$here/cookies.sh" $(printf '%s\n' "$@" | grep -x -- --quick || true)
 cd "$root"
 cargo build --release --quiet -p auth0-auth --example compare >&2
 "$root/target/release/examples/compare" --script "$here/reference.mjs" "$@"

@@ -38,6 +38,7 @@ mod mfa;
 mod otp_challenge;
 mod passkey;
 mod passwordless;
+mod session_transfer;
 mod sessions;
 mod webfinger;
 

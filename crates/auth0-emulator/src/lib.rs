@@ -64,7 +64,10 @@
 //!   access tokens (`cnf.jkt`, `token_type: DPoP`) and refresh tokens, optional server nonces
 //!   ([`EmulatorBuilder::dpop_nonce_required`]).
 //! - Token exchange: RFC 8693 profiles ([`TokenExchangeProfile`], with `act` for actor tokens)
-//!   and Token Vault ([`FederatedConnection`]).
+//!   and Token Vault ([`FederatedConnection`]). With the audience
+//!   `urn:{host:port}:session_transfer` and an actor token, a profile issues a single-use
+//!   session transfer token instead, which `GET /authorize?session_transfer_token=…` redeems
+//!   without the login form ([`RunningEmulator::set_session_transfer_lifetime`]).
 //! - Token introspection (RFC 7662): `POST /oauth/introspect` for confidential clients; the
 //!   client's refresh tokens and any unexpired access token the tenant signed are active,
 //!   anything else (revoked, expired, unknown) is `{"active": false}`. Plain JSON answers.

@@ -8,31 +8,12 @@ use std::hint::black_box;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use auth0_auth::SecretString;
-use auth0_server::{MemoryCookieJar, Secrets, StateData, StateStore, StatelessStateStore};
+use auth0_server::{MemoryCookieJar, Secrets, StateStore, StatelessStateStore};
 use criterion::{Criterion, criterion_group, criterion_main};
-use serde_json::json;
 
-fn session(now: u64) -> StateData {
-    // About 4 KB of JSON: a typical user, ID and refresh tokens, two token sets.
-    let jwt = format!(
-        "eyJhbGciOiJSUzI1NiJ9.{}.{}",
-        "e".repeat(700),
-        "s".repeat(342)
-    );
-    serde_json::from_value(json!({
-        "user": {"sub": "auth0|64f1c2a9e3b4d5f6a7b8c9d0", "name": "Jane Doe", "nickname": "jane",
-                 "email": "jane@example.com", "email_verified": true, "picture": "https://s.gravatar.com/avatar/0123456789abcdef.png",
-                 "iss": "https://tenant.eu.auth0.com/", "aud": "client-id", "sid": "sid-0123456789", "iat": now, "exp": now + 36000},
-        "idToken": jwt,
-        "refreshToken": "v1.M".to_owned() + &"r".repeat(120),
-        "tokenSets": [
-            {"audience": "https://api.example.com/", "accessToken": jwt, "scope": "openid profile email offline_access read:messages", "expiresAt": now + 86400},
-            {"audience": "https://second.example.com/", "accessToken": jwt, "scope": "read:things", "expiresAt": now + 86400}
-        ],
-        "internal": {"sid": "sid-0123456789", "createdAt": now}
-    }))
-    .expect("a session")
-}
+#[path = "support/session.rs"]
+mod support;
+use support::session;
 
 fn cookies(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -42,10 +23,7 @@ fn cookies(c: &mut Criterion) {
         .duration_since(UNIX_EPOCH)
         .expect("a clock after 1970")
         .as_secs();
-    let secrets = Secrets::new(SecretString::from(
-        "a-benchmark-secret-of-32-characters!!".to_owned(),
-    ))
-    .expect("a secret");
+    let secrets = Secrets::new(SecretString::from(support::SECRET.to_owned())).expect("a secret");
     let store = StatelessStateStore::new(secrets);
     let state = session(now);
     let json_len = serde_json::to_vec(&state).expect("json").len();

@@ -61,6 +61,11 @@ pub enum Error {
     /// A required argument was empty.
     #[error("The argument '{0}' is required but was not provided.")]
     MissingRequiredArgument(&'static str),
+    /// A session transfer token was asked for with no actor: none was given and the session
+    /// has no usable ID token (no session, none in it, or an expired one that could not be
+    /// renewed). Raised before any request.
+    #[error("Unable to resolve an actor for the session transfer token: {0}.")]
+    ActorUnavailable(&'static str),
     /// The client or a store was configured wrongly.
     #[error("{0}")]
     InvalidConfiguration(String),
@@ -96,6 +101,7 @@ impl Error {
             Self::MissingRefreshToken => "token_by_refresh_token_error",
             Self::BackchannelLogout(_) => "backchannel_logout_error",
             Self::MissingRequiredArgument(_) => "missing_required_argument_error",
+            Self::ActorUnavailable(_) => "actor_unavailable",
             Self::InvalidConfiguration(_) => "invalid_configuration_error",
             Self::SessionExpired => "session_expired",
             Self::CookieRejected { .. } => "invalid_cookie_error",

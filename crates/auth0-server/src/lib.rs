@@ -7,8 +7,9 @@
 //!   read the user and the session, get an access token per API (refreshed when it expires),
 //!   log out, and handle Auth0's back-channel logout. Also: account linking and unlinking,
 //!   back-channel (CIBA) login, passwordless codes and magic links, Token Vault tokens for
-//!   federated connections (kept in the session), custom token exchange, and refresh-token
-//!   revocation. The MFA, passkey and database APIs are those of the protocol client
+//!   federated connections (kept in the session), custom token exchange, session transfer
+//!   tokens (log a customer in at another application as an auditable impersonation), and
+//!   refresh-token revocation. The MFA, passkey and database APIs are those of the protocol client
 //!   ([`ServerClient::auth_client`]).
 //! - Stores: the login transaction in an encrypted cookie ([`CookieTransactionStore`], `__a0_tx`);
 //!   the session either entirely in encrypted, chunked cookies ([`StatelessStateStore`],
@@ -89,8 +90,10 @@ pub use client::{
     CompletePasswordlessRequest, CompletedLogin, ConnectionTokenRequest,
     CustomTokenExchangeRequest, DEFAULT_AUDIENCE_KEY, DEFAULT_SESSION_COOKIE,
     DEFAULT_TRANSACTION_COOKIE, LinkUserRequest, LoginBackchannelRequest, LogoutRequest,
-    MfaLoginRequest, PasskeyLoginRequest, ServerClient, ServerClientBuilder,
-    StartInteractiveLoginRequest, StartPasswordlessRequest, UnlinkUserRequest,
+    MfaLoginRequest, PasskeyLoginRequest, SESSION_TRANSFER_TOKEN_TYPE, ServerClient,
+    ServerClientBuilder, SessionTransferActor, SessionTransferRedirectRequest,
+    SessionTransferToken, SessionTransferTokenRequest, StartInteractiveLoginRequest,
+    StartPasswordlessRequest, UnlinkUserRequest,
 };
 pub use cookies::{CookieJar, CookieOptions, MemoryCookieJar, SameSite};
 pub use crypto::Secrets;

@@ -16,5 +16,6 @@ pub(crate) mod params;
 pub(crate) mod passkey;
 pub(crate) mod pkce;
 pub(crate) mod request_object;
+pub(crate) mod session_transfer;
 pub(crate) mod totp;
 pub mod webauthn;

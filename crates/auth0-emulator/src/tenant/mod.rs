@@ -33,4 +33,5 @@ pub(crate) mod passwordless;
 pub(crate) mod poll;
 pub(crate) mod rbac;
 pub(crate) mod session;
+pub(crate) mod session_transfer;
 pub(crate) mod state;

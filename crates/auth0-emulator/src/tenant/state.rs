@@ -176,6 +176,9 @@ pub(crate) struct Store {
     /// Device authorization requests and DPoP state (see [`crate::endpoints::device`],
     /// [`crate::protocol::dpop`]).
     pub device_dpop: crate::tenant::device_dpop::DeviceDpopState,
+    /// Session transfer tokens and the sessions they opened (see
+    /// [`crate::protocol::session_transfer`]).
+    pub session_transfers: crate::tenant::session_transfer::TransferState,
 }
 
 /// Everything the server and the test handle share.

@@ -28,6 +28,7 @@ use crate::state::{
 use crate::store::{LogoutClaims, StateStore, TransactionStore};
 
 mod requests;
+mod session_transfer;
 
 use requests::PasswordlessTo;
 pub use requests::{
@@ -36,6 +37,10 @@ pub use requests::{
     CustomTokenExchangeRequest, LinkUserRequest, LoginBackchannelRequest, LogoutRequest,
     MfaLoginRequest, PasskeyLoginRequest, StartInteractiveLoginRequest, StartPasswordlessRequest,
     UnlinkUserRequest,
+};
+pub use session_transfer::{
+    SESSION_TRANSFER_TOKEN_TYPE, SessionTransferActor, SessionTransferRedirectRequest,
+    SessionTransferToken, SessionTransferTokenRequest,
 };
 
 /// The default session cookie name.
@@ -200,14 +205,27 @@ fn token_set(audience: &str, tokens: &TokenResponse) -> TokenSet {
     }
 }
 
-/// The session after a token response, as the reference updates it: a different user (`sub`
-/// or `iss`) starts a fresh session; otherwise the token set of that audience and scope is
-/// replaced (or added) and the ID and refresh tokens are kept unless new ones came.
+/// `{host}` or `{host}:{port}` of a tenant's base URL, lower-cased: the `domain` a session
+/// remembers and the `{domain}` of `urn:{domain}:session_transfer` (the reference's
+/// normalisation).
+pub(crate) fn domain_of(base: &Url) -> String {
+    let host = base.host_str().unwrap_or_default().to_ascii_lowercase();
+    match base.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
+    }
+}
+
+/// The session after a token response from `domain`, as the reference updates it: a different
+/// user (`sub` or `iss`) starts a fresh session; otherwise the token set of that audience and
+/// scope is replaced (or added) and the ID and refresh tokens are kept unless new ones came.
+/// Either way the session remembers the tenant domain it belongs to.
 pub(crate) fn update_state(
     audience: &str,
     existing: Option<StateData>,
     tokens: &TokenResponse,
     now: u64,
+    domain: &str,
 ) -> StateData {
     let claims = tokens.claims.as_ref();
     let existing = existing.filter(|state| {
@@ -232,6 +250,7 @@ pub(crate) fn update_state(
             if let Some(rt) = &tokens.refresh_token {
                 state.refresh_token = Some(rt.clone());
             }
+            state.domain = Some(domain.to_owned());
             state
         }
         None => {
@@ -247,7 +266,7 @@ pub(crate) fn update_state(
                 refresh_token: tokens.refresh_token.clone(),
                 token_sets: vec![token_set(audience, tokens)],
                 connection_token_sets: None,
-                domain: None,
+                domain: Some(domain.to_owned()),
                 session_expires_at: None,
                 internal: InternalStateData {
                     sid,
@@ -282,6 +301,11 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
         &self.inner.auth
     }
 
+    /// The tenant domain sessions are written for (`host[:port]`).
+    fn domain(&self) -> String {
+        domain_of(self.inner.auth.base_url())
+    }
+
     /// The session store.
     pub fn state_store(&self) -> &S {
         &self.inner.state_store
@@ -303,6 +327,9 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
         let mut params = self.inner.params.clone();
         for (k, v) in request.params.iter() {
             params = params.set(k, v);
+        }
+        if let Some(token) = &request.session_transfer_token {
+            params = params.set("session_transfer_token", token.expose_secret());
         }
         if params.get("redirect_uri").is_none_or(str::is_empty) {
             return Err(Error::MissingRequiredArgument(
@@ -400,7 +427,7 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
             .get(name, jar, now)
             .await
             .unwrap_or(None);
-        let mut state = update_state(audience, existing, tokens, now);
+        let mut state = update_state(audience, existing, tokens, now, &self.domain());
         // Each login sets (or clears) the ceiling; refreshes never move it.
         state.session_expires_at = ceiling;
         self.inner
@@ -959,7 +986,7 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
             }
         }
         let tokens = self.inner.auth.get_token_by_refresh_token(refresh).await?;
-        let updated = update_state(audience, Some(state), &tokens, now);
+        let updated = update_state(audience, Some(state), &tokens, now, &self.domain());
         self.inner
             .state_store
             .set(name, &updated, false, jar, now)

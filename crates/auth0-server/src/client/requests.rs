@@ -16,11 +16,26 @@ use serde_json::Value;
 use super::ServerClient;
 
 /// What [`ServerClient::start_interactive_login`] sends the user to Auth0 with.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct StartInteractiveLoginRequest {
     pub(super) params: AuthorizationParams,
     pub(super) app_state: Option<Value>,
     pub(super) pushed: bool,
+    pub(super) session_transfer_token: Option<SecretString>,
+}
+
+impl fmt::Debug for StartInteractiveLoginRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StartInteractiveLoginRequest")
+            .field("params", &self.params)
+            .field("app_state", &self.app_state)
+            .field("pushed", &self.pushed)
+            .field(
+                "session_transfer_token",
+                &self.session_transfer_token.as_ref().map(|_| "[redacted]"),
+            )
+            .finish()
+    }
 }
 
 impl StartInteractiveLoginRequest {
@@ -45,6 +60,14 @@ impl StartInteractiveLoginRequest {
     /// Sends the parameters with a pushed authorization request (PAR) first.
     pub fn pushed(mut self, on: bool) -> Self {
         self.pushed = on;
+        self
+    }
+
+    /// Completes a session transfer: the `session_transfer_token` this application's login
+    /// URL was called with (see [`ServerClient::build_session_transfer_redirect`]) goes to
+    /// `/authorize`, where Auth0 logs its user in without a login form. Kept out of `Debug`.
+    pub fn session_transfer_token(mut self, token: SecretString) -> Self {
+        self.session_transfer_token = Some(token);
         self
     }
 }
@@ -512,5 +535,21 @@ impl CustomTokenExchangeRequest {
     pub fn organization(mut self, organization: impl Into<String>) -> Self {
         self.organization = Some(organization.into());
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_login_request_hides_its_session_transfer_token() {
+        let request = StartInteractiveLoginRequest::new()
+            .session_transfer_token(SecretString::from("stt-secret-value".to_owned()));
+        let shown = format!("{request:?}");
+        assert!(
+            !shown.contains("stt-secret-value") && shown.contains("[redacted]"),
+            "{shown}"
+        );
     }
 }

@@ -281,6 +281,9 @@ fn begin(shared: &Shared, headers: &HeaderMap, params: &Params) -> Result<Respon
             })?,
         None => validate(tenant, client, params)?,
     };
+    if let Some(token) = params.get("session_transfer_token") {
+        return transfer_login(shared, headers, &request, token);
+    }
     if request.prompt.iter().any(|p| p == "none") {
         return silent(shared, headers, client, &request);
     }
@@ -293,6 +296,31 @@ fn begin(shared: &Shared, headers: &HeaderMap, params: &Params) -> Result<Respon
         None,
         request.login_hint.as_deref(),
     ))
+}
+
+/// A session transfer token logs its user in without the form (see
+/// [`crate::session_transfer`]); an unusable one goes back as `invalid_request`.
+fn transfer_login(
+    shared: &Shared,
+    headers: &HeaderMap,
+    request: &AuthorizationRequest,
+    token: &str,
+) -> Result<Response, Refusal> {
+    let redeemed =
+        crate::protocol::session_transfer::redeem(shared, token, request.organization.as_deref())
+            .map_err(|why| request.refusal("invalid_request", why))?;
+    let organization = redeemed.organization;
+    let existing = session_cookie(headers);
+    let (key, session) =
+        shared
+            .browser
+            .open_session(existing.as_deref(), &redeemed.user_id, organization.clone());
+    crate::protocol::session_transfer::remember_actor(shared, &session.sid, redeemed.actor_sub);
+    let mut response = issue_code(shared, &key, &session, request, organization);
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, set_session_cookie(Some(&key)));
+    Ok(response)
 }
 
 /// `prompt=none`: a code from the session the cookie names, or `login_required`.

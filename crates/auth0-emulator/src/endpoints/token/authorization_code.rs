@@ -73,6 +73,8 @@ fn handle(ctx: &GrantContext<'_>) -> Result<TokenResponse, OAuthError> {
             may_issue_refresh: true,
         },
     )?;
+    // A session a session transfer token opened: the tokens name the actor.
+    crate::protocol::session_transfer::add_actor(ctx.shared, &grant.sid, &mut tokens)?;
     if let Some(details) = grant.authorization_details {
         tokens
             .extra

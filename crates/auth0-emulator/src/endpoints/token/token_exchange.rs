@@ -48,8 +48,10 @@ fn handle(ctx: &GrantContext<'_>) -> Result<TokenResponse, OAuthError> {
         )));
     }
     let audience = ctx.params.get("audience");
+    // A session transfer token instead of user tokens (see `crate::session_transfer`).
+    let transfer = audience.filter(|a| crate::protocol::session_transfer::is_audience(a));
     let api = match audience {
-        Some(aud) => {
+        Some(aud) if transfer.is_none() => {
             if !profile.audiences.is_empty() && !profile.audiences.iter().any(|a| a == aud) {
                 return Err(OAuthError::access_denied(format!(
                     "The token exchange profile for {subject_type} does not allow audience {aud}."
@@ -57,7 +59,7 @@ fn handle(ctx: &GrantContext<'_>) -> Result<TokenResponse, OAuthError> {
             }
             Some(tenant.api(aud)?)
         }
-        None => None,
+        _ => None,
     };
     let organization = ctx
         .params
@@ -105,6 +107,19 @@ fn handle(ctx: &GrantContext<'_>) -> Result<TokenResponse, OAuthError> {
             "access_denied",
             format!("User is not a member of organization {}.", org.id),
         ));
+    }
+
+    if let Some(aud) = transfer {
+        let org = organization.map(|o| o.id.clone());
+        let scope = ctx.params.get("scope");
+        return crate::protocol::session_transfer::issue(
+            shared,
+            aud,
+            &user.user_id,
+            actor_sub.as_deref(),
+            org,
+            scope,
+        );
     }
 
     let requested = split_scope(ctx.params.get("scope").unwrap_or("openid"));
