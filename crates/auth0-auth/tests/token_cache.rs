@@ -449,7 +449,9 @@ async fn hits_come_from_the_local_copy_without_reading_the_store() {
 async fn without_a_local_copy_a_token_removed_from_the_store_is_fetched_anew() {
     let t = demo_tenant().await;
     let client = client(&t);
+    // Answered in this order.
     t.inject_fault(TOKEN_PATH, token_body("first", 3600), 1);
+    t.inject_fault(TOKEN_PATH, token_body("other", 3600), 1);
     t.inject_fault(TOKEN_PATH, token_body("second", 3600), 1);
     let request = m2m();
     // A copy that lapses at once: the store decides on every call.
@@ -463,7 +465,6 @@ async fn without_a_local_copy_a_token_removed_from_the_store_is_fetched_anew() {
     .unwrap();
     assert_eq!(first.access_token().expose_secret(), "first");
     // Another key pushes the token out of the one-token store.
-    t.inject_fault(TOKEN_PATH, token_body("other", 3600), 1);
     bounded(
         client
             .cached(&cache)
