@@ -122,11 +122,15 @@ impl KeySink for Vec<u8> {
 pub(crate) struct KeyWriter<'s, S: KeySink>(&'s mut S);
 
 impl<S: KeySink> KeyWriter<'_, S> {
-    /// A length as LEB128 (one byte below 128): prefix-free, and short, so that a typical key
-    /// fits in fewer SHA-256 blocks.
-    fn len(&mut self, mut n: usize) {
-        let mut buf = [0u8; 10];
+    /// `tag` (if any) then `n` as LEB128 (one byte below 128: prefix-free, and short, so that a
+    /// typical key fits in fewer SHA-256 blocks), handed to the sink in one piece.
+    fn tagged_len(&mut self, tag: Option<u8>, mut n: usize) {
+        let mut buf = [0u8; 11];
         let mut i = 0;
+        if let Some(tag) = tag {
+            buf[0] = tag;
+            i = 1;
+        }
         loop {
             let byte = (n & 0x7f) as u8;
             n >>= 7;
@@ -139,6 +143,10 @@ impl<S: KeySink> KeyWriter<'_, S> {
             i += 1;
         }
         self.0.put(&buf[..i]);
+    }
+
+    fn len(&mut self, n: usize) {
+        self.tagged_len(None, n);
     }
 
     fn tag(&mut self, tag: u8) {
@@ -154,8 +162,8 @@ impl<S: KeySink> KeyWriter<'_, S> {
         match s {
             None => self.tag(0),
             Some(s) => {
-                self.tag(1);
-                self.str(s);
+                self.tagged_len(Some(1), s.len());
+                self.0.put(s.as_bytes());
             }
         }
     }

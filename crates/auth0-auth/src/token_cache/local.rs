@@ -28,32 +28,29 @@ impl KeySink for FastHash {
     }
 }
 
-/// Compares the key's bytes, as they are written, with an entry's copy. It reads every byte
-/// (no early exit), so its time does not depend on where a secret part first differs.
+/// Compares the key's bytes, as they are written, with an entry's copy. Only entries in the
+/// bucket of the key's seeded 64-bit hash are compared, so an early exit tells a caller
+/// nothing about entries of other keys (landing in their bucket takes guessing the seed).
 struct SameBytes<'a> {
     expected: &'a [u8],
     at: usize,
-    differ: u8,
+    same: bool,
 }
 
 impl KeySink for SameBytes<'_> {
     fn put(&mut self, bytes: &[u8]) {
-        let end = self.at.saturating_add(bytes.len());
-        match self.expected.get(self.at..end) {
-            Some(expected) => {
-                for (a, b) in expected.iter().zip(bytes) {
-                    self.differ |= a ^ b;
-                }
-            }
-            None => self.differ |= 1,
+        if !self.same {
+            return;
         }
+        let end = self.at.saturating_add(bytes.len());
+        self.same = self.expected.get(self.at..end) == Some(bytes);
         self.at = end;
     }
 }
 
 impl SameBytes<'_> {
     fn matched(&self) -> bool {
-        self.differ == 0 && self.at == self.expected.len()
+        self.same && self.at == self.expected.len()
     }
 }
 
@@ -137,7 +134,7 @@ fn same(expected: &[u8], source: &impl KeySource) -> bool {
     let mut cmp = SameBytes {
         expected,
         at: 0,
-        differ: 0,
+        same: true,
     };
     source.encode(&mut KeyWriter(&mut cmp));
     cmp.matched()
@@ -296,6 +293,26 @@ mod tests {
             Local::Unknown
         ));
         assert_eq!(local.len(), 2);
+    }
+
+    #[test]
+    fn long_keys_are_compared_in_full() {
+        let local = LocalCopy::new(10);
+        let long = "s".repeat(1000);
+        let mut other = long.clone();
+        other.replace_range(999.., "t");
+        let (a, b) = (Parts(&["aud", &long]), Parts(&["aud", &other]));
+        local.put(local.hash(&a), &a, TokenKey([1; 32]), Some(token(100)), 0);
+        assert!(matches!(
+            local.get(local.hash(&a), &a, 1, 60),
+            Local::Token(..)
+        ));
+        // Same bucket or not, the last byte tells them apart.
+        assert!(matches!(
+            local.get(local.hash(&a), &b, 1, 60),
+            Local::Unknown
+        ));
+        assert_ne!(local.hash(&a), local.hash(&b));
     }
 
     #[test]
