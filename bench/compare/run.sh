@@ -21,6 +21,7 @@ if [ ! -d "$here/node_modules/@auth0/auth0-auth-js" ]; then
 fi
 
 bash "$here/cold_start.sh" $(printf '%s\n' "$@" | grep -x -- --quick || true)
+if command -v redis-server >/dev/null; then bash "$here/token_cache.sh" $(printf '%s\n' "$@" | grep -x -- --quick || true); else echo "bench/compare: redis-server is missing (apt-get install -y redis-server): the token-cache rows are skipped" >&2; fi
 cd "$root"
 cargo build --release --quiet -p auth0-auth --example compare >&2
 "$root/target/release/examples/compare" --script "$here/reference.mjs" "$@"
