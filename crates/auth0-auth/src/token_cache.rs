@@ -83,7 +83,13 @@ impl TokenKey {
 
     /// The digest in lower-case hex (64 characters), for key names in a shared store.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = String::with_capacity(64);
+        for b in &self.0 {
+            hex.push(char::from(HEX[usize::from(b >> 4)]));
+            hex.push(char::from(HEX[usize::from(b & 0x0f)]));
+        }
+        hex
     }
 }
 
@@ -1097,6 +1103,16 @@ mod tests {
         let mut h = Sha256::new();
         f(&mut KeyWriter(&mut h));
         h.finalize().into()
+    }
+
+    #[test]
+    fn a_key_in_hex_is_its_bytes() {
+        let mut bytes = [0u8; 32];
+        bytes[0] = 0x0f;
+        bytes[31] = 0xa5;
+        let hex = TokenKey(bytes).to_hex();
+        assert_eq!(hex.len(), 64);
+        assert!(hex.starts_with("0f00") && hex.ends_with("00a5"));
     }
 
     #[test]
