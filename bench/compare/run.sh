@@ -22,9 +22,11 @@ fi
 
 bash "$here/cold_start.sh" $(printf '%s\n' "$@" | grep -x -- --quick || true)
 bash "$here/cookies.sh" $(printf '%s\n' "$@" | grep -x -- --quick || true)
+if command -v redis-server >/dev/null; then bash "$here/token_cache.sh" $(printf '%s\n' "$@" | grep -x -- --quick || true); else echo "bench/compare: redis-server is missing (apt-get install -y redis-server): the token-cache rows are skipped" >&2; fi
 cd "$root"
+target="${CARGO_TARGET_DIR:-$root/target}"
 cargo build --release --quiet -p auth0-auth --example compare >&2
-"$root/target/release/examples/compare" --script "$here/reference.mjs" "$@"
+"$target/release/examples/compare" --script "$here/reference.mjs" "$@"
 # Access-token verification against express-oauth2-jwt-bearer (pinned in api/, its own lockfile).
 [ -d "$here/api/node_modules/express-oauth2-jwt-bearer" ] || (cd "$here/api" && npm ci --no-audit --no-fund >&2)
-cargo build --release --quiet -p auth0-api --example compare_verify >&2 && exec "$root/target/release/examples/compare_verify" "$@"
+cargo build --release --quiet -p auth0-api --example compare_verify >&2 && exec "$target/release/examples/compare_verify" "$@"

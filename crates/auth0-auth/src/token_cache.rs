@@ -2,17 +2,21 @@
 //! before they expire, fetched once per key however many tasks ask at the same time.
 //!
 //! What lives here: [`TokenCache`] (the policy: margins, single flight, background refresh),
-//! [`TokenKey`] (a SHA-256 digest of everything that changes a token), [`CachedToken`], the
-//! [`TokenStore`] seam with its in-memory default [`MemoryTokenStore`], and
-//! [`CachedTokens`], the view returned by [`AuthClient::cached`]. May import the client, the
-//! grant request values and the error module; nothing in the crate imports it.
+//! the key encoding ([`KeySource`], written to SHA-256 for [`TokenKey`] and to the local copy's
+//! fast hash), [`CachedToken`], the [`TokenStore`] seam with its in-memory default
+//! [`MemoryTokenStore`], and [`CachedTokens`], the view returned by [`AuthClient::cached`].
+//! The submodule `local` holds the local copy. May import the client, the grant request values
+//! and the error module; nothing in the crate imports it.
 //!
-//! How a call goes: the key is hashed on the stack (no allocation), the store is read, and a
-//! fresh token is returned. Otherwise the caller joins this process's one flight for the key,
-//! which asks the store for a fleet-wide lock ([`TokenStore::lock`]; the in-memory store always
-//! grants it), fetches, stores and unlocks. Errors are handed to every caller of that flight and
-//! never kept. A token nearing its end is still returned while one background task fetches its
-//! successor.
+//! How a call goes: the key's parts are hashed with a fast seeded hash and looked up in the
+//! local copy (the tokens last read from the store, compared on the key's full bytes); a fresh
+//! token there is returned with no allocation, no SHA-256 and no store access. Otherwise the
+//! key's SHA-256 digest names it in the store, which is read, and a fresh token found there is
+//! copied locally and returned. Otherwise the caller joins this process's one flight for the
+//! key, which asks the store for a fleet-wide lock ([`TokenStore::lock`]; the in-memory store
+//! always grants it), fetches, stores and unlocks. Errors are handed to every caller of that
+//! flight and never kept. A token nearing its end is still returned while one background task
+//! fetches its successor.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -32,12 +36,20 @@ use crate::grants::client_credentials::ClientCredentialsRequest;
 use crate::grants::exchange::ExchangeTokenRequest;
 use crate::token::TokenResponse;
 
+mod local;
+
+use local::{Local, LocalCopy};
+
 /// The default [`TokenCache::expiry_margin`]: 30 seconds.
 pub const DEFAULT_EXPIRY_MARGIN: Duration = Duration::from_secs(30);
 /// The default [`TokenCache::refresh_ahead`]: 5 minutes.
 pub const DEFAULT_REFRESH_AHEAD: Duration = Duration::from_secs(300);
+/// How many keys a cache's local copy remembers.
+const DEFAULT_LOCAL_ENTRIES: usize = 10_000;
 /// The default [`TokenCache::lock_ttl`]: 10 seconds.
 pub const DEFAULT_LOCK_TTL: Duration = Duration::from_secs(10);
+/// The default [`TokenCache::local_copy_ttl`]: 60 seconds.
+pub const DEFAULT_LOCAL_COPY_TTL: Duration = Duration::from_secs(60);
 /// How often a process waiting on another process's fetch reads the store again.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(20);
 /// After a background refresh fails, hits wait this long before starting another one (the
@@ -52,10 +64,11 @@ fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-/// Which token a cache entry is: a SHA-256 digest over the tenant's base URL, the client id,
-/// the grant and every request parameter that changes the token (audience, resource, scope,
-/// organization, authorization details, the subject and actor tokens of an exchange, …), each
-/// length-prefixed so that no two different requests share a key.
+/// Which token a cache entry is: a SHA-256 digest over the tenant's base URL, the client id
+/// (and the thumbprint of its DPoP key, if any), the grant and every request parameter that
+/// changes the token (audience, resource, scope, organization, authorization details, the
+/// subject and actor tokens of an exchange, …), each length-prefixed so that no two different
+/// requests share a key.
 ///
 /// The digest reveals none of the inputs (a subject token included), so it can name entries in
 /// a shared store. `Debug` shows its first bytes in hex.
@@ -70,7 +83,13 @@ impl TokenKey {
 
     /// The digest in lower-case hex (64 characters), for key names in a shared store.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = String::with_capacity(64);
+        for b in &self.0 {
+            hex.push(char::from(HEX[usize::from(b >> 4)]));
+            hex.push(char::from(HEX[usize::from(b & 0x0f)]));
+        }
+        hex
     }
 }
 
@@ -84,24 +103,40 @@ impl fmt::Debug for TokenKey {
     }
 }
 
-/// Feeds key parts to SHA-256 without building any string.
-struct KeyHasher(Sha256);
+/// Where the canonical bytes of a key go: SHA-256 (the [`TokenKey`] digest), the local copy's
+/// fast hash, a buffer (the local entry's own copy of the bytes), or a comparison with such a
+/// copy. Every use sees the same bytes, so equal bytes mean the same key everywhere.
+pub(crate) trait KeySink {
+    fn put(&mut self, bytes: &[u8]);
+}
 
-impl KeyHasher {
-    fn new(client: &AuthClient, grant: &str) -> Self {
-        let mut h = Self(Sha256::new());
-        h.0.update(b"a0tk1");
-        h.str(client.base_url().as_str());
-        h.str(client.client_id());
-        h.str(grant);
-        h
+impl KeySink for Sha256 {
+    fn put(&mut self, bytes: &[u8]) {
+        self.update(bytes);
     }
+}
 
-    /// A length as LEB128 (one byte below 128): prefix-free, and short, so that a typical key
-    /// fits in fewer SHA-256 blocks.
-    fn len(&mut self, mut n: usize) {
-        let mut buf = [0u8; 10];
+impl KeySink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// Writes key parts to a [`KeySink`] without building any string: every part is
+/// length-prefixed or tagged, so the encoding is prefix-free and two different requests never
+/// produce the same bytes.
+pub(crate) struct KeyWriter<'s, S: KeySink>(&'s mut S);
+
+impl<S: KeySink> KeyWriter<'_, S> {
+    /// `tag` (if any) then `n` as LEB128 (one byte below 128: prefix-free, and short, so that a
+    /// typical key fits in fewer SHA-256 blocks), handed to the sink in one piece.
+    fn tagged_len(&mut self, tag: Option<u8>, mut n: usize) {
+        let mut buf = [0u8; 11];
         let mut i = 0;
+        if let Some(tag) = tag {
+            buf[0] = tag;
+            i = 1;
+        }
         loop {
             let byte = (n & 0x7f) as u8;
             n >>= 7;
@@ -113,45 +148,59 @@ impl KeyHasher {
             buf[i] = byte | 0x80;
             i += 1;
         }
-        self.0.update(&buf[..i]);
+        self.0.put(&buf[..i]);
+    }
+
+    fn len(&mut self, n: usize) {
+        self.tagged_len(None, n);
+    }
+
+    fn tag(&mut self, tag: u8) {
+        self.0.put(&[tag]);
     }
 
     fn str(&mut self, s: &str) {
         self.len(s.len());
-        self.0.update(s.as_bytes());
+        self.0.put(s.as_bytes());
     }
 
     fn opt(&mut self, s: Option<&str>) {
         match s {
-            None => self.0.update([0u8]),
+            None => self.tag(0),
             Some(s) => {
-                self.0.update([1u8]);
-                self.str(s);
+                self.tagged_len(Some(1), s.len());
+                self.0.put(s.as_bytes());
             }
         }
     }
 
     fn json(&mut self, v: Option<&serde_json::Value>) {
         match v {
-            None => self.0.update([0u8]),
+            None => self.tag(0),
             Some(v) => {
-                self.0.update([1u8]);
-                // Serialized straight into the hasher, then closed with a separator that
-                // serialized JSON never ends with.
+                self.tag(1);
+                // Serialized straight into the sink (no allocation), then closed with a byte
+                // that UTF-8 JSON never holds.
                 let _ = serde_json::to_writer(&mut *self, v);
-                self.0.update([0xffu8]);
+                self.tag(0xff);
             }
         }
     }
 
-    fn finish(self) -> TokenKey {
-        TokenKey(self.0.finalize().into())
+    /// What every key starts with: the format, the tenant, the client (and its DPoP key, which
+    /// binds the tokens it gets), and the grant.
+    fn header(&mut self, client: &AuthClient, grant: &str) {
+        self.0.put(b"a0tk2");
+        self.str(client.base_url().as_str());
+        self.str(client.client_id());
+        self.opt(client.dpop_key().map(|k| k.thumbprint()));
+        self.str(grant);
     }
 }
 
-impl io::Write for KeyHasher {
+impl<S: KeySink> io::Write for KeyWriter<'_, S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.update(buf);
+        self.0.put(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -159,46 +208,80 @@ impl io::Write for KeyHasher {
     }
 }
 
-pub(crate) fn client_credentials_key(
-    client: &AuthClient,
-    request: &ClientCredentialsRequest,
-) -> TokenKey {
-    let mut h = KeyHasher::new(client, "client_credentials");
-    h.opt(request.audience.as_deref());
-    h.opt(request.scope.as_deref());
-    h.opt(request.organization.as_deref());
-    h.json(request.authorization_details.as_ref());
-    h.finish()
+/// A request a token is cached for, seen with its client: writes everything that changes the
+/// token to a sink.
+pub(crate) trait KeySource {
+    fn encode<S: KeySink>(&self, w: &mut KeyWriter<'_, S>);
+
+    /// The SHA-256 digest of the encoding.
+    fn digest(&self) -> TokenKey {
+        let mut h = Sha256::new();
+        self.encode(&mut KeyWriter(&mut h));
+        TokenKey(h.finalize().into())
+    }
+
+    /// The encoding itself (for the local copy's entry).
+    fn bytes(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(256);
+        self.encode(&mut KeyWriter(&mut v));
+        v
+    }
 }
 
-pub(crate) fn exchange_key(client: &AuthClient, request: &ExchangeTokenRequest) -> TokenKey {
-    let mut h = KeyHasher::new(client, crate::grants::exchange::TOKEN_EXCHANGE_GRANT);
-    h.opt(request.connection.as_ref().map(|c| c.as_str()));
-    h.str(request.subject_token.expose_secret());
-    h.opt(request.subject_token_type.as_deref());
-    h.opt(request.audience.as_deref());
-    h.opt(request.resource.as_deref());
-    h.opt(request.scope.as_deref());
-    h.opt(request.requested_token_type.as_deref());
-    h.opt(request.organization.as_deref());
-    match &request.actor {
-        None => h.0.update([0u8]),
-        Some((token, kind)) => {
-            h.0.update([1u8]);
-            h.str(token.expose_secret());
-            h.str(kind);
+/// A client-credentials request: keyed by audience, scope, organization and authorization
+/// details.
+pub(crate) struct ClientCredentialsKey<'a> {
+    pub(crate) client: &'a AuthClient,
+    pub(crate) request: &'a ClientCredentialsRequest,
+}
+
+impl KeySource for ClientCredentialsKey<'_> {
+    fn encode<S: KeySink>(&self, w: &mut KeyWriter<'_, S>) {
+        let request = self.request;
+        w.header(self.client, "client_credentials");
+        w.opt(request.audience.as_deref());
+        w.opt(request.scope.as_deref());
+        w.opt(request.organization.as_deref());
+        w.json(request.authorization_details.as_ref());
+    }
+}
+
+/// A token exchange: keyed by every input, the subject and actor tokens included.
+pub(crate) struct ExchangeKey<'a> {
+    pub(crate) client: &'a AuthClient,
+    pub(crate) request: &'a ExchangeTokenRequest,
+}
+
+impl KeySource for ExchangeKey<'_> {
+    fn encode<S: KeySink>(&self, w: &mut KeyWriter<'_, S>) {
+        let request = self.request;
+        w.header(self.client, crate::grants::exchange::TOKEN_EXCHANGE_GRANT);
+        w.opt(request.connection.as_ref().map(|c| c.as_str()));
+        w.str(request.subject_token.expose_secret());
+        w.opt(request.subject_token_type.as_deref());
+        w.opt(request.audience.as_deref());
+        w.opt(request.resource.as_deref());
+        w.opt(request.scope.as_deref());
+        w.opt(request.requested_token_type.as_deref());
+        w.opt(request.organization.as_deref());
+        match &request.actor {
+            None => w.tag(0),
+            Some((token, kind)) => {
+                w.tag(1);
+                w.str(token.expose_secret());
+                w.str(kind);
+            }
+        }
+        w.opt(request.login_hint.as_deref());
+        w.len(request.extra.len());
+        for (name, values) in &request.extra {
+            w.str(name);
+            w.len(values.len());
+            for v in values {
+                w.str(v);
+            }
         }
     }
-    h.opt(request.login_hint.as_deref());
-    h.len(request.extra.len());
-    for (name, values) in &request.extra {
-        h.str(name);
-        h.len(values.len());
-        for v in values {
-            h.str(v);
-        }
-    }
-    h.finish()
 }
 
 /// An access token kept by a [`TokenCache`]. Cheap to clone (one reference count); `Debug`
@@ -280,6 +363,18 @@ impl CachedToken {
         serde_json::from_str::<TokenData>(json)
             .map(|d| Self(Arc::new(d)))
             .map_err(|_| TokenStoreError::new("a stored token is not readable"))
+    }
+
+    #[cfg(test)]
+    pub(crate) fn new_for_tests(access_token: &str, fetched_at: u64, expires_at: u64) -> Self {
+        Self(Arc::new(TokenData {
+            access_token: access_token.into(),
+            expires_at,
+            fetched_at,
+            scope: None,
+            token_type: None,
+            issued_token_type: None,
+        }))
     }
 
     /// Whether two values hold the same access token (compared without exposing either).
@@ -505,6 +600,9 @@ struct Shared<S> {
     ahead: u64,
     lock_ttl: Duration,
     poll_interval: Duration,
+    /// Seconds a token read from the store is handed out from `local` (0: never).
+    local_ttl: u64,
+    local: LocalCopy,
     flights: Mutex<HashMap<TokenKey, Flight>>,
     /// Keys whose background refresh failed, and when another may start (seconds).
     refresh_backoff: Mutex<HashMap<TokenKey, u64>>,
@@ -573,6 +671,8 @@ impl<S: TokenStore> TokenCache<S> {
                 ahead: DEFAULT_REFRESH_AHEAD.as_secs(),
                 lock_ttl: DEFAULT_LOCK_TTL,
                 poll_interval: DEFAULT_POLL_INTERVAL,
+                local_ttl: DEFAULT_LOCAL_COPY_TTL.as_secs(),
+                local: LocalCopy::new(DEFAULT_LOCAL_ENTRIES),
                 flights: Mutex::new(HashMap::new()),
                 refresh_backoff: Mutex::new(HashMap::new()),
             }),
@@ -612,6 +712,21 @@ impl<S: TokenStore> TokenCache<S> {
     /// How often a process waiting on another's fetch reads the store (default 20 ms).
     pub fn poll_interval(self, interval: Duration) -> Self {
         self.configure(|s| s.poll_interval = interval.max(Duration::from_millis(1)))
+    }
+
+    /// How long a token read from the store is handed out from this process's memory before
+    /// the store is read again (default 60 s, whole seconds; zero reads the store on every
+    /// call). A copy is never handed out within the [`expiry_margin`](Self::expiry_margin), and
+    /// its background refresh reads the store first.
+    ///
+    /// With a shared store this is the trade-off between speed and agreement: a hit from the
+    /// copy takes no round trip, but a token that another process replaced or removed in the
+    /// store is still handed out here, until the copy's time is up, while it has not expired.
+    /// Access tokens cannot be taken back before they expire anyway (they are checked by
+    /// signature), so the token handed out stays valid; lower this if you remove tokens from
+    /// the store on purpose (say, after changing a client's grants).
+    pub fn local_copy_ttl(self, ttl: Duration) -> Self {
+        self.configure(|s| s.local_ttl = ttl.as_secs())
     }
 
     /// The store.
@@ -808,14 +923,17 @@ impl AuthClient {
 
 impl<S: TokenStore> CachedTokens<'_, S> {
     /// [`AuthClient::get_token_by_client_credentials`], answered from the cache while the
-    /// token is fresh. Keyed by the tenant, the client, and the request's audience, scope,
-    /// organization and authorization details.
+    /// token is fresh. Keyed by the tenant, the client (and its DPoP key), and the request's
+    /// audience, scope, organization and authorization details.
     pub async fn get_token_by_client_credentials(
         &self,
         request: &ClientCredentialsRequest,
     ) -> Result<CachedToken> {
-        let key = client_credentials_key(self.client, request);
-        self.serve(key, request, |client, request| async move {
+        let source = ClientCredentialsKey {
+            client: self.client,
+            request,
+        };
+        self.serve(&source, request, |client, request| async move {
             client.get_token_by_client_credentials(request).await
         })
         .await
@@ -824,27 +942,54 @@ impl<S: TokenStore> CachedTokens<'_, S> {
     /// [`AuthClient::exchange_token`] (RFC 8693 profiles and Token Vault, which replaces
     /// `get_token_for_connection`), answered from the cache while the token is fresh. Keyed by
     /// the tenant, the client and every input of the request, the subject and actor tokens
-    /// included (hashed).
+    /// included (compared in full, named in a shared store only by a digest).
     pub async fn exchange_token(&self, request: &ExchangeTokenRequest) -> Result<CachedToken> {
-        let key = exchange_key(self.client, request);
-        self.serve(key, request, |client, request| async move {
+        let source = ExchangeKey {
+            client: self.client,
+            request,
+        };
+        self.serve(&source, request, |client, request| async move {
             client.exchange_token(request).await
         })
         .await
     }
 
-    async fn serve<R, F, Fut>(&self, key: TokenKey, request: &R, call: F) -> Result<CachedToken>
+    async fn serve<K, R, F, Fut>(&self, source: &K, request: &R, call: F) -> Result<CachedToken>
     where
+        K: KeySource,
         R: Clone + Send + Sync + 'static,
         F: Fn(AuthClient, R) -> Fut + Send + Sync + Clone + 'static,
         Fut: Future<Output = Result<TokenResponse>> + Send + 'static,
     {
+        let shared = &self.cache.shared;
+        let hash = shared.local.hash(source);
+        let now = now_secs();
+        // The hit path: the local copy, without SHA-256 and without the store.
+        let key = match shared.local.get(hash, source, now, shared.local_ttl) {
+            Local::Token(token, key) => match freshness(&token, now, shared.margin, shared.ahead) {
+                Freshness::Fresh => return Ok(token),
+                Freshness::RefreshAhead => {
+                    if self.cache.may_refresh(&key) {
+                        self.refresh_in_background(hash, key, request.clone(), call);
+                    }
+                    return Ok(token);
+                }
+                Freshness::Stale => key,
+            },
+            Local::Digest(key) => key,
+            Local::Unknown => source.digest(),
+        };
         if let Some((token, f)) = self.cache.lookup(&key).await {
+            shared
+                .local
+                .put(hash, source, key, Some(token.clone()), now_secs());
             if f == Freshness::RefreshAhead && self.cache.may_refresh(&key) {
-                self.refresh_in_background(key, request.clone(), call);
+                self.refresh_in_background(hash, key, request.clone(), call);
             }
             return Ok(token);
         }
+        // Remember the digest; the token is copied once it is read back from the store.
+        shared.local.put(hash, source, key, None, now);
         let client = self.client.clone();
         let request = request.clone();
         // Boxed so that the miss path's state does not make every call's future large (a
@@ -856,7 +1001,7 @@ impl<S: TokenStore> CachedTokens<'_, S> {
         .await
     }
 
-    fn refresh_in_background<R, F, Fut>(&self, key: TokenKey, request: R, call: F)
+    fn refresh_in_background<R, F, Fut>(&self, hash: u64, key: TokenKey, request: R, call: F)
     where
         R: Send + Sync + 'static,
         F: Fn(AuthClient, R) -> Fut + Send + Sync + 'static,
@@ -873,8 +1018,10 @@ impl<S: TokenStore> CachedTokens<'_, S> {
             let result = cache
                 .fly(key, Freshness::Fresh, move || call(client, request))
                 .await;
-            if let Err(e) = &result {
-                tracing::warn!(error = %e, "token cache: background refresh failed");
+            match &result {
+                // The next call reads the successor from the store.
+                Ok(_) => cache.shared.local.forget(hash, &key),
+                Err(e) => tracing::warn!(error = %e, "token cache: background refresh failed"),
             }
             cache.refresh_ended(&key, result.is_ok());
         });
@@ -952,29 +1099,49 @@ mod tests {
         assert_eq!(store.len(), 2);
     }
 
+    fn digest(f: impl FnOnce(&mut KeyWriter<'_, Sha256>)) -> [u8; 32] {
+        let mut h = Sha256::new();
+        f(&mut KeyWriter(&mut h));
+        h.finalize().into()
+    }
+
+    #[test]
+    fn a_key_in_hex_is_its_bytes() {
+        let mut bytes = [0u8; 32];
+        bytes[0] = 0x0f;
+        bytes[31] = 0xa5;
+        let hex = TokenKey(bytes).to_hex();
+        assert_eq!(hex.len(), 64);
+        assert!(hex.starts_with("0f00") && hex.ends_with("00a5"));
+    }
+
     #[test]
     fn key_parts_are_length_prefixed() {
-        let mut a = KeyHasher(Sha256::new());
-        a.opt(Some("ab"));
-        a.opt(Some("c"));
-        let mut b = KeyHasher(Sha256::new());
-        b.opt(Some("a"));
-        b.opt(Some("bc"));
-        let mut c = KeyHasher(Sha256::new());
-        c.opt(None);
-        c.opt(Some(""));
-        let mut d = KeyHasher(Sha256::new());
-        d.opt(Some(""));
-        d.opt(None);
-        assert_ne!(a.finish(), b.finish());
-        assert_ne!(c.finish(), d.finish());
+        let a = digest(|w| {
+            w.opt(Some("ab"));
+            w.opt(Some("c"));
+        });
+        let b = digest(|w| {
+            w.opt(Some("a"));
+            w.opt(Some("bc"));
+        });
+        let c = digest(|w| {
+            w.opt(None);
+            w.opt(Some(""));
+        });
+        let d = digest(|w| {
+            w.opt(Some(""));
+            w.opt(None);
+        });
+        assert_ne!(a, b);
+        assert_ne!(c, d);
         // Lengths of 127 and 128 bytes encode differently (one and two LEB128 bytes).
         let long = "x".repeat(300);
-        let mut e = KeyHasher(Sha256::new());
-        e.str(&long[..128]);
-        let mut f = KeyHasher(Sha256::new());
-        f.str(&long[..127]);
-        f.0.update(b"x");
-        assert_ne!(e.finish(), f.finish());
+        let e = digest(|w| w.str(&long[..128]));
+        let f = digest(|w| {
+            w.str(&long[..127]);
+            w.0.update(b"x");
+        });
+        assert_ne!(e, f);
     }
 }

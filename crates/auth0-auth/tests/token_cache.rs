@@ -375,3 +375,141 @@ async fn exchanges_are_keyed_by_their_subject_token() {
     );
     assert!(!shown.contains("for-alice"));
 }
+
+/// The in-memory store, counting its reads.
+#[derive(Default)]
+struct CountingStore {
+    inner: MemoryTokenStore,
+    reads: std::sync::atomic::AtomicUsize,
+}
+
+impl TokenStore for CountingStore {
+    async fn get(&self, key: &TokenKey) -> Result<Option<CachedToken>, TokenStoreError> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.get(key).await
+    }
+
+    async fn put(&self, key: &TokenKey, token: &CachedToken) -> Result<(), TokenStoreError> {
+        self.inner.put(key, token).await
+    }
+}
+
+fn reads(cache: &TokenCache<CountingStore>) -> usize {
+    cache
+        .store()
+        .reads
+        .load(std::sync::atomic::Ordering::SeqCst)
+}
+
+#[tokio::test]
+async fn hits_come_from_the_local_copy_without_reading_the_store() {
+    let t = demo_tenant().await;
+    let client = client(&t);
+    let request = m2m();
+    let cache = TokenCache::with_store(CountingStore::default());
+    // The miss fetches, the next call reads the token back from the store and copies it.
+    for _ in 0..2 {
+        bounded(
+            client
+                .cached(&cache)
+                .get_token_by_client_credentials(&request),
+        )
+        .await
+        .unwrap();
+    }
+    let after_copy = reads(&cache);
+    for _ in 0..50 {
+        bounded(
+            client
+                .cached(&cache)
+                .get_token_by_client_credentials(&request),
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(reads(&cache), after_copy, "hits read the store");
+    assert_eq!(t.requests_to(TOKEN_PATH).len(), 1);
+
+    // With no local copy, every call reads the store (and still fetches only once).
+    let direct = TokenCache::with_store(CountingStore::default()).local_copy_ttl(Duration::ZERO);
+    for _ in 0..10 {
+        bounded(
+            client
+                .cached(&direct)
+                .get_token_by_client_credentials(&request),
+        )
+        .await
+        .unwrap();
+    }
+    assert!(reads(&direct) >= 10);
+    assert_eq!(t.requests_to(TOKEN_PATH).len(), 2);
+}
+
+#[tokio::test]
+async fn without_a_local_copy_a_token_removed_from_the_store_is_fetched_anew() {
+    let t = demo_tenant().await;
+    let client = client(&t);
+    // Answered in this order.
+    t.inject_fault(TOKEN_PATH, token_body("first", 3600), 1);
+    t.inject_fault(TOKEN_PATH, token_body("other", 3600), 1);
+    t.inject_fault(TOKEN_PATH, token_body("second", 3600), 1);
+    let request = m2m();
+    // A copy that lapses at once: the store decides on every call.
+    let cache = TokenCache::with_store(MemoryTokenStore::new(1)).local_copy_ttl(Duration::ZERO);
+    let first = bounded(
+        client
+            .cached(&cache)
+            .get_token_by_client_credentials(&request),
+    )
+    .await
+    .unwrap();
+    assert_eq!(first.access_token().expose_secret(), "first");
+    // Another key pushes the token out of the one-token store.
+    bounded(
+        client
+            .cached(&cache)
+            .get_token_by_client_credentials(&m2m().scope("other")),
+    )
+    .await
+    .unwrap();
+    let again = bounded(
+        client
+            .cached(&cache)
+            .get_token_by_client_credentials(&request),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.access_token().expose_secret(), "second");
+    assert_eq!(t.requests_to(TOKEN_PATH).len(), 3);
+}
+
+#[tokio::test]
+async fn a_dpop_client_and_a_bearer_client_never_share_a_token() {
+    let t = demo_tenant().await;
+    let bearer = client(&t);
+    let dpop = common::confidential(&t)
+        .dpop_key(auth0_auth::DpopKey::generate().unwrap())
+        .build()
+        .unwrap();
+    let cache = TokenCache::new();
+    let request = m2m();
+    for _ in 0..2 {
+        let b = bounded(
+            bearer
+                .cached(&cache)
+                .get_token_by_client_credentials(&request),
+        )
+        .await
+        .unwrap();
+        let d = bounded(
+            dpop.cached(&cache)
+                .get_token_by_client_credentials(&request),
+        )
+        .await
+        .unwrap();
+        assert_eq!(b.token_type(), Some("bearer"));
+        assert_eq!(d.token_type(), Some("dpop"));
+        assert!(!b.same_token(&d));
+    }
+    assert_eq!(t.requests_to(TOKEN_PATH).len(), 2);
+}

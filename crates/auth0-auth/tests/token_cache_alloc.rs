@@ -1,9 +1,10 @@
 //! A token-cache hit allocates nothing (issue 19): `allocation-counter` (whose counting global
 //! allocator is linked into this test binary only) counts this thread's allocations during 100
-//! hits on a current-thread runtime.
+//! hits on a current-thread runtime, for client credentials and for a token exchange (whose
+//! key holds the subject token).
 
-use auth0_auth::{AuthClient, ClientCredentialsRequest, TokenCache};
-use auth0_emulator::{Emulator, demo};
+use auth0_auth::{AuthClient, ClientCredentialsRequest, ExchangeTokenRequest, TokenCache};
+use auth0_emulator::{Emulator, Fault, demo};
 
 #[test]
 fn a_cache_hit_allocates_nothing() {
@@ -45,4 +46,28 @@ fn a_cache_hit_allocates_nothing() {
         }
     });
     assert_eq!(info.count_total, 0, "allocations in 100 cache hits");
+
+    tenant.inject_fault(
+        "/oauth/token",
+        Fault::Status(
+            200,
+            r#"{"access_token":"exchanged","expires_in":3600,"token_type":"Bearer"}"#.into(),
+        ),
+        1,
+    );
+    let exchange = ExchangeTokenRequest::profile("urn:acme:token", "a-subject-token".into())
+        .audience(demo::AUDIENCE);
+    for _ in 0..10 {
+        rt.block_on(client.cached(&cache).exchange_token(&exchange))
+            .unwrap();
+    }
+    let info = allocation_counter::measure(|| {
+        for _ in 0..100 {
+            let token = rt
+                .block_on(client.cached(&cache).exchange_token(&exchange))
+                .unwrap();
+            drop(token);
+        }
+    });
+    assert_eq!(info.count_total, 0, "allocations in 100 exchange hits");
 }

@@ -5,7 +5,10 @@
 //!
 //! - `redis/raw_get`: a `GET` of a missing key over a multiplexed connection (the round trip);
 //! - `redis/cached_hit`: `client.cached(&cache).get_token_by_client_credentials(&request)` with
-//!   a `RedisTokenStore`: one `GET`, decrypting the value, reading the token.
+//!   a `RedisTokenStore` and the default local copy: served from this process's memory (the
+//!   token was read from Redis once);
+//! - `redis/cached_hit_reading_redis`: the same with `local_copy_ttl(0)`: one `GET`, decrypting
+//!   the value, reading the token, on every hit.
 
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
@@ -67,7 +70,9 @@ fn bench(c: &mut Criterion) {
     let redis = rt
         .block_on(Redis::connect(RedisConfig::new(url.as_str())))
         .expect("redis");
-    let cache = TokenCache::with_store(RedisTokenStore::new(redis, secrets));
+    let cache = TokenCache::with_store(RedisTokenStore::new(redis.clone(), secrets.clone()));
+    let reading =
+        TokenCache::with_store(RedisTokenStore::new(redis, secrets)).local_copy_ttl(Duration::ZERO);
     let request = ClientCredentialsRequest::new().audience(demo::AUDIENCE);
     rt.block_on(
         client
@@ -75,6 +80,12 @@ fn bench(c: &mut Criterion) {
             .get_token_by_client_credentials(&request),
     )
     .expect("the first fetch");
+    rt.block_on(
+        client
+            .cached(&reading)
+            .get_token_by_client_credentials(&request),
+    )
+    .expect("the first read");
     let mut raw = rt
         .block_on(async {
             redis::Client::open(url.as_str())?
@@ -99,6 +110,15 @@ fn bench(c: &mut Criterion) {
         b.to_async(&rt).iter(|| async {
             client
                 .cached(&cache)
+                .get_token_by_client_credentials(&request)
+                .await
+                .expect("a hit")
+        })
+    });
+    c.bench_function("redis/cached_hit_reading_redis", |b| {
+        b.to_async(&rt).iter(|| async {
+            client
+                .cached(&reading)
                 .get_token_by_client_credentials(&request)
                 .await
                 .expect("a hit")

@@ -28,6 +28,12 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Each process keeps the tokens it reads from Redis in memory for
+//! [`TokenCache::local_copy_ttl`](auth0_auth::TokenCache::local_copy_ttl) (default 60 s, never
+//! inside the expiry margin), so a cache hit takes no round trip. A token another process
+//! replaced or removed in Redis is therefore still handed out by this one until that time is up
+//! (it stays valid until it expires); set it to zero to read Redis on every call.
+//!
 //! When Redis cannot be reached, the token cache logs the store's error and fetches the token
 //! itself (a fresh fetch is always safe); the session store returns
 //! [`auth0_server::Error::Store`] naming the failed operation.

@@ -483,3 +483,64 @@ async fn redis_going_away_falls_back_to_fresh_fetches_and_sessions_fail_clearly(
     );
     assert!(!message.contains("127.0.0.1"), "{message}");
 }
+
+/// How many `GET`s the server has answered (`INFO commandstats`).
+async fn gets_served(url: &str) -> u64 {
+    let mut conn = raw(url).await;
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(&mut conn)
+        .await
+        .expect("INFO");
+    info.lines()
+        .find_map(|l| l.strip_prefix("cmdstat_get:calls="))
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn hits_come_from_the_local_copy_and_reach_redis_only_without_one() {
+    let server = RedisServer::start();
+    let t = tenant().await;
+    let client = client(&t.base_url());
+    let request = m2m();
+    // Another process (another cache and connection) fetched the token into Redis.
+    let fetcher = redis_cache(connect(&server.url()).await);
+    bounded(
+        client
+            .cached(&fetcher)
+            .get_token_by_client_credentials(&request),
+    )
+    .await
+    .expect("the fetch");
+
+    // This one reads it from Redis once, then hands out its local copy.
+    let cache = redis_cache(connect(&server.url()).await);
+    let before = gets_served(&server.url()).await;
+    for _ in 0..100 {
+        bounded(
+            client
+                .cached(&cache)
+                .get_token_by_client_credentials(&request),
+        )
+        .await
+        .expect("a hit");
+    }
+    assert_eq!(gets_served(&server.url()).await - before, 1);
+
+    // Without a local copy, every hit is a GET.
+    let direct = redis_cache(connect(&server.url()).await).local_copy_ttl(Duration::ZERO);
+    let before = gets_served(&server.url()).await;
+    for _ in 0..100 {
+        bounded(
+            client
+                .cached(&direct)
+                .get_token_by_client_credentials(&request),
+        )
+        .await
+        .expect("a hit");
+    }
+    assert_eq!(gets_served(&server.url()).await - before, 100);
+    assert_eq!(t.requests_to(TOKEN_PATH).len(), 1);
+}
