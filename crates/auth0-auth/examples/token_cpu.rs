@@ -214,7 +214,12 @@ impl Totals {
     }
 }
 
-async fn sequential(clients: &Clients, side: Side, n: usize, into: &mut Totals) -> Result<(), Error> {
+async fn sequential(
+    clients: &Clients,
+    side: Side,
+    n: usize,
+    into: &mut Totals,
+) -> Result<(), Error> {
     let cpu0 = cpu_time()?;
     let t0 = Instant::now();
     for _ in 0..n {
@@ -298,11 +303,19 @@ async fn measure(base: &str, settings: &Settings) -> Result<(), Error> {
             [Side::Raw, Side::Sdk]
         };
         for side in order {
-            let into = if side == Side::Sdk { &mut seq_sdk } else { &mut seq_raw };
+            let into = if side == Side::Sdk {
+                &mut seq_sdk
+            } else {
+                &mut seq_raw
+            };
             sequential(&clients, side, settings.requests, into).await?;
         }
         for side in order {
-            let into = if side == Side::Sdk { &mut par_sdk } else { &mut par_raw };
+            let into = if side == Side::Sdk {
+                &mut par_sdk
+            } else {
+                &mut par_raw
+            };
             concurrent(&clients, side, settings.per_task, into).await?;
         }
     }

@@ -566,6 +566,7 @@ impl AuthClientBuilder {
             Some(c) => c,
             None => crate::http::default_client(self.connect_timeout)?,
         };
+        let discovery = DiscoveryCache::shared(self.discovery, &base, self.use_mtls);
         Ok(AuthClient {
             options: None,
             inner: Arc::new(Inner {
@@ -580,7 +581,7 @@ impl AuthClientBuilder {
                     max_response_bytes: self.max_response_bytes,
                     retry: self.retry.map(|p| Arc::new(Retrier::new(p))),
                 },
-                discovery: DiscoveryCache::shared(self.discovery),
+                discovery,
                 use_mtls: self.use_mtls,
                 authorization_params: self.authorization_params,
                 leeway: self.leeway,

@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::client::AuthClient;
 use crate::client_auth::now_secs;
 use crate::error::{Error, ErrorCode, ErrorKind, Result};
-use crate::http::Request;
+use crate::http::{FormBody, Request};
 use crate::id_token::{Claims, IdTokenExpectations};
 
 /// The tokens a grant returns.
@@ -188,6 +188,10 @@ impl TokenRequest {
     }
 }
 
+/// The initial room of a token request's form body: enough for a grant with a few parameters
+/// and a client secret, so the buffer is not regrown as it fills (it grows when needed).
+const FORM_BODY_CAPACITY: usize = 512;
+
 fn form_text(v: &Value) -> Cow<'_, str> {
     match v {
         Value::String(s) => Cow::Borrowed(s),
@@ -204,15 +208,12 @@ impl AuthClient {
         }
         let metadata = self.metadata(code).await?;
         let url = metadata.token_url(code)?;
-        let auth = self
-            .inner
-            .auth
-            .form(&self.inner.client_id, &metadata.issuer)
-            .map_err(|e| e.in_operation(code))?;
         let span = tracing::info_span!("auth0.token", grant_type = %req.grant_type);
-        let _entered = span.enter();
-        tracing::debug!(endpoint = %crate::http::display_url(&url), "requesting tokens");
-        drop(_entered);
+        tracing::debug!(
+            parent: &span,
+            endpoint = %crate::http::ShownUrl(&url),
+            "requesting tokens"
+        );
 
         let mut req = req;
         if self.inner.audience_parameter == crate::client::AudienceParameter::Resource {
@@ -224,10 +225,16 @@ impl AuthClient {
         }
         let mut http = Request::new(Method::POST, url, code, "the token endpoint");
         http.headers = req.headers;
-        if let Some(basic) = auth.header.clone() {
-            http.headers.insert(reqwest::header::AUTHORIZATION, basic);
-        }
+        let (client_id, issuer) = (&self.inner.client_id, &metadata.issuer);
         if req.json_body {
+            let auth = self
+                .inner
+                .auth
+                .form(client_id, issuer)
+                .map_err(|e| e.in_operation(code))?;
+            if let Some(basic) = auth.header {
+                http.headers.insert(reqwest::header::AUTHORIZATION, basic);
+            }
             let mut body = serde_json::Map::new();
             body.insert(
                 "grant_type".into(),
@@ -239,13 +246,19 @@ impl AuthClient {
             auth.fields.into_json(&mut body);
             http = http.json(&Value::Object(body));
         } else {
-            let mut body = url::form_urlencoded::Serializer::new(String::new());
-            body.append_pair("grant_type", &req.grant_type);
+            // Room for the usual body at once: the parameters, encoding, client credentials.
+            let mut body = FormBody::with_capacity(FORM_BODY_CAPACITY);
+            body.pair("grant_type", &req.grant_type);
             for (k, v) in &req.params {
-                body.append_pair(k, &form_text(v));
+                body.pair(k, &form_text(v));
             }
-            for (k, v) in auth.fields.pairs() {
-                body.append_pair(k, v);
+            let basic = self
+                .inner
+                .auth
+                .append_form(&mut body, client_id, issuer)
+                .map_err(|e| e.in_operation(code))?;
+            if let Some(basic) = basic {
+                http.headers.insert(reqwest::header::AUTHORIZATION, basic);
             }
             http.body = crate::http::Body::Form(body.finish());
         }
