@@ -17,9 +17,13 @@
 //!   cores and is the bottleneck, so whatever the client spends per request comes out of
 //!   throughput; requests per second and CPU per request.
 //!
+//! Each figure is given for the whole run and as the median of the rounds' SDK/raw ratios (each
+//! round is one block of each side, back to back), which a burst of load from another program
+//! skews less.
+//!
 //! Options: `--quick` (a short smoke run), `--requests N` (sequential requests per side and
-//! block, default 400), `--rounds N` (blocks per side, default 8), `--per-task N` (requests per
-//! task and 64-way block, default 40). For profiling one side alone (for example under
+//! block, default 200), `--rounds N` (blocks per side, default 16), `--per-task N` (requests per
+//! task and 64-way block, default 20). For profiling one side alone (for example under
 //! `valgrind --tool=callgrind`, which does not follow the server child): `--only sdk N` or
 //! `--only raw N` makes N sequential requests after a short warm-up and prints nothing else.
 
@@ -42,9 +46,9 @@ fn main() -> Result<(), Error> {
         return serve();
     }
     let mut settings = Settings {
-        requests: 400,
-        rounds: 8,
-        per_task: 40,
+        requests: 200,
+        rounds: 16,
+        per_task: 20,
         only: None,
     };
     let mut it = args.iter();
@@ -188,6 +192,12 @@ fn cpu_time() -> Result<Duration, Error> {
     Ok(micros(usage.user_time()) + micros(usage.system_time()))
 }
 
+/// The median of some ratios (0 for none).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
+}
+
 /// What one block of requests cost.
 #[derive(Default)]
 struct Totals {
@@ -295,7 +305,16 @@ async fn measure(base: &str, settings: &Settings) -> Result<(), Error> {
 
     let (mut seq_sdk, mut seq_raw) = (Totals::default(), Totals::default());
     let (mut par_sdk, mut par_raw) = (Totals::default(), Totals::default());
+    // Per round, SDK/raw: CPU per request (sequential, 64-way) and 64-way throughput. Their
+    // medians shrug off a round that another program on the machine slowed on one side only.
+    let mut round_ratios: [Vec<f64>; 3] = Default::default();
     for round in 0..settings.rounds {
+        let before = [
+            (seq_sdk.cpu, seq_sdk.requests, seq_sdk.wall),
+            (seq_raw.cpu, seq_raw.requests, seq_raw.wall),
+            (par_sdk.cpu, par_sdk.requests, par_sdk.wall),
+            (par_raw.cpu, par_raw.requests, par_raw.wall),
+        ];
         // Who goes first alternates, so neither side always follows the other's load.
         let order = if round % 2 == 0 {
             [Side::Sdk, Side::Raw]
@@ -318,19 +337,33 @@ async fn measure(base: &str, settings: &Settings) -> Result<(), Error> {
             };
             concurrent(&clients, side, settings.per_task, into).await?;
         }
+        let delta = |t: &Totals, (cpu, requests, wall): (Duration, usize, Duration)| {
+            let n = (t.requests - requests).max(1) as f64;
+            (
+                (t.cpu - cpu).as_secs_f64() / n,
+                n / (t.wall - wall).as_secs_f64().max(1e-9),
+            )
+        };
+        let (s_sdk, s_raw) = (delta(&seq_sdk, before[0]), delta(&seq_raw, before[1]));
+        let (p_sdk, p_raw) = (delta(&par_sdk, before[2]), delta(&par_raw, before[3]));
+        round_ratios[0].push(s_sdk.0 / s_raw.0.max(1e-12));
+        round_ratios[1].push(p_sdk.0 / p_raw.0.max(1e-12));
+        round_ratios[2].push(p_sdk.1 / p_raw.1.max(1e-12));
     }
+    let [seq_cpu_ratio, par_cpu_ratio, throughput_ratio] = round_ratios.map(median);
 
     println!(
         "client credentials through the SDK vs raw reqwest posting the same prebuilt body \
          (server in a child process; client CPU = this process's user + system time)"
     );
     println!(
-        "{:<34} | {:>12} | {:>12} | {:>8}",
-        "", "SDK", "raw reqwest", "SDK/raw"
+        "{:<30} | {:>12} | {:>12} | {:>8} | {:>14}",
+        "", "SDK", "raw reqwest", "SDK/raw", "rounds' median"
     );
-    let row = |label: &str, sdk: f64, raw: f64, unit: &str| {
+    let row = |label: &str, sdk: f64, raw: f64, unit: &str, rounds: Option<f64>| {
+        let rounds = rounds.map_or(String::new(), |r| format!("{r:.3}x"));
         println!(
-            "{label:<34} | {:>9.1} {unit:<2} | {:>9.1} {unit:<2} | {:>7.3}x",
+            "{label:<30} | {:>9.1} {unit:<2} | {:>9.1} {unit:<2} | {:>7.3}x | {rounds:>14}",
             sdk,
             raw,
             sdk / raw.max(1e-9)
@@ -341,21 +374,30 @@ async fn measure(base: &str, settings: &Settings) -> Result<(), Error> {
         seq_sdk.cpu_us_per_request(),
         seq_raw.cpu_us_per_request(),
         "µs",
+        Some(seq_cpu_ratio),
     );
     let (sdk_median, raw_median) = (seq_sdk.median_us(), seq_raw.median_us());
-    row("sequential: median latency", sdk_median, raw_median, "µs");
+    row(
+        "sequential: median latency",
+        sdk_median,
+        raw_median,
+        "µs",
+        None,
+    );
     row(
         "64-way: CPU per request",
         par_sdk.cpu_us_per_request(),
         par_raw.cpu_us_per_request(),
         "µs",
+        Some(par_cpu_ratio),
     );
     println!(
-        "{:<34} | {:>8.0} /s | {:>8.0} /s | {:>7.1}%",
+        "{:<30} | {:>8.0} /s | {:>8.0} /s | {:>7.1}% | {:>13.1}%",
         "64-way: throughput",
         par_sdk.per_second(),
         par_raw.per_second(),
-        100.0 * par_sdk.per_second() / par_raw.per_second().max(1e-9)
+        100.0 * par_sdk.per_second() / par_raw.per_second().max(1e-9),
+        100.0 * throughput_ratio
     );
     println!(
         "({} + {} requests per side; targets: CPU per request ≤ 1.1x raw, 64-way throughput ≥ 95% of raw)",

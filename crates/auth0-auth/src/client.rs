@@ -562,9 +562,12 @@ impl AuthClientBuilder {
             // Roots only for the builder's own HTTP client: a caller's brings its own.
             crate::warm_up::start(self.http_client.is_none());
         }
-        let client = match self.http_client {
-            Some(c) => c,
-            None => crate::http::default_client(self.connect_timeout)?,
+        let (client, client_timeout) = match self.http_client {
+            Some(c) => (c, None),
+            None => (
+                crate::http::default_client(self.connect_timeout, self.timeout)?,
+                Some(self.timeout),
+            ),
         };
         let discovery = DiscoveryCache::shared(self.discovery, &base, self.use_mtls);
         Ok(AuthClient {
@@ -578,6 +581,7 @@ impl AuthClientBuilder {
                     client,
                     telemetry: self.telemetry.header(),
                     timeout: self.timeout,
+                    client_timeout,
                     max_response_bytes: self.max_response_bytes,
                     retry: self.retry.map(|p| Arc::new(Retrier::new(p))),
                 },

@@ -18,9 +18,13 @@ use crate::error::{
 use crate::request_options::RequestOptions;
 
 /// The HTTP client a builder gets when the caller brings none: no redirects followed, the given
-/// connect timeout, idle connections kept 90 s.
+/// connect timeout and request timeout, idle connections kept 90 s.
 ///
-/// Clients built inside the same async runtime with the same connect timeout share one
+/// The request timeout is the client's own (reqwest applies it to every request and its body),
+/// so a request that keeps it needs no per-request setting, which would cost reqwest a map of
+/// request extensions per request ([`Transport::client_timeout`]).
+///
+/// Clients built inside the same async runtime with the same timeouts share one
 /// `reqwest::Client`, so a new `AuthClient` reuses the open connections of the others (as a
 /// browser or Node does) instead of dialling the tenant again. Each runtime gets its own: a
 /// connection belongs to the runtime that opened it, and one shared across runtimes would break
@@ -30,11 +34,15 @@ use crate::request_options::RequestOptions;
 /// All of them share one TLS configuration, built on first use, whose CA roots are loaded once
 /// per process, on first need (see [`platform_verifier`]): loading them costs milliseconds and
 /// about a hundred KiB, which would otherwise be paid per client and by every `build`.
-pub(crate) fn default_client(connect_timeout: Duration) -> Result<reqwest::Client> {
-    type Shared = Vec<(tokio::runtime::Id, Duration, reqwest::Client)>;
+pub(crate) fn default_client(
+    connect_timeout: Duration,
+    timeout: Duration,
+) -> Result<reqwest::Client> {
+    type Shared = Vec<(tokio::runtime::Id, (Duration, Duration), reqwest::Client)>;
     static CLIENTS: std::sync::Mutex<Shared> = std::sync::Mutex::new(Vec::new());
+    let timeouts = (connect_timeout, timeout);
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        return new_default_client(connect_timeout);
+        return new_default_client(timeouts);
     };
     let runtime = runtime.id();
     // A poisoned lock only means another thread panicked while holding it; the list is still
@@ -42,15 +50,15 @@ pub(crate) fn default_client(connect_timeout: Duration) -> Result<reqwest::Clien
     let mut clients = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(i) = clients
         .iter()
-        .position(|(id, timeout, _)| *id == runtime && *timeout == connect_timeout)
+        .position(|(id, shared, _)| *id == runtime && *shared == timeouts)
     {
         let entry = clients.remove(i);
         let client = entry.2.clone();
         clients.insert(0, entry);
         return Ok(client);
     }
-    let client = new_default_client(connect_timeout)?;
-    clients.insert(0, (runtime, connect_timeout, client.clone()));
+    let client = new_default_client(timeouts)?;
+    clients.insert(0, (runtime, timeouts, client.clone()));
     clients.truncate(SHARED_CLIENTS);
     Ok(client)
 }
@@ -58,10 +66,11 @@ pub(crate) fn default_client(connect_timeout: Duration) -> Result<reqwest::Clien
 /// How many runtimes' default clients are remembered for sharing.
 const SHARED_CLIENTS: usize = 8;
 
-fn new_default_client(connect_timeout: Duration) -> Result<reqwest::Client> {
+fn new_default_client((connect_timeout, timeout): (Duration, Duration)) -> Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(connect_timeout)
+        .timeout(timeout)
         .pool_idle_timeout(Duration::from_secs(90));
     if let Some(tls) = shared_tls_config() {
         builder = builder.tls_backend_preconfigured(tls);
@@ -654,6 +663,10 @@ pub(crate) struct Transport {
     pub client: reqwest::Client,
     pub telemetry: Option<HeaderValue>,
     pub timeout: Duration,
+    /// The timeout `client` applies by itself to every request (the builder's own client
+    /// does, see [`default_client`]; a caller's client is not assumed to). A request whose
+    /// timeout is this one is sent without a per-request timeout.
+    pub client_timeout: Option<Duration>,
     pub max_response_bytes: usize,
     /// The retry policy and its budget, when retries are on.
     pub retry: Option<std::sync::Arc<crate::retry::Retrier>>,
@@ -717,9 +730,10 @@ impl Transport {
         if let Some(t) = telemetry {
             headers.insert(AUTH0_CLIENT, t.clone());
         }
-        let client = options
-            .and_then(|o| o.http_client.as_ref())
-            .unwrap_or(&self.client);
+        let (client, client_timeout) = match options.and_then(|o| o.http_client.as_ref()) {
+            Some(chosen) => (chosen, None),
+            None => (&self.client, self.client_timeout),
+        };
         let timeout = options.and_then(|o| o.timeout).unwrap_or(self.timeout);
         headers
             .entry(ACCEPT)
@@ -729,7 +743,9 @@ impl Transport {
         // The request is made whole: its header map is this one, moved, not copied header by
         // header into another (which is what `RequestBuilder::headers` does).
         let mut request = reqwest::Request::new(method, url);
-        *request.timeout_mut() = Some(timeout);
+        if client_timeout != Some(timeout) {
+            *request.timeout_mut() = Some(timeout);
+        }
         match body {
             Body::None => {}
             Body::Form(s) => {
