@@ -24,6 +24,7 @@ bash "$here/cold_start.sh" $(printf '%s\n' "$@" | grep -x -- --quick || true)
 cd "$root"
 cargo build --release --quiet -p auth0-auth --example compare >&2
 "$root/target/release/examples/compare" --script "$here/reference.mjs" "$@"
+cargo build --release --quiet -p auth0-auth --example token_cpu >&2 && "$root/target/release/examples/token_cpu" $(printf '%s\n' "$@" | grep -x -- --quick || true)  # issue 19: the token path's client CPU and 64-way throughput next to raw reqwest
 # Access-token verification against express-oauth2-jwt-bearer (pinned in api/, its own lockfile).
 [ -d "$here/api/node_modules/express-oauth2-jwt-bearer" ] || (cd "$here/api" && npm ci --no-audit --no-fund >&2)
 cargo build --release --quiet -p auth0-api --example compare_verify >&2 && exec "$root/target/release/examples/compare_verify" "$@"

@@ -138,14 +138,16 @@ impl AuthClient {
     }
 
     /// Sends an operation's request through the transport with this view's options.
-    pub(crate) async fn send(
+    ///
+    /// The transport's future itself, not one wrapped around it: one layer fewer to move the
+    /// request through.
+    pub(crate) fn send(
         &self,
         request: crate::http::Request,
-    ) -> Result<crate::http::Response> {
+    ) -> impl Future<Output = Result<crate::http::Response>> + Send + '_ {
         self.inner
             .transport
             .send_with(request, self.options.as_deref())
-            .await
     }
 
     /// The base URL every endpoint is derived from (`https://{domain}/`).
