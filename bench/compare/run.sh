@@ -27,6 +27,9 @@ cd "$root"
 target="${CARGO_TARGET_DIR:-$root/target}"
 cargo build --release --quiet -p auth0-auth --example compare >&2
 "$target/release/examples/compare" --script "$here/reference.mjs" "$@"
+# The token path's client CPU and 64-way throughput next to raw reqwest (issue 19).
+cargo build --release --quiet -p auth0-auth --example token_cpu >&2
+"$target/release/examples/token_cpu" $(printf '%s\n' "$@" | grep -x -- --quick || true)
 # Access-token verification against express-oauth2-jwt-bearer (pinned in api/, its own lockfile).
 [ -d "$here/api/node_modules/express-oauth2-jwt-bearer" ] || (cd "$here/api" && npm ci --no-audit --no-fund >&2)
 cargo build --release --quiet -p auth0-api --example compare_verify >&2 && exec "$target/release/examples/compare_verify" "$@"

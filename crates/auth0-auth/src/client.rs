@@ -138,14 +138,16 @@ impl AuthClient {
     }
 
     /// Sends an operation's request through the transport with this view's options.
-    pub(crate) async fn send(
+    ///
+    /// The transport's future itself, not one wrapped around it: one layer fewer to move the
+    /// request through.
+    pub(crate) fn send(
         &self,
         request: crate::http::Request,
-    ) -> Result<crate::http::Response> {
+    ) -> impl Future<Output = Result<crate::http::Response>> + Send + '_ {
         self.inner
             .transport
             .send_with(request, self.options.as_deref())
-            .await
     }
 
     /// The base URL every endpoint is derived from (`https://{domain}/`).
@@ -562,10 +564,14 @@ impl AuthClientBuilder {
             // Roots only for the builder's own HTTP client: a caller's brings its own.
             crate::warm_up::start(self.http_client.is_none());
         }
-        let client = match self.http_client {
-            Some(c) => c,
-            None => crate::http::default_client(self.connect_timeout)?,
+        let (client, client_timeout) = match self.http_client {
+            Some(c) => (c, None),
+            None => (
+                crate::http::default_client(self.connect_timeout, self.timeout)?,
+                Some(self.timeout),
+            ),
         };
+        let discovery = DiscoveryCache::shared(self.discovery, &base, self.use_mtls);
         Ok(AuthClient {
             options: None,
             inner: Arc::new(Inner {
@@ -577,10 +583,11 @@ impl AuthClientBuilder {
                     client,
                     telemetry: self.telemetry.header(),
                     timeout: self.timeout,
+                    client_timeout,
                     max_response_bytes: self.max_response_bytes,
                     retry: self.retry.map(|p| Arc::new(Retrier::new(p))),
                 },
-                discovery: DiscoveryCache::shared(self.discovery),
+                discovery,
                 use_mtls: self.use_mtls,
                 authorization_params: self.authorization_params,
                 leeway: self.leeway,

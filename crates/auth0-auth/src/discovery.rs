@@ -2,11 +2,13 @@
 //!
 //! Every client in a process that uses the same cache settings shares one cache. Its key is the
 //! base URL (scheme and host lower-cased, the path as given) plus whether mTLS is on; concurrent first calls for a key share one
-//! request (single flight), and a failed discovery is not cached.
+//! request (single flight), and a failed discovery is not cached. Each client also keeps the
+//! last document it got, with the time it was fetched, and serves it without a cache lookup
+//! until the cache's TTL has run out for it.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -217,10 +219,24 @@ pub fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// A cache of discovery documents, shared process-wide per (ttl, max entries).
+/// One client's handle on a cache of discovery documents shared process-wide per (ttl, max
+/// entries): the shared cache and this client's key in it, made once at build rather than per
+/// lookup.
 #[derive(Clone)]
 pub(crate) struct DiscoveryCache {
-    cache: moka::future::Cache<String, Arc<ServerMetadata>>,
+    cache: moka::future::Cache<String, Fetched>,
+    key: String,
+    ttl: Duration,
+    /// This client's last document: served as it is while younger than `ttl`.
+    last: Arc<RwLock<Option<Fetched>>>,
+}
+
+/// A discovery document and when its fetch finished (just before the cache stored it, so it
+/// is never taken for younger than the cache's entry).
+#[derive(Clone)]
+struct Fetched {
+    metadata: Arc<ServerMetadata>,
+    at: Instant,
 }
 
 /// Settings of the discovery cache: how long a document is kept and how many are kept.
@@ -242,8 +258,9 @@ impl Default for DiscoveryCacheSettings {
 }
 
 impl DiscoveryCache {
-    /// The process-wide cache for these settings.
-    pub(crate) fn shared(settings: DiscoveryCacheSettings) -> Self {
+    /// A handle on the process-wide cache for these settings, for the client of `base` (with
+    /// mTLS aliases or not).
+    pub(crate) fn shared(settings: DiscoveryCacheSettings, base: &Url, mtls: bool) -> Self {
         static CACHES: OnceLock<Mutex<HashMap<DiscoveryCacheSettings, DiscoveryCache>>> =
             OnceLock::new();
         let mut caches = CACHES
@@ -257,24 +274,55 @@ impl DiscoveryCache {
                     .max_capacity(settings.max_entries)
                     .time_to_live(settings.ttl)
                     .build(),
+                key: String::new(),
+                ttl: settings.ttl,
+                last: Arc::default(),
             })
             .clone()
+            .keyed(cache_key(base, mtls))
     }
 
-    /// The metadata for `base`, fetched once per key however many callers ask at once.
+    fn keyed(mut self, key: String) -> Self {
+        self.key = key;
+        self.last = Arc::default();
+        self
+    }
+
+    /// The metadata for `base` (the one this handle was made for), fetched once per key however
+    /// many callers ask at once.
     pub(crate) async fn get(
         &self,
         transport: &Transport,
         base: &Url,
         mtls: bool,
     ) -> Result<Arc<ServerMetadata>> {
-        let key = cache_key(base, mtls);
-        self.cache
-            .try_get_with(key, async {
-                fetch(transport, base, mtls).await.map(Arc::new)
-            })
-            .await
-            .map_err(|e| (*e).clone())
+        // A lock poisoned by a panic elsewhere only skips this shortcut.
+        if let Ok(last) = self.last.read()
+            && let Some(last) = last.as_ref()
+            && last.at.elapsed() < self.ttl
+        {
+            return Ok(last.metadata.clone());
+        }
+        // A hit is looked up alone: `try_get_with_by_ref` would first build (and move) the
+        // fetch future it needs only on a miss.
+        let fetched = match self.cache.get(self.key.as_str()).await {
+            Some(hit) => hit,
+            None => self
+                .cache
+                .try_get_with_by_ref(self.key.as_str(), async {
+                    let metadata = fetch(transport, base, mtls).await?;
+                    Ok::<_, Error>(Fetched {
+                        metadata: Arc::new(metadata),
+                        at: Instant::now(),
+                    })
+                })
+                .await
+                .map_err(|e| (*e).clone())?,
+        };
+        if let Ok(mut last) = self.last.write() {
+            *last = Some(fetched.clone());
+        }
+        Ok(fetched.metadata)
     }
 }
 

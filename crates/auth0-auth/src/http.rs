@@ -18,9 +18,13 @@ use crate::error::{
 use crate::request_options::RequestOptions;
 
 /// The HTTP client a builder gets when the caller brings none: no redirects followed, the given
-/// connect timeout, idle connections kept 90 s.
+/// connect timeout and request timeout, idle connections kept 90 s.
 ///
-/// Clients built inside the same async runtime with the same connect timeout share one
+/// The request timeout is the client's own (reqwest applies it to every request and its body),
+/// so a request that keeps it needs no per-request setting, which would cost reqwest a map of
+/// request extensions per request ([`Transport::client_timeout`]).
+///
+/// Clients built inside the same async runtime with the same timeouts share one
 /// `reqwest::Client`, so a new `AuthClient` reuses the open connections of the others (as a
 /// browser or Node does) instead of dialling the tenant again. Each runtime gets its own: a
 /// connection belongs to the runtime that opened it, and one shared across runtimes would break
@@ -30,11 +34,15 @@ use crate::request_options::RequestOptions;
 /// All of them share one TLS configuration, built on first use, whose CA roots are loaded once
 /// per process, on first need (see [`platform_verifier`]): loading them costs milliseconds and
 /// about a hundred KiB, which would otherwise be paid per client and by every `build`.
-pub(crate) fn default_client(connect_timeout: Duration) -> Result<reqwest::Client> {
-    type Shared = Vec<(tokio::runtime::Id, Duration, reqwest::Client)>;
+pub(crate) fn default_client(
+    connect_timeout: Duration,
+    timeout: Duration,
+) -> Result<reqwest::Client> {
+    type Shared = Vec<(tokio::runtime::Id, (Duration, Duration), reqwest::Client)>;
     static CLIENTS: std::sync::Mutex<Shared> = std::sync::Mutex::new(Vec::new());
+    let timeouts = (connect_timeout, timeout);
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        return new_default_client(connect_timeout);
+        return new_default_client(timeouts);
     };
     let runtime = runtime.id();
     // A poisoned lock only means another thread panicked while holding it; the list is still
@@ -42,15 +50,15 @@ pub(crate) fn default_client(connect_timeout: Duration) -> Result<reqwest::Clien
     let mut clients = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(i) = clients
         .iter()
-        .position(|(id, timeout, _)| *id == runtime && *timeout == connect_timeout)
+        .position(|(id, shared, _)| *id == runtime && *shared == timeouts)
     {
         let entry = clients.remove(i);
         let client = entry.2.clone();
         clients.insert(0, entry);
         return Ok(client);
     }
-    let client = new_default_client(connect_timeout)?;
-    clients.insert(0, (runtime, connect_timeout, client.clone()));
+    let client = new_default_client(timeouts)?;
+    clients.insert(0, (runtime, timeouts, client.clone()));
     clients.truncate(SHARED_CLIENTS);
     Ok(client)
 }
@@ -58,10 +66,11 @@ pub(crate) fn default_client(connect_timeout: Duration) -> Result<reqwest::Clien
 /// How many runtimes' default clients are remembered for sharing.
 const SHARED_CLIENTS: usize = 8;
 
-fn new_default_client(connect_timeout: Duration) -> Result<reqwest::Client> {
+fn new_default_client((connect_timeout, timeout): (Duration, Duration)) -> Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(connect_timeout)
+        .timeout(timeout)
         .pool_idle_timeout(Duration::from_secs(90));
     if let Some(tls) = shared_tls_config() {
         builder = builder.tls_backend_preconfigured(tls);
@@ -261,6 +270,9 @@ impl ServerCertVerifier for NoSystemRoots {
     }
 }
 
+/// The telemetry header's name.
+const AUTH0_CLIENT: HeaderName = HeaderName::from_static("auth0-client");
+
 /// The content type of every form body, as the reference sends it.
 pub(crate) const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded;charset=UTF-8";
 
@@ -289,8 +301,8 @@ const SENSITIVE_HEADERS: &[&str] = &[
 #[derive(Clone)]
 pub(crate) enum Body {
     None,
-    /// An `application/x-www-form-urlencoded` body, already encoded.
-    Form(String),
+    /// An `application/x-www-form-urlencoded` body, already encoded (ASCII).
+    Form(Vec<u8>),
     /// A JSON body, already serialised.
     Json(Vec<u8>),
 }
@@ -360,12 +372,88 @@ pub(crate) fn header_value(code: ErrorCode, name: &str, value: &str) -> Result<H
 }
 
 /// Encodes pairs as `application/x-www-form-urlencoded` (spaces as `+`), order kept.
-pub(crate) fn encode_form(pairs: &[(&str, &str)]) -> String {
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
+pub(crate) fn encode_form(pairs: &[(&str, &str)]) -> Vec<u8> {
+    let size = pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let mut form = FormBody::with_capacity(size);
     for (k, v) in pairs {
-        s.append_pair(k, v);
+        form.pair(k, v);
     }
-    s.finish()
+    form.finish()
+}
+
+/// An `application/x-www-form-urlencoded` body built pair by pair into one buffer: the same
+/// bytes as `url::form_urlencoded::Serializer` (the WHATWG byte serializer), with a table
+/// lookup per byte and runs copied whole, for the token path, which builds one per request.
+pub(crate) struct FormBody(Vec<u8>);
+
+impl FormBody {
+    /// An empty body with room for `capacity` bytes.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        Self(Vec::with_capacity(capacity))
+    }
+
+    /// Appends `key=value`, `&`-separated from what came before, both encoded.
+    pub(crate) fn pair(&mut self, key: &str, value: &str) {
+        if !self.0.is_empty() {
+            self.0.push(b'&');
+        }
+        push_form_encoded(&mut self.0, key);
+        self.0.push(b'=');
+        push_form_encoded(&mut self.0, value);
+    }
+
+    /// Appends pairs encoded before (by another `FormBody`), `&`-separated from what came
+    /// before.
+    pub(crate) fn encoded_pairs(&mut self, encoded: &[u8]) {
+        if !self.0.is_empty() && !encoded.is_empty() {
+            self.0.push(b'&');
+        }
+        self.0.extend_from_slice(encoded);
+    }
+
+    /// The encoded body (ASCII).
+    pub(crate) fn finish(self) -> Vec<u8> {
+        self.0
+    }
+}
+
+/// The bytes form encoding leaves as they are: ASCII letters and digits, and `*-._`.
+static FORM_SAFE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_');
+        i += 1;
+    }
+    table
+};
+
+/// Appends `text` form-encoded: [`FORM_SAFE`] bytes as they are, a space as `+`, every other
+/// byte (of the UTF-8) as `%XX` with upper-case hex, as the WHATWG URL standard's
+/// `application/x-www-form-urlencoded` byte serializer does.
+fn push_form_encoded(out: &mut Vec<u8>, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.reserve(text.len());
+    let mut rest = text.as_bytes();
+    loop {
+        // Runs of bytes that need no encoding are copied whole.
+        let run = rest
+            .iter()
+            .position(|&b| !FORM_SAFE[usize::from(b)])
+            .unwrap_or(rest.len());
+        let (copied, tail) = rest.split_at(run);
+        out.extend_from_slice(copied);
+        let Some((&b, tail)) = tail.split_first() else {
+            return;
+        };
+        if b == b' ' {
+            out.push(b'+');
+        } else {
+            out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0x0f)]]);
+        }
+        rest = tail;
+    }
 }
 
 /// A response whose body has been read.
@@ -383,7 +471,14 @@ impl Response {
         if !self.status.is_success() {
             return Err(self.into_error());
         }
-        serde_json::from_slice(&self.body).map_err(|e| {
+        // The body is checked as UTF-8 once, whole (a fast scan), so the parser need not check
+        // each string again; a body that is not UTF-8 is left to the parser to refuse, as
+        // before.
+        let parsed = match std::str::from_utf8(&self.body) {
+            Ok(text) => serde_json::from_str(text),
+            Err(_) => serde_json::from_slice(&self.body),
+        };
+        parsed.map_err(|e| {
             let what = if self.body.is_empty() {
                 "an empty body".to_string()
             } else if !looks_like_json(&self.headers) {
@@ -542,6 +637,16 @@ fn parse_oauth_error(body: &[u8]) -> Option<OAuthError> {
     })
 }
 
+/// A URL as [`display_url`] shows it, made only when formatted: for log fields, which nothing
+/// formats unless a subscriber records them.
+pub(crate) struct ShownUrl<'a>(pub &'a Url);
+
+impl std::fmt::Display for ShownUrl<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&display_url(self.0))
+    }
+}
+
 /// Strips the query and fragment of a URL for logs and messages.
 pub(crate) fn display_url(url: &Url) -> String {
     let mut u = url.clone();
@@ -558,6 +663,10 @@ pub(crate) struct Transport {
     pub client: reqwest::Client,
     pub telemetry: Option<HeaderValue>,
     pub timeout: Duration,
+    /// The timeout `client` applies by itself to every request (the builder's own client
+    /// does, see [`default_client`]; a caller's client is not assumed to). A request whose
+    /// timeout is this one is sent without a per-request timeout.
+    pub client_timeout: Option<Duration>,
     pub max_response_bytes: usize,
     /// The retry policy and its budget, when retries are on.
     pub retry: Option<std::sync::Arc<crate::retry::Retrier>>,
@@ -596,9 +705,9 @@ impl Transport {
             code,
             endpoint,
         } = req;
-        let shown_url = display_url(&url);
-        let span = tracing::debug_span!("auth0.http", %method, url = %shown_url);
-        let _guard = span.enter();
+        // Not entered: nothing below logs before the request is sent; the event at the end
+        // names it as its parent.
+        let span = tracing::debug_span!("auth0.http", %method, url = %ShownUrl(&url));
         if let Some(options) = options {
             if let Some(name) = &options.invalid_header {
                 return Err(Error::invalid_input(
@@ -619,29 +728,37 @@ impl Transport {
             None => self.telemetry.as_ref(),
         };
         if let Some(t) = telemetry {
-            headers.insert(HeaderName::from_static("auth0-client"), t.clone());
+            headers.insert(AUTH0_CLIENT, t.clone());
         }
-        let client = options
-            .and_then(|o| o.http_client.as_ref())
-            .unwrap_or(&self.client);
+        let (client, client_timeout) = match options.and_then(|o| o.http_client.as_ref()) {
+            Some(chosen) => (chosen, None),
+            None => (&self.client, self.client_timeout),
+        };
         let timeout = options.and_then(|o| o.timeout).unwrap_or(self.timeout);
         headers
             .entry(ACCEPT)
             .or_insert(HeaderValue::from_static("application/json"));
-        let mut builder = client.request(method.clone(), url).timeout(timeout);
+        // Kept for error messages only; the request takes the URL itself.
+        let error_url = url.clone();
+        // The request is made whole: its header map is this one, moved, not copied header by
+        // header into another (which is what `RequestBuilder::headers` does).
+        let mut request = reqwest::Request::new(method, url);
+        if client_timeout != Some(timeout) {
+            *request.timeout_mut() = Some(timeout);
+        }
         match body {
             Body::None => {}
             Body::Form(s) => {
                 headers.insert(CONTENT_TYPE, HeaderValue::from_static(FORM_CONTENT_TYPE));
-                builder = builder.body(s);
+                *request.body_mut() = Some(s.into());
             }
             Body::Json(b) => {
                 headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                builder = builder.body(b);
+                *request.body_mut() = Some(b.into());
             }
         }
-        builder = builder.headers(headers);
-        drop(_guard);
+        *request.headers_mut() = headers;
+        let method = request.method().clone();
 
         let transport_error = |e: reqwest::Error| {
             let (kind, what) = if e.is_timeout() {
@@ -656,12 +773,12 @@ impl Transport {
             Error::new(
                 code,
                 kind,
-                format!("{method} {shown_url} ({endpoint}) {what}"),
+                format!("{method} {} ({endpoint}) {what}", display_url(&error_url)),
             )
             .with_source(e.without_url())
         };
 
-        let mut response = builder.send().await.map_err(transport_error)?;
+        let mut response = client.execute(request).await.map_err(transport_error)?;
         let status = response.status();
         // Taken, not copied: the body is read from the response without its headers.
         let headers = std::mem::take(response.headers_mut());
@@ -727,8 +844,42 @@ mod tests {
     fn form_encoding_uses_plus_for_spaces_and_keeps_order() {
         assert_eq!(
             encode_form(&[("scope", "openid profile"), ("a", "b&c=d")]),
-            "scope=openid+profile&a=b%26c%3Dd"
+            b"scope=openid+profile&a=b%26c%3Dd"
         );
+    }
+
+    /// The reference encoder: the `url` crate's, which implements the WHATWG serializer.
+    fn url_crate_form(pairs: &[(&str, &str)]) -> Vec<u8> {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs {
+            s.append_pair(k, v);
+        }
+        s.finish().into_bytes()
+    }
+
+    #[test]
+    fn form_encoding_is_byte_for_byte_the_url_crates() {
+        // Every byte value, alone and in runs, plus multi-byte characters.
+        let all: String = (0u32..=0x17f).filter_map(char::from_u32).collect();
+        let cases = [
+            "",
+            " ",
+            "a",
+            "*-._~!'()",
+            "https://api.example.com/",
+            "p@ss word&=/+%é漢字🙂",
+            all.as_str(),
+        ];
+        for v in cases {
+            for k in ["k", "", "a b", "é"] {
+                let pairs = [(k, v), ("grant_type", "client_credentials"), (v, k)];
+                assert_eq!(encode_form(&pairs), url_crate_form(&pairs), "{k:?}={v:?}");
+            }
+        }
+        proptest::proptest!(|(k in ".*", v in ".*", w in "[ -~]*")| {
+            let pairs = [(k.as_str(), v.as_str()), ("x", w.as_str())];
+            proptest::prop_assert_eq!(encode_form(&pairs), url_crate_form(&pairs));
+        });
     }
 
     #[test]

@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::client::AuthClient;
 use crate::client_auth::now_secs;
 use crate::error::{Error, ErrorCode, ErrorKind, Result};
-use crate::http::Request;
+use crate::http::{FormBody, Request};
 use crate::id_token::{Claims, IdTokenExpectations};
 
 /// The tokens a grant returns.
@@ -119,13 +119,75 @@ fn expires_at(now: u64, expires_in: Option<u64>) -> u64 {
     now.saturating_add(expires_in.unwrap_or(0))
 }
 
-/// `expires_in` as a number or a numeric string.
+/// `expires_in` as a number or a numeric string; anything else (or a negative number) reads
+/// as none. Read straight from the parser, with no `Value` in between.
 fn lenient_seconds<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<u64>, D::Error> {
-    Ok(match Option::<Value>::deserialize(d)? {
-        Some(Value::Number(n)) => n.as_u64().or_else(|| n.as_f64().map(|f| f.max(0.0) as u64)),
-        Some(Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    })
+    struct Seconds;
+
+    impl<'de> serde::de::Visitor<'de> for Seconds {
+        type Value = Option<u64>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a number of seconds")
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Self::Value, E> {
+            // A negative whole number: `as_u64` refused it and `as_f64` clamped it to 0.
+            Ok(Some(u64::try_from(v).unwrap_or(0)))
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Self::Value, E> {
+            Ok(Some(v.max(0.0) as u64))
+        }
+
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
+            Ok(v.trim().parse().ok())
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(
+            self,
+            d: D,
+        ) -> std::result::Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            while map
+                .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                .is_some()
+            {}
+            Ok(None)
+        }
+    }
+
+    d.deserialize_option(Seconds)
 }
 
 /// One grant's request, before client authentication.
@@ -188,6 +250,10 @@ impl TokenRequest {
     }
 }
 
+/// The initial room of a token request's form body: enough for a grant with a few parameters
+/// and a client secret, so the buffer is not regrown as it fills (it grows when needed).
+const FORM_BODY_CAPACITY: usize = 512;
+
 fn form_text(v: &Value) -> Cow<'_, str> {
     match v {
         Value::String(s) => Cow::Borrowed(s),
@@ -204,15 +270,12 @@ impl AuthClient {
         }
         let metadata = self.metadata(code).await?;
         let url = metadata.token_url(code)?;
-        let auth = self
-            .inner
-            .auth
-            .form(&self.inner.client_id, &metadata.issuer)
-            .map_err(|e| e.in_operation(code))?;
         let span = tracing::info_span!("auth0.token", grant_type = %req.grant_type);
-        let _entered = span.enter();
-        tracing::debug!(endpoint = %crate::http::display_url(&url), "requesting tokens");
-        drop(_entered);
+        tracing::debug!(
+            parent: &span,
+            endpoint = %crate::http::ShownUrl(&url),
+            "requesting tokens"
+        );
 
         let mut req = req;
         if self.inner.audience_parameter == crate::client::AudienceParameter::Resource {
@@ -224,10 +287,16 @@ impl AuthClient {
         }
         let mut http = Request::new(Method::POST, url, code, "the token endpoint");
         http.headers = req.headers;
-        if let Some(basic) = auth.header.clone() {
-            http.headers.insert(reqwest::header::AUTHORIZATION, basic);
-        }
+        let (client_id, issuer) = (&self.inner.client_id, &metadata.issuer);
         if req.json_body {
+            let auth = self
+                .inner
+                .auth
+                .form(client_id, issuer)
+                .map_err(|e| e.in_operation(code))?;
+            if let Some(basic) = auth.header {
+                http.headers.insert(reqwest::header::AUTHORIZATION, basic);
+            }
             let mut body = serde_json::Map::new();
             body.insert(
                 "grant_type".into(),
@@ -239,13 +308,19 @@ impl AuthClient {
             auth.fields.into_json(&mut body);
             http = http.json(&Value::Object(body));
         } else {
-            let mut body = url::form_urlencoded::Serializer::new(String::new());
-            body.append_pair("grant_type", &req.grant_type);
+            // Room for the usual body at once: the parameters, encoding, client credentials.
+            let mut body = FormBody::with_capacity(FORM_BODY_CAPACITY);
+            body.pair("grant_type", &req.grant_type);
             for (k, v) in &req.params {
-                body.append_pair(k, &form_text(v));
+                body.pair(k, &form_text(v));
             }
-            for (k, v) in auth.fields.pairs() {
-                body.append_pair(k, v);
+            let basic = self
+                .inner
+                .auth
+                .append_form(&mut body, client_id, issuer)
+                .map_err(|e| e.in_operation(code))?;
+            if let Some(basic) = basic {
+                http.headers.insert(reqwest::header::AUTHORIZATION, basic);
             }
             http.body = crate::http::Body::Form(body.finish());
         }
@@ -287,7 +362,10 @@ impl AuthClient {
             id_token: raw.id_token.map(SecretString::from),
             refresh_token: raw.refresh_token.map(SecretString::from),
             scope: raw.scope,
-            token_type: raw.token_type.map(|t| t.to_ascii_lowercase()),
+            token_type: raw.token_type.map(|mut t| {
+                t.make_ascii_lowercase();
+                t
+            }),
             issued_token_type: raw.issued_token_type,
             authorization_details: raw.authorization_details,
             claims,
@@ -330,6 +408,29 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(tokens.act, None);
+    }
+
+    #[test]
+    fn expires_in_is_read_leniently() {
+        let read = |json: &str| {
+            let body = format!(r#"{{"access_token":"a","expires_in":{json},"scope":"s"}}"#);
+            serde_json::from_str::<RawTokenResponse>(&body)
+                .unwrap_or_else(|e| panic!("{json}: {e}"))
+                .expires_in
+        };
+        assert_eq!(read("3600"), Some(3600));
+        assert_eq!(read(r#"" 3600 ""#), Some(3600));
+        assert_eq!(read("3600.9"), Some(3600));
+        assert_eq!(read("-5"), Some(0));
+        assert_eq!(read("-5.5"), Some(0));
+        assert_eq!(read("1e30"), Some(u64::MAX));
+        assert_eq!(read(r#""soon""#), None);
+        assert_eq!(read("null"), None);
+        assert_eq!(read("true"), None);
+        assert_eq!(read("[1, [2], {}]"), None);
+        assert_eq!(read(r#"{"a": [1], "b": {"c": null}}"#), None);
+        let absent: RawTokenResponse = serde_json::from_str(r#"{"access_token":"a"}"#).unwrap();
+        assert_eq!(absent.expires_in, None);
     }
 
     #[test]
