@@ -9,6 +9,7 @@
 //! touches key material.
 
 use std::fmt;
+use std::sync::Arc;
 
 use aws_lc_rs::cipher::{
     AES_256, DecryptionContext, EncryptionContext, PaddedBlockDecryptingKey,
@@ -18,7 +19,7 @@ use aws_lc_rs::iv::FixedLength;
 use aws_lc_rs::{constant_time, hkdf, hmac, rand};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::{ExposeSecret, SecretBox, SecretString};
 use serde_json::{Map, Value};
 
 use crate::error::{CookieProblem, Error};
@@ -39,9 +40,39 @@ pub const MAX_ENCRYPTED_CHARS: usize = 64 * 3072;
 
 /// The application's cookie secrets: the first encrypts, every one decrypts (newest first), so
 /// a secret can be rotated out without logging everyone out.
+///
+/// Keys derived from them are kept in a small bounded cache shared by the clones, so reading a
+/// cookie this process wrote or read before skips the key derivation (a key enters the cache
+/// only when it encrypted a value or opened an authentic one, so forged `kid`s never fill it).
 #[derive(Clone)]
 pub struct Secrets {
     list: Vec<SecretString>,
+    keys: KeyCache,
+}
+
+/// How many derived keys are kept (each one cookie name and `kid`: about one per live session
+/// this process serves, as a session keeps its `kid` until it is written again).
+const KEY_CACHE_ENTRIES: u64 = 10_000;
+
+/// Derived keys by (index of the secret, cookie name, `kid`), zeroed when evicted.
+type DerivedKey = Arc<SecretBox<[u8; 64]>>;
+
+#[derive(Clone)]
+struct KeyCache(moka::sync::Cache<(usize, String), DerivedKey>);
+
+impl KeyCache {
+    fn new() -> Self {
+        Self(moka::sync::Cache::new(KEY_CACHE_ENTRIES))
+    }
+
+    fn id(secret: usize, name: &str, kid: &str) -> (usize, String) {
+        // A NUL cannot occur in a cookie name, so name + NUL + kid is unambiguous.
+        let mut id = String::with_capacity(name.len() + 1 + kid.len());
+        id.push_str(name);
+        id.push('\0');
+        id.push_str(kid);
+        (secret, id)
+    }
 }
 
 impl fmt::Debug for Secrets {
@@ -56,6 +87,7 @@ impl Secrets {
         Self::check(&current)?;
         Ok(Self {
             list: vec![current],
+            keys: KeyCache::new(),
         })
     }
 
@@ -222,6 +254,11 @@ pub fn encrypt_object(
     json.extend_from_slice(format!("\"exp\":{expires_at}}}").as_bytes());
     let kid = random_uuid()?;
     let key = derive_key(secrets.current()?, name, &kid)?;
+    // The next request reads this value back: keep its key.
+    secrets.keys.0.insert(
+        KeyCache::id(0, name, &kid),
+        Arc::new(SecretBox::new(Box::new(key))),
+    );
     let header = serde_json::json!({ "alg": ALG, "enc": ENC, "kid": kid });
     let header_b64 = URL_SAFE_NO_PAD.encode(header.to_string());
     let mut iv = [0u8; 16];
@@ -318,18 +355,32 @@ pub fn decrypt(
     now: u64,
 ) -> Result<(Map<String, Value>, u64), CookieProblem> {
     let parts = parse(value)?;
+    let open_with = |key: &[u8; 64]| {
+        open(
+            key,
+            &parts.iv,
+            parts.header_b64.as_bytes(),
+            &parts.ciphertext,
+            &parts.tag,
+        )
+    };
     let plaintext = secrets
         .list
         .iter()
-        .find_map(|secret| {
+        .enumerate()
+        .find_map(|(index, secret)| {
+            let id = KeyCache::id(index, name, &parts.kid);
+            if let Some(key) = secrets.keys.0.get(&id) {
+                return open_with(key.expose_secret());
+            }
             let key = derive_key(secret, name, &parts.kid).ok()?;
-            open(
-                &key,
-                &parts.iv,
-                parts.header_b64.as_bytes(),
-                &parts.ciphertext,
-                &parts.tag,
-            )
+            let plaintext = open_with(&key)?;
+            // Only keys that opened an authentic value are kept.
+            secrets
+                .keys
+                .0
+                .insert(id, Arc::new(SecretBox::new(Box::new(key))));
+            Some(plaintext)
         })
         .ok_or(CookieProblem::NotAuthentic)?;
     let mut payload: Map<String, Value> = serde_json::from_slice(&plaintext)
@@ -400,6 +451,40 @@ mod tests {
         bad_ct[0] ^= 1;
         assert!(open(&key, &iv, aad, &bad_ct, &t).is_none());
         assert!(open(&key, &iv, b"The second principle", &ct, &t).is_none());
+    }
+
+    #[test]
+    fn derived_keys_are_cached_only_for_authentic_values() {
+        let secrets = Secrets::new(SecretString::from("a".repeat(40))).unwrap();
+        let mut payload = Map::new();
+        payload.insert("user".into(), Value::from("x"));
+        let value = encrypt(&payload, &secrets, "__a0_session", 4_000_000_000).unwrap();
+        secrets.keys.0.run_pending_tasks();
+        assert_eq!(secrets.keys.0.entry_count(), 1, "the writer's key is kept");
+        // Read back through the cache, and through a clone (shared cache).
+        let clone = secrets.clone();
+        assert!(decrypt(&value, &clone, "__a0_session", 1).is_ok());
+        // Another cookie name derives another key: the cached one must not open it.
+        assert!(matches!(
+            decrypt(&value, &secrets, "__a0_other", 1),
+            Err(CookieProblem::NotAuthentic)
+        ));
+        // A value under an unknown kid (forged) is refused and leaves nothing behind.
+        let other = Secrets::new(SecretString::from("b".repeat(40))).unwrap();
+        let foreign = encrypt(&payload, &other, "__a0_session", 4_000_000_000).unwrap();
+        assert!(decrypt(&foreign, &secrets, "__a0_session", 1).is_err());
+        secrets.keys.0.run_pending_tasks();
+        assert_eq!(secrets.keys.0.entry_count(), 1);
+        // A previous secret's key is cached under its own index once it opened a value.
+        let rotated = Secrets::new(SecretString::from("c".repeat(40)))
+            .unwrap()
+            .with_previous(SecretString::from("b".repeat(40)))
+            .unwrap();
+        assert!(decrypt(&foreign, &rotated, "__a0_session", 1).is_ok());
+        assert!(decrypt(&foreign, &rotated, "__a0_session", 1).is_ok());
+        rotated.keys.0.run_pending_tasks();
+        assert_eq!(rotated.keys.0.entry_count(), 1);
+        assert!(format!("{secrets:?}").contains("redacted"));
     }
 
     #[test]
