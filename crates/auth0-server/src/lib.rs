@@ -89,11 +89,11 @@ pub use client::{
     AccessTokenRequest, BackchannelLogoutRequest, CompleteInteractiveLoginRequest,
     CompletePasswordlessRequest, CompletedLogin, ConnectionTokenRequest,
     CustomTokenExchangeRequest, DEFAULT_AUDIENCE_KEY, DEFAULT_SESSION_COOKIE,
-    DEFAULT_TRANSACTION_COOKIE, LinkUserRequest, LoginBackchannelRequest, LogoutRequest,
-    MfaLoginRequest, PasskeyLoginRequest, SESSION_TRANSFER_TOKEN_TYPE, ServerClient,
-    ServerClientBuilder, SessionTransferActor, SessionTransferRedirectRequest,
-    SessionTransferToken, SessionTransferTokenRequest, StartInteractiveLoginRequest,
-    StartPasswordlessRequest, UnlinkUserRequest,
+    DEFAULT_TRANSACTION_COOKIE, DomainResolver, LinkUserRequest, LoginBackchannelRequest,
+    LogoutRequest, MfaLoginRequest, MultiDomain, OneDomain, PasskeyLoginRequest,
+    SESSION_TRANSFER_TOKEN_TYPE, ServerClient, ServerClientBuilder, SessionTransferActor,
+    SessionTransferRedirectRequest, SessionTransferToken, SessionTransferTokenRequest,
+    StartInteractiveLoginRequest, StartPasswordlessRequest, Tenancy, UnlinkUserRequest,
 };
 pub use cookies::{CookieJar, CookieOptions, MemoryCookieJar, SameSite};
 pub use crypto::Secrets;
