@@ -321,7 +321,7 @@ enum Session {
     /// A session of another domain (resolver mode): not this request's.
     Foreign,
     /// This domain's session.
-    Own(StateData),
+    Own(Box<StateData>),
 }
 
 /// The error of an operation that needs this domain's session and found another's.
@@ -418,7 +418,7 @@ impl<T: TransactionStore, S: StateStore, D: Tenancy> ServerClient<T, S, D> {
             {
                 Ok(Session::Foreign)
             }
-            Some(state) => Ok(Session::Own(state)),
+            Some(state) => Ok(Session::Own(Box::new(state))),
         }
     }
 
@@ -581,7 +581,7 @@ impl<T: TransactionStore, S: StateStore, D: Tenancy> ServerClient<T, S, D> {
         what: &str,
     ) -> Result<SecretString> {
         let state = match self.session_of(tenant, jar).await {
-            Ok(Session::Own(state)) => Some(state),
+            Ok(Session::Own(state)) => Some(*state),
             Ok(Session::Foreign) => return Err(foreign_session()),
             Ok(Session::None) | Err(Error::SessionExpired) => None,
             Err(e) => return Err(e),
@@ -941,7 +941,7 @@ impl<T: TransactionStore, S: StateStore, D: Tenancy> ServerClient<T, S, D> {
         let state = match self.session_of(&tenant, jar).await? {
             Session::None => None,
             Session::Foreign => return Err(foreign_session()),
-            Session::Own(state) => Some(state),
+            Session::Own(state) => Some(*state),
         };
         let connection = request.connection.as_str().to_owned();
         let matches = |t: &ConnectionTokenSet| {
@@ -1063,7 +1063,7 @@ impl<T: TransactionStore, S: StateStore, D: Tenancy> ServerClient<T, S, D> {
     pub async fn get_session(&self, jar: &mut dyn CookieJar) -> Result<Option<StateData>> {
         let tenant = self.tenant_of(jar)?;
         match self.session_of(&tenant, jar).await {
-            Ok(Session::Own(state)) => Ok(Some(state)),
+            Ok(Session::Own(state)) => Ok(Some(*state)),
             Ok(Session::None | Session::Foreign) | Err(Error::SessionExpired) => Ok(None),
             Err(e) => Err(e),
         }
@@ -1083,7 +1083,7 @@ impl<T: TransactionStore, S: StateStore, D: Tenancy> ServerClient<T, S, D> {
         let state = match self.session_of(&tenant, jar).await? {
             Session::None => None,
             Session::Foreign => return Err(foreign_session()),
-            Session::Own(state) => Some(state),
+            Session::Own(state) => Some(*state),
         };
         let requested_audience = request
             .audience
@@ -1137,7 +1137,7 @@ impl<T: TransactionStore, S: StateStore, D: Tenancy> ServerClient<T, S, D> {
         let tenant = self.tenant_of(jar)?;
         let state = match self.session_of(&tenant, jar).await {
             Ok(Session::Foreign) => return Ok(()),
-            Ok(Session::Own(state)) => Some(state),
+            Ok(Session::Own(state)) => Some(*state),
             Ok(Session::None) | Err(Error::SessionExpired) => None,
             Err(e) => return Err(e),
         };

@@ -354,7 +354,7 @@ impl<T: TransactionStore, S: StateStore, D: Tenancy> ServerClient<T, S, D> {
     ) -> Result<SessionTransferActor> {
         let unavailable = Error::ActorUnavailable;
         let state = match self.session_of(tenant, jar).await {
-            Ok(Session::Own(state)) => Some(state),
+            Ok(Session::Own(state)) => Some(*state),
             Ok(Session::Foreign) => {
                 return Err(unavailable(
                     "no actor was given and the session belongs to another domain",
