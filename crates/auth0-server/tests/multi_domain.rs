@@ -6,12 +6,13 @@
 
 mod common;
 
-use auth0_auth::{AuthClient, AuthorizationParams, SecretString};
+use auth0_auth::{AuthClient, AuthorizationParams, Connection, SecretString};
 use auth0_emulator::{RunningEmulator, demo};
 use auth0_server::{
     AccessTokenRequest, BackchannelLogoutRequest, CompleteInteractiveLoginRequest,
-    CookieTransactionStore, Error, LogoutRequest, MemoryCookieJar, MemorySessionStore, MultiDomain,
-    ServerClient, SessionTransferTokenRequest, StartInteractiveLoginRequest, StatefulStateStore,
+    CookieTransactionStore, Error, LinkUserRequest, LogoutRequest, MemoryCookieJar,
+    MemorySessionStore, MultiDomain, ServerClient, SessionTransferTokenRequest,
+    StartInteractiveLoginRequest, StatefulStateStore,
 };
 use common::*;
 
@@ -102,6 +103,16 @@ async fn a_session_of_another_domain_is_not_this_requests_session() {
     let err = bounded(client.get_access_token(AccessTokenRequest::new(), &mut on_b))
         .await
         .unwrap_err();
+    assert!(
+        matches!(&err, Error::MissingSession(m) if m.contains("domain")),
+        "{err}"
+    );
+    let err = bounded(client.start_link_user(
+        LinkUserRequest::new(Connection::new("google-oauth2")),
+        &mut on_b,
+    ))
+    .await
+    .unwrap_err();
     assert!(
         matches!(&err, Error::MissingSession(m) if m.contains("domain")),
         "{err}"

@@ -1233,6 +1233,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_session_belongs_to_its_recorded_domain_else_its_issuers() {
+        let state = |domain: Option<&str>, iss: Option<&str>| {
+            let mut user = Map::new();
+            if let Some(iss) = iss {
+                user.insert("iss".into(), Value::from(iss));
+            }
+            StateData {
+                user: Some(user),
+                id_token: None,
+                refresh_token: None,
+                token_sets: Vec::new(),
+                connection_token_sets: None,
+                domain: domain.map(str::to_owned),
+                session_expires_at: None,
+                internal: InternalStateData {
+                    sid: None,
+                    created_at: 0,
+                },
+                extra: Map::new(),
+            }
+        };
+        let recorded = state(Some("A.example"), Some("https://b.example/"));
+        assert_eq!(session_domain(&recorded).as_deref(), Some("a.example"));
+        let legacy = state(None, Some("https://B.example:8443/"));
+        assert_eq!(session_domain(&legacy).as_deref(), Some("b.example:8443"));
+        assert_eq!(session_domain(&state(None, None)), None);
+    }
+
+    #[test]
     fn session_expiry_takes_only_plausible_seconds() {
         let c = |v: Value| {
             Claims::from(

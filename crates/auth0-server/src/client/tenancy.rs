@@ -333,4 +333,56 @@ mod tests {
             Err(Error::InvalidConfiguration(_))
         ));
     }
+
+    #[test]
+    fn one_client_per_domain_in_a_bounded_cache() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let built = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&built);
+        let m = MultiDomain::new(
+            |h: Option<&str>| h.map(str::to_owned),
+            move |d: &str| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                AuthClient::builder(d, "id").build()
+            },
+        )
+        .allow_domain("a.example")
+        .allow_domain("b.example")
+        .cache_capacity(1);
+        let a = m.client("a.example").unwrap();
+        assert_eq!(a.base_url().as_str(), "https://a.example/");
+        m.client("a.example").unwrap();
+        assert_eq!(built.load(Ordering::SeqCst), 1, "cached");
+        let b = m.client("b.example").unwrap();
+        assert_eq!(b.base_url().as_str(), "https://b.example/");
+        assert_eq!(m.cache.lock().unwrap().len(), 1, "bounded");
+        m.client("a.example").unwrap();
+        assert_eq!(built.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn a_remembered_domain_must_still_be_allowed() {
+        let m = MultiDomain::new(
+            |h: Option<&str>| h.map(str::to_owned),
+            |d: &str| AuthClient::builder(d, "id").build(),
+        )
+        .allow_domain("a.example")
+        .allow_domain("b.example");
+        let on_b = Tenant::of(&m, Some("b.example")).unwrap();
+        let back = on_b.remembered(&m, Some("A.example")).unwrap();
+        assert_eq!(back.domain, "a.example");
+        assert_eq!(back.client.base_url().as_str(), "https://a.example/");
+        let on_b = Tenant::of(&m, Some("b.example")).unwrap();
+        assert!(matches!(
+            on_b.remembered(&m, Some("evil.example")),
+            Err(Error::DomainNotAllowed(_))
+        ));
+        // A static client ignores a remembered domain.
+        let one = OneDomain::new(AuthClient::builder("a.example", "id").build().unwrap());
+        let t = Tenant::of(&one, Some("whatever")).unwrap();
+        assert!(!t.multi);
+        let t = t.remembered(&one, Some("b.example")).unwrap();
+        assert_eq!(t.domain, "a.example");
+    }
 }
