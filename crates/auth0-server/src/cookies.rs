@@ -107,6 +107,12 @@ pub trait CookieJar: Send {
     fn set(&mut self, name: &str, value: &str, options: &CookieOptions);
     /// Deletes a cookie (sets it expired with the same path and domain).
     fn delete(&mut self, name: &str, options: &CookieOptions);
+    /// The request's host (`Host` header, `host[:port]`), for a multi-domain
+    /// [`ServerClient`](crate::ServerClient)'s [`DomainResolver`](crate::DomainResolver).
+    /// `None` by default: a static-domain client never asks.
+    fn request_host(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// A cookie jar in memory: the request's cookies in, every `Set-Cookie` out.
@@ -114,6 +120,7 @@ pub trait CookieJar: Send {
 pub struct MemoryCookieJar {
     cookies: BTreeMap<String, String>,
     set_cookies: Vec<(String, String, CookieOptions)>,
+    host: Option<String>,
 }
 
 impl fmt::Debug for MemoryCookieJar {
@@ -132,6 +139,11 @@ impl MemoryCookieJar {
         Self::default()
     }
 
+    /// Sets the host the request was made to (what [`CookieJar::request_host`] returns).
+    pub fn set_request_host(&mut self, host: impl Into<String>) {
+        self.host = Some(host.into());
+    }
+
     /// A jar holding these request cookies.
     pub fn from_pairs<I, K, V>(pairs: I) -> Self
     where
@@ -145,6 +157,7 @@ impl MemoryCookieJar {
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
             set_cookies: Vec::new(),
+            host: None,
         }
     }
 
@@ -195,6 +208,10 @@ impl CookieJar for MemoryCookieJar {
         }
         self.set_cookies
             .push((name.into(), value.into(), options.clone()));
+    }
+
+    fn request_host(&self) -> Option<&str> {
+        self.host.as_deref()
     }
 
     fn delete(&mut self, name: &str, options: &CookieOptions) {

@@ -69,6 +69,10 @@ pub enum Error {
     /// The client or a store was configured wrongly.
     #[error("{0}")]
     InvalidConfiguration(String),
+    /// A multi-domain client resolved a request to a domain outside its allow-list; refused
+    /// before any request (the domain is named, it is no secret).
+    #[error("The domain {0:?} is not one of the allowed domains.")]
+    DomainNotAllowed(String),
     /// The session passed its absolute lifetime or inactivity limit; the user must log in again.
     #[error("The session has expired. The user needs to re-authenticate.")]
     SessionExpired,
@@ -103,6 +107,7 @@ impl Error {
             Self::MissingRequiredArgument(_) => "missing_required_argument_error",
             Self::ActorUnavailable(_) => "actor_unavailable",
             Self::InvalidConfiguration(_) => "invalid_configuration_error",
+            Self::DomainNotAllowed(_) => "domain_not_allowed_error",
             Self::SessionExpired => "session_expired",
             Self::CookieRejected { .. } => "invalid_cookie_error",
             Self::Store(_) => "session_store_error",

@@ -388,6 +388,9 @@ impl TransactionData {
                     extra.insert(k, v);
                 }
             }
+        } else if let Some(domain) = map.get("domain") {
+            // A multi-domain client's login remembers its tenant domain.
+            extra.insert("domain".into(), domain.clone());
         }
         Ok(Self {
             state: if login.is_some() { None } else { state },

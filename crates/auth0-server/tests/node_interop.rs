@@ -445,3 +445,114 @@ async fn a_login_begun_by_node_is_completed_by_rust() {
         auth0_emulator::demo::USERNAME
     );
 }
+
+/// A resolver-mode client over `allowed` domains (the request's host is the domain), with the
+/// stateless store under `secret`.
+fn resolver_client(
+    secret: &str,
+    allowed: &[String],
+) -> auth0_server::ServerClient<
+    CookieTransactionStore,
+    StatelessStateStore,
+    auth0_server::MultiDomain,
+> {
+    let mut domains = auth0_server::MultiDomain::new(
+        |host: Option<&str>| host.map(str::to_owned),
+        |d: &str| {
+            // Plain http:// for the loopback emulators only.
+            let base = if d.starts_with("127.0.0.1:") {
+                format!("http://{d}")
+            } else {
+                d.to_owned()
+            };
+            auth0_auth::AuthClient::builder(base, auth0_emulator::demo::CLIENT_ID)
+                .client_secret(auth0_emulator::demo::CLIENT_SECRET)
+                .build()
+        },
+    );
+    for d in allowed {
+        domains = domains.allow_domain(d);
+    }
+    auth0_server::ServerClient::builder_for_domains(
+        domains,
+        CookieTransactionStore::new(secrets(&[secret])),
+        StatelessStateStore::new(secrets(&[secret])),
+    )
+    .authorization_params(auth0_auth::AuthorizationParams::new().redirect_uri(common::CALLBACK))
+    .build()
+    .unwrap()
+}
+
+#[tokio::test]
+async fn resolver_mode_cookies_written_by_node_keep_their_domain() {
+    use base64::Engine;
+    use sha2::Digest;
+
+    // A session Node wrote for one domain is that domain's only.
+    let mut data = session_json();
+    data["domain"] = json!("a.example");
+    let written = node(json!({"op": "write-session", "secret": A, "name": SESSION, "data": data}));
+    let client = resolver_client(A, &["a.example".into(), "b.example".into()]);
+    let mut on_a = jar_of(&written["cookies"]);
+    on_a.set_request_host("A.example");
+    let session = client
+        .get_session(&mut on_a)
+        .await
+        .unwrap()
+        .expect("A's session");
+    assert_eq!(session.domain.as_deref(), Some("a.example"));
+    let mut on_b = jar_of(&written["cookies"]);
+    on_b.set_request_host("b.example");
+    assert!(client.get_session(&mut on_b).await.unwrap().is_none());
+
+    // A login Node began on tenant A, its callback arriving on B's host: the code goes to A.
+    let (a, b) = (common::tenant().await, common::tenant().await);
+    let (da, db) = (
+        format!("127.0.0.1:{}", a.port()),
+        format!("127.0.0.1:{}", b.port()),
+    );
+    let verifier = "a-node-made-pkce-verifier-for-the-resolver-mode-0123456789";
+    let written = node(json!({
+        "op": "write-tx", "secret": common::SECRET, "name": TX,
+        "data": {"codeVerifier": verifier, "domain": da, "appState": {"returnTo": "/a"}}
+    }));
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()));
+    let mut authorize = url::Url::parse(&a.base_url())
+        .unwrap()
+        .join("/authorize")
+        .unwrap();
+    authorize
+        .query_pairs_mut()
+        .append_pair("client_id", auth0_emulator::demo::CLIENT_ID)
+        .append_pair("response_type", "code")
+        .append_pair("redirect_uri", common::CALLBACK)
+        .append_pair("scope", "openid profile email offline_access")
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    let callback = common::browser_login(
+        authorize.as_str(),
+        auth0_emulator::demo::USERNAME,
+        auth0_emulator::demo::PASSWORD,
+    )
+    .await;
+    let client = resolver_client(common::SECRET, &[da.clone(), db.clone()]);
+    let mut jar = jar_of(&written["cookies"]);
+    jar.set_request_host(db.clone());
+    let done = common::bounded(client.complete_interactive_login(
+        auth0_server::CompleteInteractiveLoginRequest::new(callback),
+        &mut jar,
+    ))
+    .await
+    .unwrap();
+    assert_eq!(done.app_state, Some(json!({"returnTo": "/a"})));
+    assert_eq!(a.requests_to("/oauth/token").len(), 1);
+    assert!(b.requests_to("/oauth/token").is_empty());
+    jar.set_request_host(da.clone());
+    let session = client
+        .get_session(&mut jar)
+        .await
+        .unwrap()
+        .expect("A's session");
+    assert_eq!(session.domain.as_deref(), Some(da.as_str()));
+}

@@ -29,6 +29,10 @@ use crate::store::{LogoutClaims, StateStore, TransactionStore};
 
 mod requests;
 mod session_transfer;
+mod tenancy;
+
+use tenancy::Tenant;
+pub use tenancy::{DomainResolver, MultiDomain, OneDomain, Tenancy};
 
 use requests::PasswordlessTo;
 pub use requests::{
@@ -51,8 +55,8 @@ pub const DEFAULT_TRANSACTION_COOKIE: &str = "__a0_tx";
 pub const DEFAULT_AUDIENCE_KEY: &str = "default";
 
 /// Builds a [`ServerClient`].
-pub struct ServerClientBuilder<T, S> {
-    auth: AuthClient,
+pub struct ServerClientBuilder<T, S, D = OneDomain> {
+    tenancy: D,
     transaction_store: T,
     state_store: S,
     params: AuthorizationParams,
@@ -61,7 +65,7 @@ pub struct ServerClientBuilder<T, S> {
     clock: SharedClock,
 }
 
-impl<T, S> fmt::Debug for ServerClientBuilder<T, S> {
+impl<T, S, D> fmt::Debug for ServerClientBuilder<T, S, D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ServerClientBuilder")
             .field("transaction_cookie", &self.transaction_cookie)
@@ -70,7 +74,7 @@ impl<T, S> fmt::Debug for ServerClientBuilder<T, S> {
     }
 }
 
-impl<T: TransactionStore, S: StateStore> ServerClientBuilder<T, S> {
+impl<T: TransactionStore, S: StateStore, D: Tenancy> ServerClientBuilder<T, S, D> {
     /// The application's defaults for every login (`redirect_uri`, `scope`, `audience`, …);
     /// a login's own parameters win by name. The `audience` and `scope` here are also what
     /// [`ServerClient::get_access_token`] uses when its request names none.
@@ -98,7 +102,10 @@ impl<T: TransactionStore, S: StateStore> ServerClientBuilder<T, S> {
     }
 
     /// The client. Cookie names must be non-empty cookie tokens and differ.
-    pub fn build(self) -> Result<ServerClient<T, S>> {
+    pub fn build(self) -> Result<ServerClient<T, S, D>> {
+        if let tenancy::sealed::Mode::Many(many) = self.tenancy.mode() {
+            many.validate()?;
+        }
         for name in [&self.transaction_cookie, &self.session_cookie] {
             let ok = !name.is_empty()
                 && name
@@ -117,7 +124,7 @@ impl<T: TransactionStore, S: StateStore> ServerClientBuilder<T, S> {
         }
         Ok(ServerClient {
             inner: Arc::new(Inner {
-                auth: self.auth,
+                tenancy: self.tenancy,
                 transaction_store: self.transaction_store,
                 state_store: self.state_store,
                 params: self.params,
@@ -129,8 +136,8 @@ impl<T: TransactionStore, S: StateStore> ServerClientBuilder<T, S> {
     }
 }
 
-struct Inner<T, S> {
-    auth: AuthClient,
+struct Inner<T, S, D> {
+    tenancy: D,
     transaction_store: T,
     state_store: S,
     params: AuthorizationParams,
@@ -141,11 +148,11 @@ struct Inner<T, S> {
 
 /// A web application's Auth0 client: interactive login, sessions, access tokens per API, logout
 /// and back-channel logout. Cheap to clone; build one per application.
-pub struct ServerClient<T, S> {
-    inner: Arc<Inner<T, S>>,
+pub struct ServerClient<T, S, D = OneDomain> {
+    inner: Arc<Inner<T, S, D>>,
 }
 
-impl<T, S> Clone for ServerClient<T, S> {
+impl<T, S, D> Clone for ServerClient<T, S, D> {
     fn clone(&self) -> Self {
         Self {
             inner: Arc::clone(&self.inner),
@@ -153,7 +160,7 @@ impl<T, S> Clone for ServerClient<T, S> {
     }
 }
 
-impl<T, S> fmt::Debug for ServerClient<T, S> {
+impl<T, S, D> fmt::Debug for ServerClient<T, S, D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ServerClient")
             .field("transaction_cookie", &self.inner.transaction_cookie)
@@ -203,6 +210,19 @@ fn token_set(audience: &str, tokens: &TokenResponse) -> TokenSet {
         scope: tokens.scope.clone(),
         expires_at: tokens.expires_at,
     }
+}
+
+/// In resolver mode, the transaction remembers the domain its login was started on.
+fn remember_domain(data: &mut TransactionData, tenant: &Tenant) {
+    if tenant.multi {
+        data.extra
+            .insert("domain".into(), Value::from(tenant.domain.clone()));
+    }
+}
+
+/// The domain a transaction remembered, if any.
+fn remembered_domain(data: &TransactionData) -> Option<&str> {
+    data.extra.get("domain").and_then(Value::as_str)
 }
 
 /// `{host}` or `{host}:{port}` of a tenant's base URL, lower-cased: the `domain` a session
@@ -278,32 +298,128 @@ pub(crate) fn update_state(
     }
 }
 
-impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
-    /// A builder over the protocol client `auth` and the two stores.
+fn builder_over<T, S, D>(
+    tenancy: D,
+    transaction_store: T,
+    state_store: S,
+) -> ServerClientBuilder<T, S, D> {
+    ServerClientBuilder {
+        tenancy,
+        transaction_store,
+        state_store,
+        params: AuthorizationParams::new(),
+        transaction_cookie: DEFAULT_TRANSACTION_COOKIE.into(),
+        session_cookie: DEFAULT_SESSION_COOKIE.into(),
+        clock: Arc::new(SystemClock),
+    }
+}
+
+/// What the request's session is, seen from its resolved domain.
+enum Session {
+    /// No (live) session.
+    None,
+    /// A session of another domain (resolver mode): not this request's.
+    Foreign,
+    /// This domain's session.
+    Own(Box<StateData>),
+}
+
+/// The error of an operation that needs this domain's session and found another's.
+fn foreign_session() -> Error {
+    Error::MissingSession("Session domain does not match the current domain.".into())
+}
+
+/// The domain a session belongs to: the one it recorded, else its user's issuer.
+fn session_domain(state: &StateData) -> Option<String> {
+    if let Some(d) = state.domain.as_deref() {
+        return tenancy::normalize_domain(d).ok();
+    }
+    state
+        .user
+        .as_ref()
+        .and_then(|u| u.get("iss"))
+        .and_then(Value::as_str)
+        .and_then(|iss| tenancy::normalize_domain(iss).ok())
+}
+
+impl<T: TransactionStore, S: StateStore> ServerClient<T, S, OneDomain> {
+    /// A builder over the protocol client `auth` (one static tenant domain) and the two stores.
     pub fn builder(
         auth: AuthClient,
         transaction_store: T,
         state_store: S,
-    ) -> ServerClientBuilder<T, S> {
-        ServerClientBuilder {
-            auth,
-            transaction_store,
-            state_store,
-            params: AuthorizationParams::new(),
-            transaction_cookie: DEFAULT_TRANSACTION_COOKIE.into(),
-            session_cookie: DEFAULT_SESSION_COOKIE.into(),
-            clock: Arc::new(SystemClock),
-        }
+    ) -> ServerClientBuilder<T, S, OneDomain> {
+        builder_over(OneDomain::new(auth), transaction_store, state_store)
     }
 
-    /// The protocol client underneath.
+    /// The protocol client underneath (static-domain clients only).
     pub fn auth_client(&self) -> &AuthClient {
-        &self.inner.auth
+        &self.inner.tenancy.client
     }
 
-    /// The tenant domain sessions are written for (`host[:port]`).
-    fn domain(&self) -> String {
-        domain_of(self.inner.auth.base_url())
+    /// The same exchange without touching the session (delegation, service calls).
+    /// Static-domain clients only: without a request there is no domain to resolve.
+    pub async fn custom_token_exchange(
+        &self,
+        request: CustomTokenExchangeRequest,
+    ) -> Result<TokenResponse> {
+        let (exchange, _) = self.exchange_request(request);
+        Ok(self.inner.tenancy.client.exchange_token(exchange).await?)
+    }
+
+    /// The MFA API for an `mfa_token` (list, enroll, challenge, verify), as the protocol client
+    /// has it; [`complete_mfa_login`](Self::complete_mfa_login) verifies and keeps the session.
+    /// Static-domain clients only (as the reference).
+    pub fn mfa(&self, mfa_token: SecretString) -> Mfa<'_> {
+        self.inner.tenancy.client.mfa(mfa_token)
+    }
+
+    /// The passkey API of the protocol client (static-domain clients only).
+    pub fn passkey(&self) -> Passkey<'_> {
+        self.inner.tenancy.client.passkey()
+    }
+
+    /// The database-connection API (sign-up, password change) of the protocol client
+    /// (static-domain clients only).
+    pub fn database(&self) -> Database<'_> {
+        self.inner.tenancy.client.database()
+    }
+}
+
+impl<T: TransactionStore, S: StateStore> ServerClient<T, S, MultiDomain> {
+    /// A builder of a multi-domain (resolver mode) client: each request's tenant domain is
+    /// resolved from its host by `tenancy`, and sessions and transactions remember theirs.
+    pub fn builder_for_domains(
+        tenancy: MultiDomain,
+        transaction_store: T,
+        state_store: S,
+    ) -> ServerClientBuilder<T, S, MultiDomain> {
+        builder_over(tenancy, transaction_store, state_store)
+    }
+}
+
+impl<T: TransactionStore, S: StateStore, D: Tenancy> ServerClient<T, S, D> {
+    /// The tenant of a request to `host`.
+    fn tenant(&self, host: Option<&str>) -> Result<Tenant> {
+        Tenant::of(&self.inner.tenancy, host)
+    }
+
+    /// The tenant of the jar's request.
+    fn tenant_of(&self, jar: &dyn CookieJar) -> Result<Tenant> {
+        self.tenant(jar.request_host())
+    }
+
+    /// The session seen from `tenant` (another domain's is [`Session::Foreign`]).
+    async fn session_of(&self, tenant: &Tenant, jar: &mut dyn CookieJar) -> Result<Session> {
+        match self.live_session(jar).await? {
+            None => Ok(Session::None),
+            Some(state)
+                if tenant.multi && session_domain(&state).as_deref() != Some(&tenant.domain) =>
+            {
+                Ok(Session::Foreign)
+            }
+            Some(state) => Ok(Session::Own(Box::new(state))),
+        }
     }
 
     /// The session store.
@@ -343,16 +459,17 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
             }
             params = params.set("scope", scopes.join(" "));
         }
-        let login = self
-            .inner
-            .auth
+        let tenant = self.tenant_of(jar)?;
+        let login = tenant
+            .client
             .build_authorization_url(
                 AuthorizationUrlRequest::new()
                     .params(params)
                     .pushed(request.pushed),
             )
             .await?;
-        self.keep_transaction(login, request.app_state, jar).await
+        self.keep_transaction(login, request.app_state, &tenant, jar)
+            .await
     }
 
     /// The client's parameters with `own` laid over them (by name), `openid` ensured in a
@@ -387,9 +504,11 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
         &self,
         login: AuthorizationUrl,
         app_state: Option<Value>,
+        tenant: &Tenant,
         jar: &mut dyn CookieJar,
     ) -> Result<Url> {
-        let data = TransactionData::from_login(login.transaction, app_state);
+        let mut data = TransactionData::from_login(login.transaction, app_state);
+        remember_domain(&mut data, tenant);
         self.inner
             .transaction_store
             .set(&self.inner.transaction_cookie, &data, jar, self.now())
@@ -403,6 +522,7 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
         &self,
         audience: &str,
         tokens: &TokenResponse,
+        domain: &str,
         jar: &mut dyn CookieJar,
     ) -> Result<()> {
         let now = self.now();
@@ -427,7 +547,7 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
             .get(name, jar, now)
             .await
             .unwrap_or(None);
-        let mut state = update_state(audience, existing, tokens, now, &self.domain());
+        let mut state = update_state(audience, existing, tokens, now, domain);
         // Each login sets (or clears) the ceiling; refreshes never move it.
         state.session_expires_at = ceiling;
         self.inner
@@ -454,13 +574,21 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
     }
 
     /// The session's ID token, required to link or unlink.
-    async fn session_id_token(&self, jar: &mut dyn CookieJar, what: &str) -> Result<SecretString> {
-        self.get_session(jar)
-            .await?
-            .and_then(|s| s.id_token)
-            .ok_or_else(|| {
-                Error::MissingSession(format!("Unable to {what} without a logged in user."))
-            })
+    async fn session_id_token(
+        &self,
+        tenant: &Tenant,
+        jar: &mut dyn CookieJar,
+        what: &str,
+    ) -> Result<SecretString> {
+        let state = match self.session_of(tenant, jar).await {
+            Ok(Session::Own(state)) => Some(*state),
+            Ok(Session::Foreign) => return Err(foreign_session()),
+            Ok(Session::None) | Err(Error::SessionExpired) => None,
+            Err(e) => return Err(e),
+        };
+        state.and_then(|s| s.id_token).ok_or_else(|| {
+            Error::MissingSession(format!("Unable to {what} without a logged in user."))
+        })
     }
 
     /// Starts linking another account (`connection`) to the logged-in user: returns the URL to
@@ -470,16 +598,18 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
         request: LinkUserRequest,
         jar: &mut dyn CookieJar,
     ) -> Result<Url> {
+        let tenant = self.tenant_of(jar)?;
         let id_token = self
-            .session_id_token(jar, "start the user linking process")
+            .session_id_token(&tenant, jar, "start the user linking process")
             .await?;
         let params = self.redirect_params(&request.params)?;
         let mut link = LinkUserUrlRequest::new(request.connection, id_token).params(params);
         if let Some(scope) = request.connection_scope {
             link = link.connection_scope(scope);
         }
-        let login = self.inner.auth.build_link_user_url(link).await?;
-        self.keep_transaction(login, request.app_state, jar).await
+        let login = tenant.client.build_link_user_url(link).await?;
+        self.keep_transaction(login, request.app_state, &tenant, jar)
+            .await
     }
 
     /// Completes linking from its callback (as an interactive login); returns the app state.
@@ -498,18 +628,19 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
         request: UnlinkUserRequest,
         jar: &mut dyn CookieJar,
     ) -> Result<Url> {
+        let tenant = self.tenant_of(jar)?;
         let id_token = self
-            .session_id_token(jar, "start the user unlinking process")
+            .session_id_token(&tenant, jar, "start the user unlinking process")
             .await?;
         let params = self.redirect_params(&request.params)?;
-        let login = self
-            .inner
-            .auth
+        let login = tenant
+            .client
             .build_unlink_user_url(
                 UnlinkUserUrlRequest::new(request.connection, id_token).params(params),
             )
             .await?;
-        self.keep_transaction(login, request.app_state, jar).await
+        self.keep_transaction(login, request.app_state, &tenant, jar)
+            .await
     }
 
     /// Completes unlinking from its callback (as an interactive login); returns the app state.
@@ -534,15 +665,16 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
             .get("audience")
             .unwrap_or(DEFAULT_AUDIENCE_KEY)
             .to_owned();
-        let tokens = self
-            .inner
-            .auth
+        let tenant = self.tenant_of(jar)?;
+        let tokens = tenant
+            .client
             .backchannel_authentication(
                 BackchannelAuthenticationRequest::new(request.user_id, request.binding_message)
                     .params(params),
             )
             .await?;
-        self.keep_login(&audience, &tokens, jar).await?;
+        self.keep_login(&audience, &tokens, &tenant.domain, jar)
+            .await?;
         Ok(tokens.authorization_details)
     }
 
@@ -555,7 +687,8 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
         request: StartPasswordlessRequest,
         jar: &mut dyn CookieJar,
     ) -> Result<()> {
-        let passwordless = self.inner.auth.passwordless();
+        let tenant = self.tenant_of(jar)?;
+        let passwordless = tenant.client.passwordless();
         match request.to {
             PasswordlessTo::Email(email) => {
                 let mut r = SendEmailRequest::new(email);
@@ -594,7 +727,7 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
                 passwordless.send_email(r).await?;
                 let mut extra = Map::new();
                 extra.insert("redirectUri".into(), Value::from(redirect_uri));
-                let data = TransactionData {
+                let mut data = TransactionData {
                     login: None,
                     code_verifier: None,
                     state: Some(state),
@@ -603,6 +736,7 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
                     app_state: None,
                     extra,
                 };
+                remember_domain(&mut data, &tenant);
                 self.inner
                     .transaction_store
                     .set(&self.inner.transaction_cookie, &data, jar, self.now())
@@ -635,12 +769,16 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
         if let Some(Value::String(uri)) = transaction.extra.get("redirectUri") {
             code = code.redirect_uri(uri.clone());
         }
-        let tokens = self.inner.auth.get_token_by_magic_link_code(code).await?;
+        let tenant = self
+            .tenant_of(jar)?
+            .remembered(&self.inner.tenancy, remembered_domain(&transaction))?;
+        let tokens = tenant.client.get_token_by_magic_link_code(code).await?;
         let audience = transaction
             .audience
             .as_deref()
             .unwrap_or(DEFAULT_AUDIENCE_KEY);
-        self.keep_login(audience, &tokens, jar).await?;
+        self.keep_login(audience, &tokens, &tenant.domain, jar)
+            .await?;
         self.inner.transaction_store.delete(tx_name, jar).await?;
         Ok(tokens.authorization_details)
     }
@@ -678,39 +816,16 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
         jar: &mut dyn CookieJar,
     ) -> Result<Option<Value>> {
         let (exchange, audience) = self.exchange_request(request);
-        let tokens = self.inner.auth.exchange_token(exchange).await?;
+        let tenant = self.tenant_of(jar)?;
+        let tokens = tenant.client.exchange_token(exchange).await?;
         self.keep_login(
             audience.as_deref().unwrap_or(DEFAULT_AUDIENCE_KEY),
             &tokens,
+            &tenant.domain,
             jar,
         )
         .await?;
         Ok(tokens.authorization_details)
-    }
-
-    /// The same exchange without touching the session (delegation, service calls).
-    pub async fn custom_token_exchange(
-        &self,
-        request: CustomTokenExchangeRequest,
-    ) -> Result<TokenResponse> {
-        let (exchange, _) = self.exchange_request(request);
-        Ok(self.inner.auth.exchange_token(exchange).await?)
-    }
-
-    /// The MFA API for an `mfa_token` (list, enroll, challenge, verify), as the protocol client
-    /// has it; [`complete_mfa_login`](Self::complete_mfa_login) verifies and keeps the session.
-    pub fn mfa(&self, mfa_token: SecretString) -> Mfa<'_> {
-        self.inner.auth.mfa(mfa_token)
-    }
-
-    /// The passkey API of the protocol client.
-    pub fn passkey(&self) -> Passkey<'_> {
-        self.inner.auth.passkey()
-    }
-
-    /// The database-connection API (sign-up, password change) of the protocol client.
-    pub fn database(&self) -> Database<'_> {
-        self.inner.auth.database()
     }
 
     /// Completes a passkey sign-up or login: exchanges the browser's credential and keeps the
@@ -732,9 +847,9 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
         if let Some(r) = request.realm {
             token_request = token_request.realm(r);
         }
-        let tokens = self
-            .inner
-            .auth
+        let tenant = self.tenant_of(jar)?;
+        let tokens = tenant
+            .client
             .passkey()
             .get_token_by_passkey(token_request)
             .await?;
@@ -742,7 +857,8 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
             .get("audience")
             .unwrap_or(DEFAULT_AUDIENCE_KEY)
             .to_owned();
-        self.keep_login(&audience, &tokens, jar).await?;
+        self.keep_login(&audience, &tokens, &tenant.domain, jar)
+            .await?;
         Ok(tokens.authorization_details)
     }
 
@@ -755,15 +871,16 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
         let audience = request
             .audience
             .or_else(|| self.inner.params.get("audience").map(str::to_owned));
-        let tokens = self
-            .inner
-            .auth
+        let tenant = self.tenant_of(jar)?;
+        let tokens = tenant
+            .client
             .mfa(request.mfa_token)
             .verify(request.verification)
             .await?;
         self.keep_login(
             audience.as_deref().unwrap_or(DEFAULT_AUDIENCE_KEY),
             &tokens,
+            &tenant.domain,
             jar,
         )
         .await?;
@@ -789,20 +906,22 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
         if let Some(s) = params.get("scope") {
             token_request = token_request.scope(s);
         }
+        let tenant = self.tenant_of(jar)?;
         let tokens = if sms {
-            self.inner
-                .auth
+            tenant
+                .client
                 .get_token_by_passwordless_sms(token_request)
                 .await?
         } else {
-            self.inner
-                .auth
+            tenant
+                .client
                 .get_token_by_passwordless_email(token_request)
                 .await?
         };
         self.keep_login(
             audience.as_deref().unwrap_or(DEFAULT_AUDIENCE_KEY),
             &tokens,
+            &tenant.domain,
             jar,
         )
         .await?;
@@ -818,7 +937,12 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
     ) -> Result<ConnectionTokenSet> {
         let now = self.now();
         let name = &self.inner.session_cookie;
-        let state = self.live_session(jar).await?;
+        let tenant = self.tenant_of(jar)?;
+        let state = match self.session_of(&tenant, jar).await? {
+            Session::None => None,
+            Session::Foreign => return Err(foreign_session()),
+            Session::Own(state) => Some(*state),
+        };
         let connection = request.connection.as_str().to_owned();
         let matches = |t: &ConnectionTokenSet| {
             t.connection == connection
@@ -850,7 +974,7 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
         if let Some(h) = &request.login_hint {
             vault = vault.login_hint(h.clone());
         }
-        let tokens = self.inner.auth.exchange_token(vault).await?;
+        let tokens = tenant.client.exchange_token(vault).await?;
         let fresh = ConnectionTokenSet {
             connection: connection.clone(),
             login_hint: request.login_hint.clone(),
@@ -907,13 +1031,18 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
                 r
             }
         };
-        let tokens = self.inner.auth.get_token_by_code(code_request).await?;
+        // The domain the login was started on (resolver mode), not this request's.
+        let tenant = self
+            .tenant_of(jar)?
+            .remembered(&self.inner.tenancy, remembered_domain(&transaction))?;
+        let tokens = tenant.client.get_token_by_code(code_request).await?;
         self.inner.transaction_store.delete(tx_name, jar).await?;
         let audience = transaction
             .audience
             .as_deref()
             .unwrap_or(DEFAULT_AUDIENCE_KEY);
-        self.keep_login(audience, &tokens, jar).await?;
+        self.keep_login(audience, &tokens, &tenant.domain, jar)
+            .await?;
         Ok(CompletedLogin {
             app_state: transaction.app_state,
             authorization_details: tokens.authorization_details,
@@ -932,9 +1061,11 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
 
     /// The session, or `None` without a (valid) session. Reading a rolling session extends it.
     pub async fn get_session(&self, jar: &mut dyn CookieJar) -> Result<Option<StateData>> {
-        match self.live_session(jar).await {
-            Err(Error::SessionExpired) => Ok(None),
-            other => other,
+        let tenant = self.tenant_of(jar)?;
+        match self.session_of(&tenant, jar).await {
+            Ok(Session::Own(state)) => Ok(Some(*state)),
+            Ok(Session::None | Session::Foreign) | Err(Error::SessionExpired) => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
@@ -948,7 +1079,12 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
     ) -> Result<TokenSet> {
         let now = self.now();
         let name = &self.inner.session_cookie;
-        let state = self.live_session(jar).await?;
+        let tenant = self.tenant_of(jar)?;
+        let state = match self.session_of(&tenant, jar).await? {
+            Session::None => None,
+            Session::Foreign => return Err(foreign_session()),
+            Session::Own(state) => Some(*state),
+        };
         let requested_audience = request
             .audience
             .clone()
@@ -985,8 +1121,9 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
                 refresh = refresh.scope(s.clone());
             }
         }
-        let tokens = self.inner.auth.get_token_by_refresh_token(refresh).await?;
-        let updated = update_state(audience, Some(state), &tokens, now, &self.domain());
+        // The session's domain: equal to the resolved one after the check above.
+        let tokens = tenant.client.get_token_by_refresh_token(refresh).await?;
+        let updated = update_state(audience, Some(state), &tokens, now, &tenant.domain);
         self.inner
             .state_store
             .set(name, &updated, false, jar, now)
@@ -995,15 +1132,22 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
     }
 
     /// Revokes the session's refresh token at Auth0.
+    /// In resolver mode another domain's session is left alone (nothing is revoked).
     pub async fn revoke_refresh_token(&self, jar: &mut dyn CookieJar) -> Result<()> {
-        let state = self.get_session(jar).await?;
+        let tenant = self.tenant_of(jar)?;
+        let state = match self.session_of(&tenant, jar).await {
+            Ok(Session::Foreign) => return Ok(()),
+            Ok(Session::Own(state)) => Some(*state),
+            Ok(Session::None) | Err(Error::SessionExpired) => None,
+            Err(e) => return Err(e),
+        };
         let token = state.and_then(|s| s.refresh_token).ok_or_else(|| {
             Error::MissingSession(
                 "Unable to revoke refresh token: no refresh token found in session.".into(),
             )
         })?;
-        self.inner
-            .auth
+        tenant
+            .client
             .revoke_token(
                 RevokeTokenRequest::new(token).token_type_hint(TokenTypeHint::RefreshToken),
             )
@@ -1013,15 +1157,21 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
 
     /// Logs out: revokes the refresh token (best effort), deletes the session, and returns the
     /// URL that ends the Auth0 session.
+    /// In resolver mode the URL is the resolved domain's, and another domain's session is
+    /// neither revoked nor deleted.
     pub async fn logout(&self, request: LogoutRequest, jar: &mut dyn CookieJar) -> Result<Url> {
-        let _ = self.revoke_refresh_token(jar).await;
-        self.inner
-            .state_store
-            .delete(&self.inner.session_cookie, jar)
-            .await?;
-        let url = self
-            .inner
-            .auth
+        let tenant = self.tenant_of(jar)?;
+        let foreign =
+            tenant.multi && matches!(self.session_of(&tenant, jar).await, Ok(Session::Foreign));
+        if !foreign {
+            let _ = self.revoke_refresh_token(jar).await;
+            self.inner
+                .state_store
+                .delete(&self.inner.session_cookie, jar)
+                .await?;
+        }
+        let url = tenant
+            .client
             .build_logout_url(LogoutUrlRequest::new(request.return_to).federated(request.federated))
             .await?;
         Ok(url)
@@ -1037,11 +1187,33 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
         if request.logout_token.expose_secret().is_empty() {
             return Err(Error::BackchannelLogout("Missing Logout Token".into()));
         }
+        // Resolver mode: the domain of the host the logout was POSTed to.
+        let tenant = self.tenant(request.request_host.as_deref())?;
+        if tenant.multi {
+            // The issuer (read before verifying) must be the resolved domain; that domain's
+            // client then verifies the token.
+            let iss = auth0_auth::jws::decode_unverified(request.logout_token.expose_secret())
+                .ok()
+                .and_then(|jws| {
+                    jws.claims
+                        .get("iss")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+                .ok_or_else(|| {
+                    Error::BackchannelLogout("The logout token has no issuer.".into())
+                })?;
+            if tenancy::normalize_domain(&iss).ok().as_deref() != Some(&tenant.domain) {
+                return Err(Error::BackchannelLogout(
+                    "The logout token's issuer does not match the current domain.".into(),
+                ));
+            }
+        }
         let mut verify = VerifyLogoutTokenRequest::new(request.logout_token);
         if let Some(guard) = &request.replay_guard {
             verify = verify.replay_guard(guard);
         }
-        let claims = self.inner.auth.verify_logout_token(verify).await?;
+        let claims = tenant.client.verify_logout_token(verify).await?;
         let iss = claims
             .as_map()
             .get("iss")
@@ -1059,6 +1231,35 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_session_belongs_to_its_recorded_domain_else_its_issuers() {
+        let state = |domain: Option<&str>, iss: Option<&str>| {
+            let mut user = Map::new();
+            if let Some(iss) = iss {
+                user.insert("iss".into(), Value::from(iss));
+            }
+            StateData {
+                user: Some(user),
+                id_token: None,
+                refresh_token: None,
+                token_sets: Vec::new(),
+                connection_token_sets: None,
+                domain: domain.map(str::to_owned),
+                session_expires_at: None,
+                internal: InternalStateData {
+                    sid: None,
+                    created_at: 0,
+                },
+                extra: Map::new(),
+            }
+        };
+        let recorded = state(Some("A.example"), Some("https://b.example/"));
+        assert_eq!(session_domain(&recorded).as_deref(), Some("a.example"));
+        let legacy = state(None, Some("https://B.example:8443/"));
+        assert_eq!(session_domain(&legacy).as_deref(), Some("b.example:8443"));
+        assert_eq!(session_domain(&state(None, None)), None);
+    }
 
     #[test]
     fn session_expiry_takes_only_plausible_seconds() {

@@ -157,6 +157,7 @@ impl LogoutRequest {
 pub struct BackchannelLogoutRequest {
     pub(super) logout_token: SecretString,
     pub(super) replay_guard: Option<LogoutTokenReplayGuard>,
+    pub(super) request_host: Option<String>,
 }
 
 impl fmt::Debug for BackchannelLogoutRequest {
@@ -173,7 +174,15 @@ impl BackchannelLogoutRequest {
         Self {
             logout_token,
             replay_guard: None,
+            request_host: None,
         }
+    }
+
+    /// The host the logout was POSTed to (`Host` header): what a multi-domain client's
+    /// [`DomainResolver`](crate::DomainResolver) resolves. A static-domain client ignores it.
+    pub fn request_host(mut self, host: impl Into<String>) -> Self {
+        self.request_host = Some(host.into());
+        self
     }
 
     /// Refuses a token seen before.

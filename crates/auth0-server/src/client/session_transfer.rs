@@ -18,7 +18,7 @@ use url::Url;
 
 #[cfg(test)]
 use super::domain_of;
-use super::{DEFAULT_AUDIENCE_KEY, ServerClient, update_state};
+use super::{DEFAULT_AUDIENCE_KEY, ServerClient, Session, Tenancy, Tenant, update_state};
 use crate::cookies::CookieJar;
 use crate::error::{Error, Result};
 use crate::store::{StateStore, TransactionStore};
@@ -269,7 +269,7 @@ fn system_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
+impl<T: TransactionStore, S: StateStore, D: Tenancy> ServerClient<T, S, D> {
     /// Requests a session transfer token for the customer your `subject_token` proves, to log
     /// them in at another application of the tenant as an auditable impersonation: a custom
     /// token exchange for the audience `urn:{domain}:session_transfer`, with an actor.
@@ -297,6 +297,7 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
         {
             return Err(Error::MissingRequiredArgument("organization"));
         }
+        let tenant = self.tenant_of(jar)?;
         let actor = match request.actor {
             Some(actor) => {
                 if actor.token.expose_secret().trim().is_empty() {
@@ -306,9 +307,9 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
                 }
                 actor
             }
-            None => self.session_actor(jar).await?,
+            None => self.session_actor(&tenant, jar).await?,
         };
-        let audience = format!("urn:{}:session_transfer", self.domain());
+        let audience = format!("urn:{}:session_transfer", tenant.domain);
         let mut exchange =
             ExchangeTokenRequest::profile(request.subject_token_type, request.subject_token)
                 .audience(audience)
@@ -322,7 +323,7 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
         for (name, value) in request.extra {
             exchange = exchange.extra(name, value);
         }
-        let response = self.inner.auth.exchange_token(exchange).await?;
+        let response = tenant.client.exchange_token(exchange).await?;
         Ok(SessionTransferToken {
             token: response.access_token,
             issued_token_type: response.issued_token_type.unwrap_or_default(),
@@ -346,9 +347,23 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
     }
 
     /// The session's ID token as the actor, refreshed when it has expired.
-    async fn session_actor(&self, jar: &mut dyn CookieJar) -> Result<SessionTransferActor> {
+    async fn session_actor(
+        &self,
+        tenant: &Tenant,
+        jar: &mut dyn CookieJar,
+    ) -> Result<SessionTransferActor> {
         let unavailable = Error::ActorUnavailable;
-        let Some(state) = self.get_session(jar).await? else {
+        let state = match self.session_of(tenant, jar).await {
+            Ok(Session::Own(state)) => Some(*state),
+            Ok(Session::Foreign) => {
+                return Err(unavailable(
+                    "no actor was given and the session belongs to another domain",
+                ));
+            }
+            Ok(Session::None) | Err(Error::SessionExpired) => None,
+            Err(e) => return Err(e),
+        };
+        let Some(state) = state else {
             return Err(unavailable(
                 "no actor was given and there is no logged-in session",
             ));
@@ -367,9 +382,8 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
                 "the session's ID token has expired and there is no refresh token to renew it",
             ));
         };
-        let tokens = self
-            .inner
-            .auth
+        let tokens = tenant
+            .client
             .get_token_by_refresh_token(RefreshTokenRequest::new(refresh_token))
             .await
             .map_err(|_| unavailable("renewing the session's expired ID token failed"))?;
@@ -384,7 +398,7 @@ impl<T: TransactionStore, S: StateStore> ServerClient<T, S> {
             .get("audience")
             .unwrap_or(DEFAULT_AUDIENCE_KEY)
             .to_owned();
-        let updated = update_state(&audience, Some(state), &tokens, now, &self.domain());
+        let updated = update_state(&audience, Some(state), &tokens, now, &tenant.domain);
         self.inner
             .state_store
             .set(&self.inner.session_cookie, &updated, false, jar, now)
