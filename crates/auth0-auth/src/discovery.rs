@@ -230,8 +230,11 @@ pub(crate) struct DiscoveryCache {
     /// This client's last document: served as it is while younger than `ttl`.
     last: Arc<RwLock<Option<Fetched>>>,
     /// The token endpoint of the document it was read from, parsed and checked once.
-    token_url: Arc<RwLock<Option<(Arc<ServerMetadata>, Url)>>>,
+    token_url: Arc<RwLock<Option<TokenUrl>>>,
 }
+
+/// A document and its token endpoint, parsed.
+type TokenUrl = (Arc<ServerMetadata>, Url);
 
 /// A discovery document and when its fetch finished (just before the cache stored it, so it
 /// is never taken for younger than the cache's entry).
