@@ -229,7 +229,12 @@ pub(crate) struct DiscoveryCache {
     ttl: Duration,
     /// This client's last document: served as it is while younger than `ttl`.
     last: Arc<RwLock<Option<Fetched>>>,
+    /// The token endpoint of the document it was read from, parsed and checked once.
+    token_url: Arc<RwLock<Option<TokenUrl>>>,
 }
+
+/// A document and its token endpoint, parsed.
+type TokenUrl = (Arc<ServerMetadata>, Url);
 
 /// A discovery document and when its fetch finished (just before the cache stored it, so it
 /// is never taken for younger than the cache's entry).
@@ -277,6 +282,7 @@ impl DiscoveryCache {
                 key: String::new(),
                 ttl: settings.ttl,
                 last: Arc::default(),
+                token_url: Arc::default(),
             })
             .clone()
             .keyed(cache_key(base, mtls))
@@ -285,7 +291,27 @@ impl DiscoveryCache {
     fn keyed(mut self, key: String) -> Self {
         self.key = key;
         self.last = Arc::default();
+        self.token_url = Arc::default();
         self
+    }
+
+    /// `metadata`'s token endpoint, parsed and checked the first time it is asked of this
+    /// document (an `Arc` from [`get`](Self::get)) and copied after that: the token path
+    /// would otherwise parse the same URL on every request. A new document (after the TTL,
+    /// or another `Arc`) is parsed afresh; errors are not kept.
+    pub(crate) fn token_url(&self, metadata: &Arc<ServerMetadata>, code: ErrorCode) -> Result<Url> {
+        // A lock poisoned by a panic elsewhere only skips the shortcut.
+        if let Ok(memo) = self.token_url.read()
+            && let Some((from, url)) = memo.as_ref()
+            && Arc::ptr_eq(from, metadata)
+        {
+            return Ok(url.clone());
+        }
+        let url = metadata.token_url(code)?;
+        if let Ok(mut memo) = self.token_url.write() {
+            *memo = Some((metadata.clone(), url.clone()));
+        }
+        Ok(url)
     }
 
     /// The metadata for `base` (the one this handle was made for), fetched once per key however
@@ -480,6 +506,42 @@ mod tests {
             assert!(check_scheme(&Url::parse(u).unwrap()).is_err());
         }
         assert!(check_scheme(&Url::parse("ftp://localhost/").unwrap()).is_err());
+    }
+
+    #[test]
+    fn token_url_is_memoised_per_document_and_errors_are_not() {
+        let base = Url::parse("https://memo.example/").unwrap();
+        let cache = DiscoveryCache::shared(DiscoveryCacheSettings::default(), &base, false);
+        let doc = |url: &str| {
+            Arc::new(ServerMetadata {
+                issuer: "https://memo.example/".into(),
+                token_endpoint: Some(url.into()),
+                ..Default::default()
+            })
+        };
+        let code = ErrorCode::TokenByClientCredentials;
+        let first = doc("https://memo.example/oauth/token");
+        assert_eq!(
+            cache.token_url(&first, code).unwrap().as_str(),
+            "https://memo.example/oauth/token"
+        );
+        assert_eq!(
+            cache.token_url(&first, code).unwrap().as_str(),
+            "https://memo.example/oauth/token"
+        );
+        // Another document (same text or not) is read afresh, and its checks still apply.
+        let bad = doc("http://memo.example/oauth/token");
+        assert!(cache.token_url(&bad, code).is_err());
+        assert!(cache.token_url(&bad, code).is_err());
+        let moved = doc("https://memo.example/v2/token");
+        assert_eq!(
+            cache.token_url(&moved, code).unwrap().as_str(),
+            "https://memo.example/v2/token"
+        );
+        assert_eq!(
+            cache.token_url(&first, code).unwrap().as_str(),
+            "https://memo.example/oauth/token"
+        );
     }
 
     #[test]

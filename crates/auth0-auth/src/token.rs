@@ -269,7 +269,7 @@ impl AuthClient {
             self.inner.auth.require_confidential()?;
         }
         let metadata = self.metadata(code).await?;
-        let url = metadata.token_url(code)?;
+        let url = self.inner.discovery.token_url(&metadata, code)?;
         let span = tracing::info_span!("auth0.token", grant_type = %req.grant_type);
         tracing::debug!(
             parent: &span,
