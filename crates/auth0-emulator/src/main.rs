@@ -38,7 +38,13 @@ async fn main() -> ExitCode {
         Ok(emulator) => emulator,
         Err(e) => return fail(&format!("could not start: {e}")),
     };
-    println!("{}", cli::banner(&emulator, plan.demo));
+    // A reader that stops after the first lines (a test, `| head`) must not stop the tenant:
+    // a closed stdout is ignored rather than a panic.
+    {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", cli::banner(&emulator, plan.demo)).and_then(|()| out.flush());
+    }
     stop_signal().await;
     emulator.shutdown().await;
     ExitCode::SUCCESS

@@ -58,6 +58,18 @@ async fn the_binary_serves_the_demo_tenant() {
             .await
             .unwrap();
         assert_eq!(doc["issuer"], "https://tenant.example.com/");
+        // The banner's reader is gone (it stopped after 9 lines): the tenant still serves.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let again = http()
+            .get(format!("{base_url}/.well-known/jwks.json"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 200);
+        assert!(
+            child.0.try_wait().unwrap().is_none(),
+            "the binary is still running"
+        );
         drop(child);
     })
     .await;
