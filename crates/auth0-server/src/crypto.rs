@@ -42,8 +42,8 @@ pub const MAX_ENCRYPTED_CHARS: usize = 64 * 3072;
 /// a secret can be rotated out without logging everyone out.
 ///
 /// Keys derived from them are kept in a small bounded cache shared by the clones, so reading a
-/// cookie this process wrote or read before skips the key derivation (a key enters the cache
-/// only when it encrypted a value or opened an authentic one, so forged `kid`s never fill it).
+/// cookie this process has read before skips the key derivation (a key enters the cache only
+/// when it opened an authentic value, so forged `kid`s never fill it).
 #[derive(Clone)]
 pub struct Secrets {
     list: Vec<SecretString>,
@@ -253,12 +253,9 @@ pub fn encrypt_object(
     }
     json.extend_from_slice(format!("\"exp\":{expires_at}}}").as_bytes());
     let kid = random_uuid()?;
+    // Not cached here: a cache insert costs a write more than the derivation saves; the first
+    // read of this value caches its key for the reads after it.
     let key = derive_key(secrets.current()?, name, &kid)?;
-    // The next request reads this value back: keep its key.
-    secrets.keys.0.insert(
-        KeyCache::id(0, name, &kid),
-        Arc::new(SecretBox::new(Box::new(key))),
-    );
     let header = serde_json::json!({ "alg": ALG, "enc": ENC, "kid": kid });
     let header_b64 = URL_SAFE_NO_PAD.encode(header.to_string());
     let mut iv = [0u8; 16];
@@ -460,8 +457,11 @@ mod tests {
         payload.insert("user".into(), Value::from("x"));
         let value = encrypt(&payload, &secrets, "__a0_session", 4_000_000_000).unwrap();
         secrets.keys.0.run_pending_tasks();
-        assert_eq!(secrets.keys.0.entry_count(), 1, "the writer's key is kept");
-        // Read back through the cache, and through a clone (shared cache).
+        assert_eq!(secrets.keys.0.entry_count(), 0, "writing caches nothing");
+        // The first read caches the key; a clone shares the cache and reads through it.
+        assert!(decrypt(&value, &secrets, "__a0_session", 1).is_ok());
+        secrets.keys.0.run_pending_tasks();
+        assert_eq!(secrets.keys.0.entry_count(), 1);
         let clone = secrets.clone();
         assert!(decrypt(&value, &clone, "__a0_session", 1).is_ok());
         // Another cookie name derives another key: the cached one must not open it.
